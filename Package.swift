@@ -1,0 +1,69 @@
+// swift-tools-version:6.0
+// jdrl: learning single-image defocus deblurring from misaligned pairs (JDRL, AAAI 2023).
+// Modules follow ../shared/reference/design.md: one concern each; executables are thin shells.
+import PackageDescription
+
+/// Hot loops (convolutions glue, ring-sum blur, warp, flow) are compiled without bounds checks in release.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "jdrl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "jdrl-synth", targets: ["jdrl-synth"]),
+        .executable(name: "jdrl-ingest", targets: ["jdrl-ingest"]),
+        .executable(name: "jdrl-tile", targets: ["jdrl-tile"]),
+        .executable(name: "jdrl-flow", targets: ["jdrl-flow"]),
+        .executable(name: "jdrl-train", targets: ["jdrl-train"]),
+        .executable(name: "jdrl-eval", targets: ["jdrl-eval"]),
+        .executable(name: "jdrl-deblur", targets: ["jdrl-deblur"]),
+        .executable(name: "jdrl-bench", targets: ["jdrl-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries from Debian (see Sources/C*/shim.h for why each shim exists).
+        .systemLibrary(name: "CVips", path: "Sources/CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Library modules.
+        .target(name: "Imaging", dependencies: ["CVips"], swiftSettings: fast),
+        .target(name: "Manifest", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "StageSupport", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "Synthesis", dependencies: ["Imaging"], swiftSettings: fast),
+        .target(name: "Tensors", dependencies: ["CDNNL", "COpenBLAS"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Tensors"], swiftSettings: fast),
+        .target(name: "Flow", dependencies: ["Imaging"], swiftSettings: fast),
+        .target(name: "Metrics", dependencies: ["Imaging", "COpenBLAS"], swiftSettings: fast),
+        .target(name: "Training", dependencies: ["Models", "Flow", "Manifest", "Imaging", "StageSupport"], swiftSettings: fast),
+
+        // Thin executables, one per stage.
+        .executableTarget(name: "jdrl-synth", dependencies: ["Synthesis", "Imaging", "StageSupport"]),
+        .executableTarget(name: "jdrl-ingest", dependencies: ["Imaging", "Manifest", "StageSupport"]),
+        .executableTarget(name: "jdrl-tile", dependencies: ["Imaging", "Manifest", "StageSupport"]),
+        .executableTarget(name: "jdrl-flow", dependencies: ["Flow", "Imaging", "Manifest", "StageSupport"]),
+        .executableTarget(name: "jdrl-train", dependencies: ["Training", "StageSupport"]),
+        .executableTarget(name: "jdrl-eval", dependencies: ["Metrics", "Models", "Flow", "Imaging", "Manifest", "StageSupport"]),
+        .executableTarget(name: "jdrl-deblur", dependencies: ["Models", "Imaging", "StageSupport"]),
+        .executableTarget(name: "jdrl-bench", dependencies: ["Models", "Tensors", "Imaging", "Flow", "Synthesis", "Metrics", "StageSupport"]),
+
+        // Tests: one target per module; fixtures are found through #filePath (Tests/<Target>/Fixtures).
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
+        .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Imaging"]),
+        .testTarget(name: "StageTests", dependencies: ["Imaging", "Manifest"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"]),
+        .testTarget(name: "FlowTests", dependencies: ["Flow", "Imaging"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Imaging"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensors", "Flow", "Manifest"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,54 @@
+// libvips for Swift. Nearly every vips operation is C-variadic (NULL-terminated option pairs),
+// which Swift cannot import, so each call the project needs gets a fixed-arity wrapper here.
+// SwiftPM does not notice edits to this header: touch a Swift file in Imaging after changing it.
+#ifndef JDRL_CVIPS_SHIM_H
+#define JDRL_CVIPS_SHIM_H
+#include <vips/vips.h>
+
+static inline int jdrl_vips_init(const char *argv0) { return VIPS_INIT(argv0); }
+
+static inline VipsImage *jdrl_vips_load(const char *path) {
+    return vips_image_new_from_file(path, NULL);
+}
+static inline VipsImage *jdrl_vips_load_sequential(const char *path) {
+    return vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+}
+static inline int jdrl_vips_autorot(VipsImage *in, VipsImage **out) {
+    return vips_autorot(in, out, NULL);
+}
+static inline int jdrl_vips_resize(VipsImage *in, VipsImage **out, double scale) {
+    return vips_resize(in, out, scale, "kernel", VIPS_KERNEL_LANCZOS3, NULL);
+}
+static inline int jdrl_vips_resize_xy(VipsImage *in, VipsImage **out, double hscale, double vscale) {
+    return vips_resize(in, out, hscale, "vscale", vscale, "kernel", VIPS_KERNEL_LANCZOS3, NULL);
+}
+static inline int jdrl_vips_crop(VipsImage *in, VipsImage **out, int left, int top, int width, int height) {
+    return vips_crop(in, out, left, top, width, height, NULL);
+}
+static inline int jdrl_vips_cast(VipsImage *in, VipsImage **out, VipsBandFormat format) {
+    return vips_cast(in, out, format, NULL);
+}
+static inline int jdrl_vips_colourspace(VipsImage *in, VipsImage **out, VipsInterpretation space) {
+    return vips_colourspace(in, out, space, NULL);
+}
+static inline int jdrl_vips_flatten(VipsImage *in, VipsImage **out) {
+    return vips_flatten(in, out, NULL);
+}
+static inline int jdrl_vips_extract_band(VipsImage *in, VipsImage **out, int band, int n) {
+    return vips_extract_band(in, out, band, "n", n, NULL);
+}
+static inline int jdrl_vips_bandjoin(VipsImage **in, VipsImage **out, int n) {
+    return vips_bandjoin(in, out, n, NULL);
+}
+static inline int jdrl_vips_pngsave(VipsImage *in, const char *path, int compression, int bitdepth) {
+    return vips_pngsave(in, path, "compression", compression, "bitdepth", bitdepth, NULL);
+}
+static inline int jdrl_vips_tiffsave(VipsImage *in, const char *path) {
+    return vips_tiffsave(in, path, NULL);
+}
+static inline int jdrl_vips_jpegsave(VipsImage *in, const char *path, int quality) {
+    return vips_jpegsave(in, path, "Q", quality, NULL);
+}
+static inline int jdrl_vips_avg(VipsImage *in, double *out) { return vips_avg(in, out, NULL); }
+
+#endif

@@ -1,0 +1,1 @@
+// Flow: see design.md. (Placeholder until the module lands.)

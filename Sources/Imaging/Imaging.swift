@@ -1,0 +1,2 @@
+// Imaging: see design.md. (Placeholder until the module lands.)
+import CVips

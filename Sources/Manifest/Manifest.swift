@@ -1,0 +1,1 @@
+// Manifest: see design.md. (Placeholder until the module lands.)

@@ -1,0 +1,1 @@
+// Metrics: see design.md. (Placeholder until the module lands.)

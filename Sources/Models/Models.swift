@@ -1,0 +1,1 @@
+// Models: see design.md. (Placeholder until the module lands.)

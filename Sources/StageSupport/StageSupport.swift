@@ -1,0 +1,1 @@
+// StageSupport: see design.md. (Placeholder until the module lands.)

@@ -1,0 +1,1 @@
+// Synthesis: see design.md. (Placeholder until the module lands.)

@@ -1,0 +1,1 @@
+// Training: see design.md. (Placeholder until the module lands.)

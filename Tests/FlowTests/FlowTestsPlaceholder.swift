@@ -1,0 +1,4 @@
+import Testing
+import Flow
+
+@Test func FlowTestsModuleLinks() { #expect(Bool(true)) }

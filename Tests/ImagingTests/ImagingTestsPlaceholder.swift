@@ -1,0 +1,4 @@
+import Testing
+import Imaging
+
+@Test func ImagingTestsModuleLinks() { #expect(Bool(true)) }

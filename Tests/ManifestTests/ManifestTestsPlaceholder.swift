@@ -1,0 +1,4 @@
+import Testing
+import Manifest
+
+@Test func ManifestTestsModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+import Metrics
+
+@Test func MetricsTestsModuleLinks() { #expect(Bool(true)) }

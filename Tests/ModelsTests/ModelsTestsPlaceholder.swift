@@ -1,0 +1,4 @@
+import Testing
+import Models
+
+@Test func ModelsTestsModuleLinks() { #expect(Bool(true)) }

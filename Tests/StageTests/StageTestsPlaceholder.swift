@@ -1,0 +1,4 @@
+import Testing
+import Imaging
+
+@Test func StageTestsModuleLinks() { #expect(Bool(true)) }

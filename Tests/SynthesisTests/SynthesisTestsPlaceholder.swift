@@ -1,0 +1,4 @@
+import Testing
+import Synthesis
+
+@Test func SynthesisTestsModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+import Training
+
+@Test func TrainingTestsModuleLinks() { #expect(Bool(true)) }
