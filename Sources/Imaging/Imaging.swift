@@ -1,2 +1,0 @@
-// Imaging: see design.md. (Placeholder until the module lands.)
-import CVips

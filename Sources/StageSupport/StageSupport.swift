@@ -1,1 +1,0 @@
-// StageSupport: see design.md. (Placeholder until the module lands.)
