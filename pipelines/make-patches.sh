@@ -19,5 +19,8 @@ if [ $ingest_status -ne 0 ] && [ $ingest_status -ne 3 ]; then exit $ingest_statu
 
 "$bin/jdrl-tile" --config "$config" || exit $?
 
+# The manifest's patch rows and the patch files on disk must agree.
+"$bin/jdrl-tile" --config "$config" --verify || exit $?
+
 echo "make patches: done in $(( $(date +%s) - started )) s ($config)"
 exit $ingest_status

@@ -49,6 +49,9 @@ struct TileCommand: ParsableCommand {
     @Option(help: "PNG zlib level 0-9. Default 1.")
     var compression: Int?
 
+    @Flag(help: "Check instead of tiling: every kept patch row's files exist and every patch file on disk has a row (exit 4 if not).")
+    var verify = false
+
     func validate() throws {
         let direct = blurry != nil || sharp != nil
         if direct && (blurry == nil || sharp == nil || out == nil) {
@@ -81,6 +84,12 @@ struct TileCommand: ParsableCommand {
         let dataset = try config.map { try DatasetConfig.load(from: URL(fileURLWithPath: $0)) }
         let manifestPath = dataset?.manifest ?? stage.manifest
         let outFolder = URL(fileURLWithPath: out ?? dataset!.patches).standardizedFileURL
+        if verify {
+            let report = try PatchVerifier(manifest: try Manifest.open(path: manifestPath), out: outFolder).run()
+            print(report.text)
+            if !report.consistent { throw ExitCode(4) }
+            return
+        }
         let stageRun = ManifestTiling(manifest: try Manifest.open(path: manifestPath), plan: plan(from: dataset), out: outFolder,
                                       shard: stage.shard, threads: stage.threads)
         try stageRun.run()
