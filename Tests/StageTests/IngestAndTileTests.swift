@@ -189,3 +189,30 @@ func helpWorksAndABadCallSaysWhatToDo() throws {
     let missing = try Executables.run("jdrl-synth", ["--photo", "/nonexistent.jpg", "--out", "/tmp/x"])
     #expect(missing.status == 2 && missing.output.contains("/nonexistent.jpg: file not found"))
 }
+
+@Test(.enabled(if: Executables.missing == nil, "\(Executables.missing ?? "")"))
+func sddPreCutTrainPatchesAreRegisteredAsTheyAre() throws {
+    let root = try temporaryFolder("sdd")
+    defer { try? FileManager.default.removeItem(at: root) }
+    for sub in ["train_patches/blur", "train_patches/gt", "test/blur", "test/gt"] {
+        try FileManager.default.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true)
+    }
+    try writePNG(root.appendingPathComponent("train_patches/blur/p1.png"), width: 512, height: 512, seed: 1)
+    try writePNG(root.appendingPathComponent("train_patches/gt/p1.png"), width: 512, height: 512, seed: 2)
+    try writePNG(root.appendingPathComponent("test/blur/t1.png"), width: 1100, height: 600, seed: 3)
+    try writePNG(root.appendingPathComponent("test/gt/t1.png"), width: 1100, height: 600, seed: 4)
+    let manifestPath = root.appendingPathComponent("m.sqlite").path
+    let ingest = try Executables.run("jdrl-ingest", [root.path, "--manifest", manifestPath])
+    #expect(ingest.status == 0 && ingest.output.contains("layout sdd"), "\(ingest.output)")
+    let tile = try Executables.run("jdrl-tile", ["--manifest", manifestPath, "--out", root.appendingPathComponent("p").path,
+                                                 "--scale", "1", "--stride", "256"])
+    #expect(tile.status == 0, "\(tile.output)")
+
+    let manifest = try Manifest.open(path: manifestPath)
+    let train = try #require(try manifest.captures().first { $0.split == .train })
+    let trainPatches = try manifest.patches(captureID: train.id)
+    #expect(trainPatches.count == 1)
+    #expect(trainPatches.first?.blurryPath == train.blurryPath && trainPatches.first?.sharpPath == train.sharpPath)
+    let test = try #require(try manifest.captures().first { $0.split == .test })
+    #expect(try manifest.patches(captureID: test.id).map(\.x) == [0, 256, 512])
+}
