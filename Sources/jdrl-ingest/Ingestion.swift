@@ -98,10 +98,11 @@ struct Ingestion {
         return report
     }
 
-    /// Unchanged files (same hashes and paths as the stored row) are not decoded again.
+    /// An ok pair whose files are unchanged (same hashes and paths) is not decoded again. Rejected
+    /// pairs are always re-checked (they are few, and a changed tolerance may now accept them).
     private func ingest(_ pair: PairCandidate, validator: PairValidator) throws -> Manifest.Registration {
         let hashes = validator.hashes(pair)
-        if let stored = try manifest.capture(root: root.path, split: pair.split, name: pair.name),
+        if let stored = try manifest.capture(root: root.path, split: pair.split, name: pair.name), stored.status == .ok,
            stored.blurryHash == hashes.blurry, stored.sharpHash == hashes.sharp,
            stored.blurryPath == pair.blurry.path, stored.sharpPath == pair.sharp.path {
             return .unchanged(stored)
