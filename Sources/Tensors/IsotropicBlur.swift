@@ -269,19 +269,24 @@ public enum IsotropicBlur {
                 let dot = dots + g.discClass[j] * w, prob = scratch.probabilityRows + j * w
                 let taps = g.discTapCount[j], wLo = g.discWeightLo[j], wHi = g.discWeightHi[j]
                 let lo = gradAbs + g.discSeedLo[j] * w, hi = gradAbs + g.discSeedHi[j] * w
-                for x in 0..<w {
-                    let gradLogit = weight[x] * prob[x] * (dot[x] - taps * blurDot[x])
-                    lo[x] += wLo * gradLogit
-                    hi[x] += wHi * gradLogit
+                if lo == hi {       // integer distance: one seed (two rows that alias would not vectorise)
+                    for x in 0..<w { lo[x] += weight[x] * prob[x] * (dot[x] - taps * blurDot[x]) }
+                } else {
+                    for x in 0..<w {
+                        let gradLogit = weight[x] * prob[x] * (dot[x] - taps * blurDot[x])
+                        lo[x] += wLo * gradLogit
+                        hi[x] += wHi * gradLogit
+                    }
                 }
             }
         }
         // Through |.|: sign(raw), with 0 at 0 like torch.
         for s in 0..<35 {
             let raw = seeds + s * plane + row, dst = gradSeeds + s * plane + row, src = gradAbs + s * w
-            for x in 0..<w {
+            for x in 0..<w {                  // branch-free so that it vectorises
                 let v = raw[x]
-                dst[x] += v > 0 ? src[x] : (v < 0 ? -src[x] : 0)
+                let sign: Float = (v > 0 ? 1 : 0) - (v < 0 ? 1 : 0)
+                dst[x] += sign * src[x]
             }
         }
     }
