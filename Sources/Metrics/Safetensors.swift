@@ -13,6 +13,9 @@ public struct SafetensorsFile: Sendable {
 
     public init(contentsOf url: URL) throws {
         path = url.path
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw SafetensorsError(path: url.path, reason: "file not found")
+        }
         let data: Data
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
             throw SafetensorsError(path: url.path, reason: "cannot read (\(error.localizedDescription))")
