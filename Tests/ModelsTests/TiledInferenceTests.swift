@@ -97,3 +97,27 @@ struct TiledInferenceTests {
         #expect(worst <= 1e-6, "max |tiled - single pass| away from the padded edge = \(worst)")
     }
 }
+
+/// The size jdrl-deblur must handle: 4096x2160 RGB with 512-pixel tiles, identity reproduced.
+struct TiledInferenceFullResolutionTests {
+    @Test func fullResolutionIdentity() {
+        let (channels, height, width) = (3, 2160, 4096)
+        let input = TiledInferenceTests.image(channels: channels, height: height, width: width)
+        var output = [Float](repeating: .nan, count: input.count)
+        var tiles = 0
+        input.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { destination in
+                TiledInference(tile: 512, overlap: 64, multiple: 16).run(
+                    input: source.baseAddress!, channels: channels, height: height, width: width,
+                    output: destination.baseAddress!) { tileIn, tileOut, h, w in
+                    tiles += 1
+                    tileOut.update(from: tileIn, count: channels * h * w)
+                }
+            }
+        }
+        // Columns: 0, 448, ..., 3584 (9 tiles; 3584 + 512 ends exactly at the edge);
+        // rows: 0, 448, 896, 1344 and the last shifted inward to 2160 - 512 = 1648 (5 tiles).
+        #expect(tiles == 9 * 5)
+        #expect(zip(output, input).allSatisfy { abs($0 - $1) <= 1e-6 })
+    }
+}
