@@ -10,6 +10,9 @@ enum Benchmarks {
         ("unet-infer", NumericBenchmarks.unetInfer),
         ("step-parts-cpu", NumericBenchmarks.stepPartsCPU),
         ("conv-probe", NumericBenchmarks.convProbe),
+        ("isotropic-blur", benchIsotropicBlur),
+        ("tiling", benchTiling),
+        ("metrics", benchMetrics),
     ]
 
     static func main(_ arguments: [String]) -> Int32 {
