@@ -32,7 +32,7 @@ let package = Package(
 
         // Library modules.
         .target(name: "Imaging", dependencies: ["CVips"], swiftSettings: fast),
-        .target(name: "Manifest", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Manifest", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "StageSupport"]),
         .target(name: "StageSupport", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Models", "Flow", "Manifest", "Imaging", "StageSupport"], swiftSettings: fast),
 
         // Thin executables, one per stage.
-        .executableTarget(name: "jdrl-synth", dependencies: ["Synthesis", "Imaging", "StageSupport"]),
+        .executableTarget(name: "jdrl-synth", dependencies: ["Synthesis", "Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-ingest", dependencies: ["Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-tile", dependencies: ["Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-flow", dependencies: ["Flow", "Imaging", "Manifest", "StageSupport"]),
@@ -56,7 +56,7 @@ let package = Package(
 
         // Tests: one target per module; fixtures are found through #filePath (Tests/<Target>/Fixtures).
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Imaging"]),
         .testTarget(name: "StageTests", dependencies: ["Imaging", "Manifest"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
