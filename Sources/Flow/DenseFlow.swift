@@ -1,29 +1,42 @@
 import Foundation
 
 /// Settings of the dense residual stage (part of the flow parameters hash).
+/// Defaults are deliberately conservative (half resolution, 33x33 windows, strong damping, NCC^8
+/// confidence): on blurry-vs-sharp pairs a fine, small-window residual chases the blur difference
+/// (measured on Synthesis pairs: EPE 0.28 px with 3 levels / 11x11 windows vs 0.04 px with these), so
+/// the residual only follows smooth misalignment the global model misses. `nonRigid` is the preset
+/// for pairs with real local motion and mild blur.
 public struct DenseFlowParameters: Codable, Sendable, Equatable, Hashable {
     /// Number of pyramid levels the residual is refined on, coarse to fine, ending at `finestLevel`.
-    public var levels: Int = 3
+    public var levels: Int = 1
     /// 0 refines at full resolution; 1 stops at half resolution and upsamples the (smooth) residual.
-    public var finestLevel: Int = 0
-    public var iterationsPerLevel: Int = 3
+    public var finestLevel: Int = 1
+    public var iterationsPerLevel: Int = 2
     /// Half-size of the square window whose structure tensor is pooled (Lucas-Kanade window).
-    public var windowRadius: Int = 5
+    public var windowRadius: Int = 16
     /// Pre-blur (level pixels) before band-pass normalisation: suppresses the detail only the sharp image has.
     public var preBlurSigma: Float = 1.0
     /// The local mean removed over this scale (level pixels) cancels slowly varying illumination.
     public var illuminationSigma: Float = 8
     /// Tikhonov damping of each update, relative to the normalised images' gradient energy: where the
     /// window has no texture (a defocused background) the residual stays at the global model.
-    public var damping: Float = 0.05
+    public var damping: Float = 1.0
     /// Robust scale of the brightness residual (in units of the normalised images' std):
     /// pixels that disagree by much more than this (blur, occlusion) get little weight.
     public var robustScale: Float = 0.5
     /// Updates are weighted by (window NCC of A and warped B)^confidencePower: 0 ignores the NCC.
-    public var confidencePower: Float = 4
+    public var confidencePower: Float = 8
     /// Largest update per iteration, level pixels (keeps a bad linearisation from jumping away).
     public var maximumStep: Float = 1
     public init() {}
+
+    /// Finer and more flexible: 3 levels down to full resolution, 11x11 windows, light damping.
+    public static var nonRigid: DenseFlowParameters {
+        var p = DenseFlowParameters()
+        p.levels = 3; p.finestLevel = 0; p.iterationsPerLevel = 3; p.windowRadius = 5
+        p.damping = 0.05; p.confidencePower = 4
+        return p
+    }
 }
 
 /// The dense residual on top of the global model: coarse-to-fine dense Lucas-Kanade on band-pass,

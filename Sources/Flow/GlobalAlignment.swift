@@ -5,9 +5,9 @@ public struct GlobalAlignmentParameters: Codable, Sendable, Equatable, Hashable 
     public var model: MotionModel = .similarity
     /// Pyramid levels stop before a side would drop under this.
     public var coarsestSide: Int = 24
-    /// ECC runs only on levels with at most this many pixels: the fit is already sub-0.05 px there,
+    /// ECC runs only on levels with at most this many pixels (1024x540 of a 2048x1080 pair): the fit is sub-0.1 px there,
     /// and the dense stage absorbs the rest at full resolution.
-    public var maximumPixels: Int = 300_000
+    public var maximumPixels: Int = 600_000
     /// Gaussian pre-blur (level pixels) of both images: blurry and sharp then differ far less.
     public var preBlurSigma: Float = 1.5
     /// The local mean over this scale (level pixels) is removed before matching (illumination ramps);
@@ -15,7 +15,7 @@ public struct GlobalAlignmentParameters: Codable, Sendable, Equatable, Hashable 
     public var illuminationSigma: Float = 8
     public var iterationsPerLevel: Int = 40
     /// Stop a level once the largest corner displacement update is below this (level pixels).
-    public var tolerancePixels: Double = 0.002
+    public var tolerancePixels: Double = 0.01
     public init() {}
 }
 

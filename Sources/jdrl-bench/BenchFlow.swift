@@ -18,8 +18,7 @@ func benchFlow() throws {
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
     let border = 16
-    var parameters = FlowParameters()
-    if let json = ProcessInfo.processInfo.environment["TUNE"] { parameters = try JSONDecoder().decode(FlowParameters.self, from: Data(json.utf8)) }
+    let parameters = FlowParameters()
     for (name, width, height, pairs) in [("flow-512", 512, 512, 3), ("flow-2048x1080", 2048, 1080, 2)] {
         var oursSeconds: [Double] = [], peerSeconds: [Double] = []
         var oursEPE: [Double] = [], globalEPE: [Double] = [], peerEPE: [Double] = [], oursPSNR: [Double] = [], peerPSNR: [Double] = []
