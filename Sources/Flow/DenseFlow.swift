@@ -144,15 +144,18 @@ enum DenseRefiner {
                         // Confidence: the window's normalised correlation of A and warped B. Where one
                         // image is defocused and the other is not it is low, and the damping then keeps
                         // the residual where it was (the global model) instead of chasing texture energy.
-                        let ncc = q[5 * n + i] / max((q[6 * n + i] * q[7 * n + i]).squareRoot(), 1e-12)
-                        let confidence = powf(max(ncc, 0), confidencePower)
+                        // (Running sums can dip a hair below zero on flat windows: no confidence there.)
+                        let energies = q[6 * n + i] * q[7 * n + i]
+                        let ncc = energies > 1e-12 ? q[5 * n + i] / energies.squareRoot() : 0
+                        let confidence = ncc > 0 ? powf(min(ncc, 1), confidencePower) : 0
                         let jxx = confidence * q[i] + damping, jxy = confidence * q[n + i], jyy = confidence * q[2 * n + i] + damping
                         let bxv = confidence * q[3 * n + i], byv = confidence * q[4 * n + i]
                         let det = jxx * jyy - jxy * jxy
-                        guard det > 0 else { continue }
+                        guard det > 0, det.isFinite else { continue }
                         var du = -(jyy * bxv - jxy * byv) / det
                         var dv = -(jxx * byv - jxy * bxv) / det
                         let length = (du * du + dv * dv).squareRoot()
+                        guard length.isFinite else { continue }
                         if length > maximumStep { du *= maximumStep / length; dv *= maximumStep / length }
                         u[i] += du; v[i] += dv
                     }
