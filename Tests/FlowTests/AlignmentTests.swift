@@ -13,10 +13,10 @@ import Flow
     let fit = try FlowEstimator.alignGlobally(from: pair.blurry, to: pair.sharp)
     print("global fit: zoom \(fit.motion.zoom) rot \(fit.motion.rotationDegrees) shift \(fit.motion.shiftX),\(fit.motion.shiftY) rho \(fit.correlation)")
     // then it recovers the similarity tightly.
-    #expect(abs(fit.motion.zoom - 1.012) < 3e-4)
-    #expect(abs(fit.motion.rotationDegrees - 0.3) < 0.02)
-    #expect(abs(fit.motion.shiftX - 3.5) < 0.05)
-    #expect(abs(fit.motion.shiftY + 2.25) < 0.05)
+    #expect(abs(fit.motion.zoom - 1.012) < 1e-4)
+    #expect(abs(fit.motion.rotationDegrees - 0.3) < 0.005)
+    #expect(abs(fit.motion.shiftX - 3.5) < 0.02)
+    #expect(abs(fit.motion.shiftY + 2.25) < 0.02)
     #expect(fit.correlation > 0.9)
 }
 
