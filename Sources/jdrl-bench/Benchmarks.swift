@@ -13,6 +13,7 @@ enum Benchmarks {
         ("isotropic-blur", benchIsotropicBlur),
         ("tiling", benchTiling),
         ("metrics", benchMetrics),
+        ("flow", benchFlow),
     ]
 
     static func main(_ arguments: [String]) -> Int32 {
