@@ -1,0 +1,56 @@
+// Concatenation along channels of two tensors with the same n, h, w (the UNet's [up, skip]).
+//
+// In nChw16c, when the first part's channel count is a multiple of 16 the parts are whole channel
+// blocks and concat is two block copies per image; otherwise channels are copied one by one
+// (strided by 16), which only the tiny test networks need. Backward is the matching split.
+public enum ChannelConcat {
+    public static func forward(_ first: Tensor, _ second: Tensor, into out: Tensor) {
+        check(first, second, out)
+        transfer(first, second, out, toOutput: true, accumulate: false)
+    }
+
+    /// Splits gradOut into gradFirst and gradSecond; overwrites them, or adds with `accumulate`.
+    public static func backward(gradOut: Tensor, gradFirst: Tensor, gradSecond: Tensor, accumulate: Bool = false) {
+        check(gradFirst, gradSecond, gradOut)
+        transfer(gradFirst, gradSecond, gradOut, toOutput: false, accumulate: accumulate)
+    }
+
+    private static func check(_ a: Tensor, _ b: Tensor, _ out: Tensor) {
+        precondition(a.n == out.n && b.n == out.n && a.h == out.h && b.h == out.h && a.w == out.w && b.w == out.w
+                     && a.c + b.c == out.c && a.layout == out.layout && b.layout == out.layout,
+                     "ChannelConcat: shapes do not fit")
+    }
+
+    private static func transfer(_ a: Tensor, _ b: Tensor, _ out: Tensor, toOutput: Bool, accumulate: Bool) {
+        let plane = out.h * out.w
+        if out.layout == .plain || a.c % 16 == 0 {
+            // Contiguous: per image, part a's storage then part b's.
+            let aPer = a.storageCount / a.n, bPer = b.storageCount / b.n, outPer = out.storageCount / out.n
+            precondition(aPer + bPer == outPer)
+            for ni in 0..<out.n {
+                move(a.pointer + ni * aPer, out.pointer + ni * outPer, aPer, toOutput, accumulate)
+                move(b.pointer + ni * bPer, out.pointer + ni * outPer + aPer, bPer, toOutput, accumulate)
+            }
+            return
+        }
+        for ni in 0..<out.n {
+            for (part, base) in [(a, 0), (b, a.c)] {
+                for ci in 0..<part.c {
+                    let p = part.pointer + part.offset(ni, ci, 0, 0)
+                    let o = out.pointer + out.offset(ni, base + ci, 0, 0)
+                    for i in 0..<plane {
+                        if toOutput { o[i * 16] = p[i * 16] } else if accumulate { p[i * 16] += o[i * 16] } else { p[i * 16] = o[i * 16] }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func move(_ part: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int,
+                             _ toOutput: Bool, _ accumulate: Bool) {
+        if toOutput { out.update(from: part, count: count); return }
+        if !accumulate { part.update(from: out, count: count); return }
+        Parallel.chunks(count) { range in for i in range { part[i] += out[i] } }
+    }
+}

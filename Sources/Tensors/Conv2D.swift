@@ -1,0 +1,234 @@
+// 2-D convolution (stride 1, any kernel, asymmetric zero padding, bias, optional fused ReLU) on
+// oneDNN: forward, backward-data and backward-weights primitives.
+//
+// Parameters live in a caller-owned arena in PyTorch's layout (OIHW weights, then bias), so that
+// Adam, checkpoints and an allreduce are flat loops. oneDNN picks its own weight layouts
+// (`format_tag_any`, e.g. OIhw16i16o): the arena weights are reordered into the forward layout at
+// every forward (they change at every Adam step), into the backward-data layout when that one
+// differs, and weight gradients are reordered back with a sum post-op, which is what makes
+// backward accumulate (+=) into the gradient arena.
+import CDNNL
+
+public struct ConvShape: Hashable, Sendable, CustomStringConvertible {
+    public var inChannels: Int, outChannels: Int
+    public var kernelHeight: Int, kernelWidth: Int
+    /// Zero padding (top, left) before and (bottom, right) after the image.
+    public var padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
+
+    public init(inChannels: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
+                padTop: Int, padLeft: Int, padBottom: Int, padRight: Int) {
+        self.inChannels = inChannels; self.outChannels = outChannels
+        self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.padTop = padTop; self.padLeft = padLeft; self.padBottom = padBottom; self.padRight = padRight
+    }
+
+    /// 3x3, padding 1: the UNet's and the reblurring module's convolution.
+    public static func conv3x3(_ cin: Int, _ cout: Int) -> ConvShape {
+        ConvShape(inChannels: cin, outChannels: cout, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
+    }
+    /// 2x2 with "same" padding, the extra row/column on the right/bottom (torch_jdrl.py `SamePad2x2`).
+    public static func samePad2x2(_ cin: Int, _ cout: Int) -> ConvShape {
+        ConvShape(inChannels: cin, outChannels: cout, kernelHeight: 2, kernelWidth: 2, padTop: 0, padLeft: 0, padBottom: 1, padRight: 1)
+    }
+    public static func conv1x1(_ cin: Int, _ cout: Int) -> ConvShape {
+        ConvShape(inChannels: cin, outChannels: cout, kernelHeight: 1, kernelWidth: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0)
+    }
+
+    public var weightCount: Int { outChannels * inChannels * kernelHeight * kernelWidth }
+    public var parameterCount: Int { weightCount + outChannels }
+    public func outputHeight(_ h: Int) -> Int { h + padTop + padBottom - kernelHeight + 1 }
+    public func outputWidth(_ w: Int) -> Int { w + padLeft + padRight - kernelWidth + 1 }
+    /// Multiply-adds of one forward pass over an n x h x w input (x2 for FLOPs).
+    public func macs(n: Int, h: Int, w: Int) -> Double {
+        Double(n * outputHeight(h) * outputWidth(w)) * Double(weightCount)
+    }
+    public var description: String {
+        "\(inChannels)->\(outChannels) k\(kernelHeight)x\(kernelWidth) pad\(padTop),\(padLeft),\(padBottom),\(padRight)"
+    }
+}
+
+/// One convolution layer bound to its slice of a parameter arena and of its gradient arena.
+public final class Conv2D {
+    public let shape: ConvShape
+    /// ReLU fused into the forward as a post-op; backward first masks the output gradient.
+    public let fusedReLU: Bool
+    /// OIHW weights followed by the bias, in the arena; gradients mirror them.
+    public let weights: UnsafeMutablePointer<Float>
+    public let gradients: UnsafeMutablePointer<Float>
+
+    private let arenaWeights: dnnl_memory_t      // OIHW view of `weights`
+    private let arenaBias: dnnl_memory_t          // x view of `weights + weightCount`
+    private let arenaWeightGrad: dnnl_memory_t    // OIHW view of `gradients`
+    private let oihw: dnnl_memory_desc_t
+
+    // The current plan (per input shape and layouts); replanned when they change.
+    private var planKey = ""
+    private var forwardPrimitive: Primitive!
+    private var backwardDataPrimitive: Primitive?
+    private var backwardWeightsPrimitive: Primitive?
+    private var forwardWeights: Tensor?           // nil when oneDNN takes OIHW as is
+    private var backwardDataWeights: Tensor?      // nil when it equals the forward layout
+    private var weightGradScratch: Tensor?
+    private var biasGradScratch: Tensor?
+
+    public init(_ shape: ConvShape, fusedReLU: Bool = false,
+                weights: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
+        self.shape = shape; self.fusedReLU = fusedReLU
+        self.weights = weights; self.gradients = gradients
+        var md = dnnl_memory_desc_t()
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&md, 4, Conv2D.weightDims(shape), dnnl_f32, dnnl_oihw), "weights md")
+        oihw = md
+        var biasMD = dnnl_memory_desc_t()
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&biasMD, 1, [Int64(shape.outChannels)], dnnl_f32, dnnl_x), "bias md")
+        let engine = Engine.shared.engine
+        var m1: dnnl_memory_t?, m2: dnnl_memory_t?, m3: dnnl_memory_t?
+        dnnlCheck(dnnl_memory_create(&m1, &md, engine, weights), "memory_create")
+        dnnlCheck(dnnl_memory_create(&m2, &biasMD, engine, weights + shape.weightCount), "memory_create")
+        dnnlCheck(dnnl_memory_create(&m3, &md, engine, gradients), "memory_create")
+        arenaWeights = m1!; arenaBias = m2!; arenaWeightGrad = m3!
+    }
+
+    deinit {
+        dnnl_memory_destroy(arenaWeights); dnnl_memory_destroy(arenaBias); dnnl_memory_destroy(arenaWeightGrad)
+    }
+
+    static func weightDims(_ s: ConvShape) -> [Int64] {
+        [Int64(s.outChannels), Int64(s.inChannels), Int64(s.kernelHeight), Int64(s.kernelWidth)]
+    }
+
+    /// The oneDNN implementation chosen for the forward pass (after the first forward).
+    public var forwardImplementation: String { forwardPrimitive?.implementation ?? "unplanned" }
+
+    private func descriptors(src: Tensor, dst: Tensor) -> (String, [Int64], [Int64]) {
+        precondition(src.c == shape.inChannels && dst.c == shape.outChannels && src.n == dst.n
+                     && dst.h == shape.outputHeight(src.h) && dst.w == shape.outputWidth(src.w),
+                     "Conv2D \(shape): src \(src.n)x\(src.c)x\(src.h)x\(src.w) / dst \(dst.n)x\(dst.c)x\(dst.h)x\(dst.w) do not fit")
+        let key = "conv \(shape) relu=\(fusedReLU) src \(descriptorKey(src.desc)) dst \(descriptorKey(dst.desc))"
+        return (key, [Int64(shape.padTop), Int64(shape.padLeft)], [Int64(shape.padBottom), Int64(shape.padRight)])
+    }
+
+    private func plan(src: Tensor, dst: Tensor) {
+        let (key, padL, padR) = descriptors(src: src, dst: dst)
+        if key == planKey { return }
+        planKey = key
+        let shape = self.shape, relu = fusedReLU
+        var anyWeights = dnnl_memory_desc_t()
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&anyWeights, 4, Conv2D.weightDims(shape), dnnl_f32, dnnl_format_tag_any), "any md")
+        var biasMD = dnnl_memory_desc_t()
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&biasMD, 1, [Int64(shape.outChannels)], dnnl_f32, dnnl_x), "bias md")
+        forwardPrimitive = Engine.shared.primitive("fwd " + key) {
+            var desc = dnnl_convolution_desc_t()
+            var s = src.desc, d = dst.desc, wmd = anyWeights, b = biasMD
+            dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct,
+                                                         &s, &wmd, &b, &d, [1, 1], padL, padR), "conv fwd desc")
+            var attr: dnnl_primitive_attr_t?
+            dnnlCheck(dnnl_primitive_attr_create(&attr), "attr_create")
+            defer { dnnl_primitive_attr_destroy(attr) }
+            if relu {
+                var postOps: dnnl_post_ops_t?
+                dnnlCheck(dnnl_post_ops_create(&postOps), "post_ops_create")
+                dnnlCheck(dnnl_post_ops_append_eltwise(postOps, 1.0, dnnl_eltwise_relu, 0, 0), "append relu")
+                dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, postOps), "set_post_ops")
+                dnnl_post_ops_destroy(postOps)
+            }
+            return Engine.shared.makeDescriptor(&desc, attr: attr, what: "conv fwd \(shape)")
+        }
+        let fwdWeightsMD = forwardPrimitive.memoryDescriptor(dnnl_query_weights_md)
+        forwardWeights = Conv2D.scratch(fwdWeightsMD, unless: oihw, reuse: forwardWeights)
+        // Backward primitives are planned lazily: inference never needs them.
+        backwardDataPrimitive = nil
+        backwardWeightsPrimitive = nil
+    }
+
+    private static func scratch(_ md: dnnl_memory_desc_t, unless plain: dnnl_memory_desc_t, reuse: Tensor?) -> Tensor? {
+        var a = md, b = plain
+        if dnnl_memory_desc_equal(&a, &b) != 0 { return nil }
+        if let reuse, dnnl_memory_desc_equal(&a, withUnsafePointer(to: reuse.desc) { $0 }) != 0 { return reuse }
+        return Tensor(desc: md)
+    }
+
+    private func planBackward(src: Tensor, dst: Tensor, needData: Bool) {
+        let (key, padL, padR) = descriptors(src: src, dst: dst)
+        let hint = forwardPrimitive.descriptor
+        let shape = self.shape
+        var anyWeights = dnnl_memory_desc_t()
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&anyWeights, 4, Conv2D.weightDims(shape), dnnl_f32, dnnl_format_tag_any), "any md")
+        if backwardWeightsPrimitive == nil {
+            var biasMD = dnnl_memory_desc_t()
+            dnnlCheck(dnnl_memory_desc_init_by_tag(&biasMD, 1, [Int64(shape.outChannels)], dnnl_f32, dnnl_x), "bias md")
+            let primitive = Engine.shared.primitive("bwdw " + key) {
+                var desc = dnnl_convolution_desc_t()
+                var s = src.desc, d = dst.desc, wmd = anyWeights, b = biasMD
+                dnnlCheck(dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &s, &wmd, &b, &d,
+                                                                      [1, 1], padL, padR), "conv bwd weights desc")
+                return Engine.shared.makeDescriptor(&desc, hint: hint, what: "conv bwd weights \(shape)")
+            }
+            backwardWeightsPrimitive = primitive
+            let diffMD = primitive.memoryDescriptor(dnnl_query_diff_weights_md)
+            if weightGradScratch == nil || dnnl_memory_desc_equal(withUnsafePointer(to: weightGradScratch!.desc) { $0 },
+                                                                  withUnsafePointer(to: diffMD) { $0 }) == 0 {
+                weightGradScratch = Tensor(desc: diffMD)
+            }
+            if biasGradScratch == nil { biasGradScratch = Tensor(desc: biasMD) }
+        }
+        if needData && backwardDataPrimitive == nil {
+            let primitive = Engine.shared.primitive("bwdd " + key) {
+                var desc = dnnl_convolution_desc_t()
+                var s = src.desc, d = dst.desc, wmd = anyWeights
+                dnnlCheck(dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &s, &wmd, &d,
+                                                                   [1, 1], padL, padR), "conv bwd data desc")
+                return Engine.shared.makeDescriptor(&desc, hint: hint, what: "conv bwd data \(shape)")
+            }
+            backwardDataPrimitive = primitive
+            let wmd = primitive.memoryDescriptor(dnnl_query_weights_md)
+            let forwardMD = forwardWeights?.desc ?? oihw
+            var a = wmd, b = forwardMD
+            backwardDataWeights = dnnl_memory_desc_equal(&a, &b) != 0 ? nil : Conv2D.scratch(wmd, unless: oihw, reuse: backwardDataWeights)
+        }
+    }
+
+    /// dst = conv(src) + bias (then ReLU if fused). Plans on first use and when shapes/layouts change.
+    public func forward(src: Tensor, dst: Tensor) {
+        plan(src: src, dst: dst)
+        let weightsMemory: dnnl_memory_t
+        if let forwardWeights {
+            Reorder.primitive(from: oihw, to: forwardWeights.desc, accumulate: false)
+                .execute([(DNNL_ARG_FROM, arenaWeights), (DNNL_ARG_TO, forwardWeights.memory)])
+            weightsMemory = forwardWeights.memory
+        } else {
+            weightsMemory = arenaWeights
+        }
+        forwardPrimitive.execute([(DNNL_ARG_SRC, src.memory), (DNNL_ARG_WEIGHTS, weightsMemory),
+                                  (DNNL_ARG_BIAS, arenaBias), (DNNL_ARG_DST, dst.memory)])
+    }
+
+    /// Accumulates weight and bias gradients; writes (overwrites) gradSrc when given.
+    /// `dst` is the forward output (needed for the fused ReLU); `gradDst` is overwritten with the
+    /// pre-activation gradient when the ReLU is fused. Must follow a forward with the same tensors'
+    /// shapes (the weights in the forward layout are still those of that forward).
+    public func backward(src: Tensor, dst: Tensor, gradDst: Tensor, gradSrc: Tensor?) {
+        precondition(planKey == descriptors(src: src, dst: dst).0, "Conv2D.backward without a matching forward")
+        if fusedReLU { Eltwise.backward(.relu, dst: dst, gradDst: gradDst, gradSrc: gradDst) }
+        planBackward(src: src, dst: dst, needData: gradSrc != nil)
+        if let gradSrc, let backwardDataPrimitive {
+            precondition(gradSrc.hasSameShape(src) && gradSrc.layout == src.layout)
+            let weightsMemory: dnnl_memory_t
+            if let backwardDataWeights {
+                Reorder.primitive(from: oihw, to: backwardDataWeights.desc, accumulate: false)
+                    .execute([(DNNL_ARG_FROM, arenaWeights), (DNNL_ARG_TO, backwardDataWeights.memory)])
+                weightsMemory = backwardDataWeights.memory
+            } else {
+                weightsMemory = forwardWeights?.memory ?? arenaWeights
+            }
+            backwardDataPrimitive.execute([(DNNL_ARG_DIFF_DST, gradDst.memory), (DNNL_ARG_WEIGHTS, weightsMemory),
+                                           (DNNL_ARG_DIFF_SRC, gradSrc.memory)])
+        }
+        let weightGrad = weightGradScratch!, biasGrad = biasGradScratch!
+        backwardWeightsPrimitive!.execute([(DNNL_ARG_SRC, src.memory), (DNNL_ARG_DIFF_DST, gradDst.memory),
+                                           (DNNL_ARG_DIFF_WEIGHTS, weightGrad.memory), (DNNL_ARG_DIFF_BIAS, biasGrad.memory)])
+        Reorder.primitive(from: weightGrad.desc, to: oihw, accumulate: true)
+            .execute([(DNNL_ARG_FROM, weightGrad.memory), (DNNL_ARG_TO, arenaWeightGrad)])
+        let biasTarget = gradients + shape.weightCount
+        for o in 0..<shape.outChannels { biasTarget[o] += biasGrad.pointer[o] }
+    }
+}

@@ -1,0 +1,27 @@
+// Plain-Swift element-wise ops over whole buffers: residual add, gradient accumulation, copies.
+// They run over the storage (blocked padding included), which stays zero because zeros add to zero.
+
+public enum Elementwise {
+    /// out = a + b (the residual connection). out may alias a or b.
+    public static func add(_ a: Tensor, _ b: Tensor, into out: Tensor) {
+        precondition(a.storageCount == b.storageCount && a.storageCount == out.storageCount && a.layout == b.layout)
+        let pa = a.pointer, pb = b.pointer, po = out.pointer
+        Parallel.chunks(a.storageCount) { range in
+            for i in range { po[i] = pa[i] + pb[i] }
+        }
+    }
+
+    /// target += source (a second gradient path meeting the first).
+    public static func accumulate(_ source: Tensor, into target: Tensor) {
+        precondition(source.storageCount == target.storageCount && source.layout == target.layout)
+        let ps = source.pointer, pt = target.pointer
+        Parallel.chunks(source.storageCount) { range in
+            for i in range { pt[i] += ps[i] }
+        }
+    }
+
+    public static func copy(_ source: Tensor, into target: Tensor) {
+        precondition(source.storageCount == target.storageCount && source.layout == target.layout)
+        target.pointer.update(from: source.pointer, count: source.storageCount)
+    }
+}

@@ -1,0 +1,105 @@
+// The oneDNN CPU engine, its stream, and a cache of primitives keyed by everything that defines them.
+//
+// One engine per process is what oneDNN expects on a CPU; it is created on first use. The thread count
+// comes from OMP_NUM_THREADS (default 2: this project's machines have two cores and other thread pools
+// share them; OMP_WAIT_POLICY=passive keeps idle OpenMP workers from spinning against them).
+import CDNNL
+import Foundation
+
+/// Fails loudly: a oneDNN error here means a shape or layout the network was never meant to produce.
+@inline(__always)
+func dnnlCheck(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
+    if status != dnnl_success {
+        fatalError("oneDNN: \(what()) failed with status \(status.rawValue)")
+    }
+}
+
+/// A created primitive together with its descriptor (kept to query memory layouts).
+public final class Primitive {
+    public let descriptor: dnnl_primitive_desc_t
+    public let handle: dnnl_primitive_t
+
+    init(descriptor: dnnl_primitive_desc_t, what: String) {
+        self.descriptor = descriptor
+        var primitive: dnnl_primitive_t?
+        dnnlCheck(dnnl_primitive_create(&primitive, descriptor), "primitive_create(\(what))")
+        self.handle = primitive!
+    }
+
+    /// The memory descriptor the primitive chose for an argument (e.g. `dnnl_query_weights_md`).
+    public func memoryDescriptor(_ query: dnnl_query_t, index: Int32 = 0) -> dnnl_memory_desc_t {
+        dnnl_primitive_desc_query_md(descriptor, query, index)!.pointee
+    }
+
+    /// oneDNN's name for the implementation that runs (`jit:avx512_core`, `ref:any`, ...).
+    public var implementation: String {
+        var info: UnsafePointer<CChar>?
+        _ = withUnsafeMutablePointer(to: &info) { pointer in
+            dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, UnsafeMutableRawPointer(pointer))
+        }
+        return info.map { String(cString: $0) } ?? "?"
+    }
+
+    /// Runs the primitive on the engine's stream and waits (every layer is synchronous).
+    public func execute(_ arguments: [(Int32, dnnl_memory_t)]) {
+        var args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1) }
+        let engine = Engine.shared
+        dnnlCheck(dnnl_primitive_execute(handle, engine.stream, Int32(args.count), &args), "execute")
+        dnnlCheck(dnnl_stream_wait(engine.stream), "stream_wait")
+    }
+}
+
+/// The process-wide CPU engine and stream, plus the primitive cache.
+public final class Engine {
+    public static let shared = Engine()
+
+    public let engine: dnnl_engine_t
+    public let stream: dnnl_stream_t
+    /// OpenMP threads oneDNN runs on (OMP_NUM_THREADS, default 2).
+    public let threads: Int
+
+    private var cache: [String: Primitive] = [:]
+    private let lock = NSLock()
+
+    private init() {
+        let requested = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"].flatMap { Int($0) } ?? 2
+        threads = max(1, requested)
+        omp_set_num_threads(Int32(threads))
+        var engine: dnnl_engine_t?
+        dnnlCheck(dnnl_engine_create(&engine, dnnl_cpu, 0), "engine_create")
+        self.engine = engine!
+        var stream: dnnl_stream_t?
+        dnnlCheck(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream_create")
+        self.stream = stream!
+    }
+
+    /// Returns the cached primitive for `key`, creating it with `makeDescriptor` on first request.
+    /// The key must spell out every shape, layout and attribute the descriptor depends on.
+    public func primitive(_ key: String, _ makeDescriptor: () -> dnnl_primitive_desc_t) -> Primitive {
+        lock.lock(); defer { lock.unlock() }
+        if let hit = cache[key] { return hit }
+        let made = Primitive(descriptor: makeDescriptor(), what: key)
+        cache[key] = made
+        return made
+    }
+
+    /// Number of distinct primitives created so far (tests use it to see that replanning reuses them).
+    public var cachedPrimitiveCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return cache.count
+    }
+
+    /// Creates a primitive descriptor from an op descriptor (optionally with attributes and a forward hint).
+    func makeDescriptor(_ opDesc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil,
+                        hint: dnnl_primitive_desc_t? = nil, what: String) -> dnnl_primitive_desc_t {
+        var pd: dnnl_primitive_desc_t?
+        dnnlCheck(dnnl_primitive_desc_create(&pd, opDesc, attr, engine, hint), "primitive_desc_create(\(what))")
+        return pd!
+    }
+}
+
+/// An exact text key for a memory descriptor (its bytes), for primitive-cache keys.
+func descriptorKey(_ desc: dnnl_memory_desc_t) -> String {
+    var copy = desc
+    return withUnsafeBytes(of: &copy) { Data($0).base64EncodedString() }
+}

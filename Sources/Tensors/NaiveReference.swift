@@ -1,0 +1,89 @@
+// Naive twins of the fast layers: direct loops over plain NCHW arrays, slow and obviously right.
+// Tests compare every oneDNN-backed layer against these.
+
+public enum NaiveReference {
+    /// Convolution, stride 1, zero padding as in `shape`; weights OIHW then bias.
+    public static func convForward(_ input: [Float], n: Int, h: Int, w: Int, shape s: ConvShape, parameters: [Float]) -> [Float] {
+        let oh = s.outputHeight(h), ow = s.outputWidth(w)
+        var out = [Float](repeating: 0, count: n * s.outChannels * oh * ow)
+        for ni in 0..<n {
+            for o in 0..<s.outChannels {
+                for y in 0..<oh {
+                    for x in 0..<ow {
+                        var acc = Double(parameters[s.weightCount + o])
+                        for i in 0..<s.inChannels {
+                            for ky in 0..<s.kernelHeight {
+                                let iy = y + ky - s.padTop
+                                if iy < 0 || iy >= h { continue }
+                                for kx in 0..<s.kernelWidth {
+                                    let ix = x + kx - s.padLeft
+                                    if ix < 0 || ix >= w { continue }
+                                    acc += Double(input[((ni * s.inChannels + i) * h + iy) * w + ix])
+                                        * Double(parameters[((o * s.inChannels + i) * s.kernelHeight + ky) * s.kernelWidth + kx])
+                                }
+                            }
+                        }
+                        out[((ni * s.outChannels + o) * oh + y) * ow + x] = Float(acc)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Gradients of sum(convForward(input) * gradOut): (gradInput, gradParameters).
+    public static func convBackward(_ input: [Float], n: Int, h: Int, w: Int, shape s: ConvShape, parameters: [Float],
+                                    gradOut: [Float]) -> ([Float], [Float]) {
+        let oh = s.outputHeight(h), ow = s.outputWidth(w)
+        var gi = [Float](repeating: 0, count: input.count)
+        var gp = [Float](repeating: 0, count: parameters.count)
+        for ni in 0..<n {
+            for o in 0..<s.outChannels {
+                for y in 0..<oh {
+                    for x in 0..<ow {
+                        let g = gradOut[((ni * s.outChannels + o) * oh + y) * ow + x]
+                        gp[s.weightCount + o] += g
+                        for i in 0..<s.inChannels {
+                            for ky in 0..<s.kernelHeight {
+                                let iy = y + ky - s.padTop
+                                if iy < 0 || iy >= h { continue }
+                                for kx in 0..<s.kernelWidth {
+                                    let ix = x + kx - s.padLeft
+                                    if ix < 0 || ix >= w { continue }
+                                    let wi = ((o * s.inChannels + i) * s.kernelHeight + ky) * s.kernelWidth + kx
+                                    let xi = ((ni * s.inChannels + i) * h + iy) * w + ix
+                                    gi[xi] += g * parameters[wi]
+                                    gp[wi] += g * input[xi]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (gi, gp)
+    }
+
+    public static func maxPool2x2(_ input: [Float], n: Int, c: Int, h: Int, w: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: n * c * (h / 2) * (w / 2))
+        for p in 0..<(n * c) {
+            for y in 0..<(h / 2) {
+                for x in 0..<(w / 2) {
+                    let b = (p * h + 2 * y) * w + 2 * x
+                    out[(p * (h / 2) + y) * (w / 2) + x] = max(max(input[b], input[b + 1]), max(input[b + w], input[b + w + 1]))
+                }
+            }
+        }
+        return out
+    }
+
+    public static func upsampleNearest2x(_ input: [Float], n: Int, c: Int, h: Int, w: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: n * c * 4 * h * w)
+        for p in 0..<(n * c) {
+            for y in 0..<(2 * h) {
+                for x in 0..<(2 * w) { out[(p * 2 * h + y) * 2 * w + x] = input[(p * h + y / 2) * w + x / 2] }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,183 @@
+// Activations and their gradients: an NCHW-shaped float buffer in one of two layouts.
+//
+// Inside a network every activation lives in oneDNN's blocked layout nChw16c (channels in blocks
+// of 16, the block innermost; channels padded with zeros to a multiple of 16). That is the layout
+// oneDNN's AVX-512 convolutions pick for themselves when asked with `format_tag_any`, so fixing it
+// costs no speed and lets the plain-Swift ops (concat, dropout, residual add) know the indexing.
+// Model edges (3-channel images, 35 seeds, 8 weights) use plain NCHW; one reorder converts.
+import CDNNL
+import Foundation
+
+public enum Layout: Sendable, Equatable {
+    /// Plain row-major NCHW, what the rest of the project passes around.
+    case plain
+    /// oneDNN's nChw16c: [N][ceil(C/16)][H][W][16], padding channels are zero.
+    case blocked
+
+    var formatTag: dnnl_format_tag_t { self == .plain ? dnnl_nchw : dnnl_nChw16c }
+}
+
+/// Owns a 64-byte aligned, zero-initialised float buffer and the oneDNN memory object over it.
+public final class Tensor {
+    public let n: Int, c: Int, h: Int, w: Int
+    public let layout: Layout
+    public let desc: dnnl_memory_desc_t
+    /// Floats in the buffer, including blocked-layout channel padding.
+    public let storageCount: Int
+    public let pointer: UnsafeMutablePointer<Float>
+    public let memory: dnnl_memory_t
+
+    /// Logical element count n*c*h*w.
+    public var count: Int { n * c * h * w }
+    /// Channels rounded up to the layout's block.
+    public var paddedChannels: Int { layout == .blocked ? (c + 15) / 16 * 16 : c }
+
+    public init(n: Int, c: Int, h: Int, w: Int, layout: Layout) {
+        self.n = n; self.c = c; self.h = h; self.w = w; self.layout = layout
+        var md = dnnl_memory_desc_t()
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&md, 4, [Int64(n), Int64(c), Int64(h), Int64(w)], dnnl_f32,
+                                               layout.formatTag), "memory_desc_init_by_tag")
+        desc = md
+        (storageCount, pointer, memory) = Tensor.allocate(md)
+    }
+
+    /// A buffer in whatever layout a primitive chose (weights in OIhw16i16o, ...).
+    public init(desc md: dnnl_memory_desc_t) {
+        desc = md
+        n = 0; c = 0; h = 0; w = 0; layout = .plain
+        (storageCount, pointer, memory) = Tensor.allocate(md)
+    }
+
+    private static func allocate(_ md: dnnl_memory_desc_t) -> (Int, UnsafeMutablePointer<Float>, dnnl_memory_t) {
+        var md = md
+        let bytes = dnnl_memory_desc_get_size(&md)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(bytes, 64))
+        let floats = raw.bindMemory(to: Float.self, capacity: max(bytes, 64) / 4)
+        var memory: dnnl_memory_t?
+        dnnlCheck(dnnl_memory_create(&memory, &md, Engine.shared.engine, raw), "memory_create")
+        return (bytes / 4, floats, memory!)
+    }
+
+    deinit {
+        dnnl_memory_destroy(memory)
+        UnsafeMutableRawPointer(pointer).deallocate()
+    }
+
+    public func zero() { pointer.update(repeating: 0, count: storageCount) }
+
+    public func hasSameShape(_ other: Tensor) -> Bool {
+        n == other.n && c == other.c && h == other.h && w == other.w
+    }
+
+    /// Offset of logical element (n, c, y, x) in the buffer (for plain-Swift ops and tests).
+    @inline(__always)
+    public func offset(_ ni: Int, _ ci: Int, _ y: Int, _ x: Int) -> Int {
+        switch layout {
+        case .plain: return ((ni * c + ci) * h + y) * w + x
+        case .blocked:
+            let blocks = (c + 15) / 16
+            return (((ni * blocks + ci / 16) * h + y) * w + x) * 16 + ci % 16
+        }
+    }
+
+    /// Copies plain NCHW floats in (a reorder when the tensor is blocked).
+    public func load(fromPlain source: UnsafePointer<Float>) {
+        if layout == .plain { pointer.update(from: source, count: count); return }
+        PlainStaging.with(n: n, c: c, h: h, w: w, pointer: UnsafeMutablePointer(mutating: source)) { staging in
+            Reorder.run(from: staging, to: self)
+        }
+    }
+
+    /// Copies the tensor out as plain NCHW floats.
+    public func store(toPlain destination: UnsafeMutablePointer<Float>) {
+        if layout == .plain { destination.update(from: pointer, count: count); return }
+        PlainStaging.with(n: n, c: c, h: h, w: w, pointer: destination) { staging in
+            Reorder.run(from: self, to: staging)
+        }
+    }
+
+    /// Convenience for tests: the tensor's logical values in plain NCHW order.
+    public func plainValues() -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        out.withUnsafeMutableBufferPointer { store(toPlain: $0.baseAddress!) }
+        return out
+    }
+
+    public func load(plain values: [Float]) {
+        precondition(values.count == count, "expected \(count) values, got \(values.count)")
+        values.withUnsafeBufferPointer { load(fromPlain: $0.baseAddress!) }
+    }
+}
+
+/// A oneDNN memory object over caller-owned plain NCHW floats (no copy), reused per shape.
+final class PlainStaging {
+    let desc: dnnl_memory_desc_t
+    let memory: dnnl_memory_t
+
+    init(n: Int, c: Int, h: Int, w: Int) {
+        var md = dnnl_memory_desc_t()
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&md, 4, [Int64(n), Int64(c), Int64(h), Int64(w)], dnnl_f32, dnnl_nchw),
+                  "memory_desc_init_by_tag")
+        desc = md
+        var memory: dnnl_memory_t?
+        dnnlCheck(dnnl_memory_create(&memory, &md, Engine.shared.engine, nil), "memory_create")
+        self.memory = memory!
+    }
+
+    deinit { dnnl_memory_destroy(memory) }
+
+    private static var pool: [String: PlainStaging] = [:]
+    private static let lock = NSLock()
+
+    static func with(n: Int, c: Int, h: Int, w: Int, pointer: UnsafeMutablePointer<Float>, _ body: (PlainStaging) -> Void) {
+        let key = "\(n)x\(c)x\(h)x\(w)"
+        lock.lock()
+        let staging = pool[key] ?? PlainStaging(n: n, c: c, h: h, w: w)
+        pool[key] = staging
+        lock.unlock()
+        dnnlCheck(dnnl_memory_set_data_handle(staging.memory, pointer), "set_data_handle")
+        body(staging)
+    }
+}
+
+/// Layout conversions through oneDNN's reorder primitive.
+public enum Reorder {
+    static func primitive(from src: dnnl_memory_desc_t, to dst: dnnl_memory_desc_t, accumulate: Bool) -> Primitive {
+        let key = "reorder \(descriptorKey(src)) -> \(descriptorKey(dst)) acc=\(accumulate)"
+        return Engine.shared.primitive(key) {
+            var attr: dnnl_primitive_attr_t?
+            dnnlCheck(dnnl_primitive_attr_create(&attr), "attr_create")
+            defer { dnnl_primitive_attr_destroy(attr) }
+            if accumulate {
+                // dst = src + dst: gradient accumulation into a parameter arena.
+                var postOps: dnnl_post_ops_t?
+                dnnlCheck(dnnl_post_ops_create(&postOps), "post_ops_create")
+                dnnlCheck(dnnl_post_ops_append_sum(postOps, 1.0), "post_ops_append_sum")
+                dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, postOps), "attr_set_post_ops")
+                dnnl_post_ops_destroy(postOps)
+            }
+            var pd: dnnl_primitive_desc_t?
+            var s = src, d = dst
+            let engine = Engine.shared.engine
+            dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &s, engine, &d, engine, attr), "reorder_primitive_desc_create")
+            return pd!
+        }
+    }
+
+    /// dst = src (or dst += src with `accumulate`), converting layouts.
+    public static func run(from src: Tensor, to dst: Tensor, accumulate: Bool = false) {
+        primitive(from: src.desc, to: dst.desc, accumulate: accumulate)
+            .execute([(DNNL_ARG_FROM, src.memory), (DNNL_ARG_TO, dst.memory)])
+    }
+
+    static func run(from src: PlainStaging, to dst: Tensor) {
+        primitive(from: src.desc, to: dst.desc, accumulate: false)
+            .execute([(DNNL_ARG_FROM, src.memory), (DNNL_ARG_TO, dst.memory)])
+    }
+
+    static func run(from src: Tensor, to dst: PlainStaging) {
+        primitive(from: src.desc, to: dst.desc, accumulate: false)
+            .execute([(DNNL_ARG_FROM, src.memory), (DNNL_ARG_TO, dst.memory)])
+    }
+}

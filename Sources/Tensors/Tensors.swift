@@ -1,3 +1,0 @@
-// Tensors: see design.md. (Placeholder until the module lands.)
-import CDNNL
-import COpenBLAS
