@@ -23,7 +23,7 @@ public enum TrainingConfigLoader {
     public static func load(_ url: URL) throws -> TrainingConfig {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ConfigError(path: url.path, reason: "cannot read (\(error.localizedDescription))")
+            throw TrainingConfigError(path: url.path, reason: "cannot read (\(error.localizedDescription))")
         }
         return try parse(text, path: url.path)
     }
@@ -33,7 +33,7 @@ public enum TrainingConfigLoader {
             let unknown = try YAMLConfig.unknownKeys(in: text, allowed: Set(section.keys), section: section.path)
             if !unknown.isEmpty {
                 let whereText = section.path.isEmpty ? "top level" : "section '\(section.path.joined(separator: "."))'"
-                throw ConfigError(path: path, reason: "unknown key(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(whereText); allowed: \(section.keys.joined(separator: ", "))")
+                throw TrainingConfigError(path: path, reason: "unknown key(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(whereText); allowed: \(section.keys.joined(separator: ", "))")
             }
         }
         let config = try YAMLConfig.decode(TrainingConfig.self, from: text, path: path)
@@ -43,7 +43,7 @@ public enum TrainingConfigLoader {
 
     /// The rules a single key cannot express. Each message says what to change.
     public static func validate(_ c: TrainingConfig, path: String = "<config>") throws {
-        func fail(_ reason: String) throws -> Never { throw ConfigError(path: path, reason: reason) }
+        func fail(_ reason: String) throws -> Never { throw TrainingConfigError(path: path, reason: reason) }
         if c.name.isEmpty || c.name.contains("/") { try fail("name must be a non-empty folder name (no '/')") }
         let d = c.datasets.train
         if d.batchSize < 1 { try fail("datasets.train.batch_size must be >= 1") }
@@ -100,4 +100,12 @@ public enum TrainingConfigLoader {
     public static func hash(_ config: TrainingConfig) throws -> String {
         String(format: "%016llx", Shard.fnv1a(try resolvedYAML(config)))
     }
+}
+
+/// A config that cannot be used, with the file and a sentence saying what to change.
+public struct TrainingConfigError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let reason: String
+    public init(path: String, reason: String) { self.path = path; self.reason = reason }
+    public var description: String { "\(path): \(reason)" }
 }

@@ -48,7 +48,7 @@ public struct DihedralCrop: Sendable, Equatable {
 
     /// Source coordinates (in the uncropped patch) of output pixel (x, y).
     @inline(__always)
-    func source(x: Int, y: Int) -> (x: Int, y: Int) {
+    func sourcePixel(x: Int, y: Int) -> (x: Int, y: Int) {
         let fx = transform.flipX ? size - 1 - x : x
         let fy = transform.flipY ? size - 1 - y : y
         let (cx, cy) = transform.transpose ? (fy, fx) : (fx, fy)
@@ -63,7 +63,7 @@ public struct DihedralCrop: Sendable, Equatable {
         let sourcePlane = sourceWidth * sourceHeight, plane = size * size
         for y in 0..<size {
             for x in 0..<size {
-                let s = source(x: x, y: y)
+                let s = sourcePixel(x: x, y: y)
                 let from = s.y * sourceWidth + s.x, to = y * size + x
                 for c in 0..<channels {
                     destination[c * plane + to] = source[c * sourcePlane + from]
@@ -86,7 +86,7 @@ public struct DihedralCrop: Sendable, Equatable {
             flow.v.withUnsafeBufferPointer { v in
                 for y in 0..<size {
                     for x in 0..<size {
-                        let s = source(x: x, y: y)
+                        let s = sourcePixel(x: x, y: y)
                         let from = s.y * flow.width + s.x, to = y * size + x
                         let t = transform.transformVector(u: u[from], v: v[from])
                         intoU[to] = t.u
