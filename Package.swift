@@ -57,7 +57,7 @@ let package = Package(
 
         // Tests: one target per module; fixtures are found through #filePath (Tests/<Target>/Fixtures).
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Imaging"]),
         .testTarget(name: "StageTests", dependencies: ["Imaging", "Manifest"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),

@@ -13,6 +13,12 @@ static inline VipsImage *jdrl_vips_load(const char *path) {
 static inline VipsImage *jdrl_vips_load_sequential(const char *path) {
     return vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
 }
+// fail_on=error: a truncated or corrupt file fails the decode instead of yielding grey rows.
+static inline VipsImage *jdrl_vips_load_strict(const char *path, int sequential) {
+    return vips_image_new_from_file(path,
+        "access", sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM,
+        "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+}
 static inline int jdrl_vips_autorot(VipsImage *in, VipsImage **out) {
     return vips_autorot(in, out, NULL);
 }
@@ -39,6 +45,21 @@ static inline int jdrl_vips_extract_band(VipsImage *in, VipsImage **out, int ban
 }
 static inline int jdrl_vips_bandjoin(VipsImage **in, VipsImage **out, int n) {
     return vips_bandjoin(in, out, n, NULL);
+}
+// Replicates one band n times (greyscale -> RGB without a colour conversion).
+static inline int jdrl_vips_replicate_band(VipsImage *in, VipsImage **out, int n) {
+    VipsImage *bands[4] = { in, in, in, in };
+    return vips_bandjoin(bands, out, n > 4 ? 4 : n, NULL);
+}
+// Relabels the pixels (no conversion): new_from_memory images are MULTIBAND, savers want sRGB / RGB16.
+static inline int jdrl_vips_copy_interpretation(VipsImage *in, VipsImage **out, VipsInterpretation space) {
+    return vips_copy(in, out, "interpretation", space, NULL);
+}
+// A copy whose EXIF orientation tag says `orientation` (1-8); pixels unchanged.
+static inline int jdrl_vips_copy_with_orientation(VipsImage *in, VipsImage **out, int orientation) {
+    if (vips_copy(in, out, NULL)) return -1;
+    vips_image_set_int(*out, VIPS_META_ORIENTATION, orientation);
+    return 0;
 }
 static inline int jdrl_vips_pngsave(VipsImage *in, const char *path, int compression, int bitdepth) {
     return vips_pngsave(in, path, "compression", compression, "bitdepth", bitdepth, NULL);

@@ -1,0 +1,240 @@
+import Foundation
+import GRDB
+
+// One plain struct per table; columns are snake_case in SQL and camelCase here (GRDB converts).
+// Enumerated columns decode into enums, so a bad value in the file fails loudly instead of drifting.
+
+/// Shared GRDB settings for every record: snake_case columns, auto-incremented ids.
+public protocol ManifestRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {}
+
+extension ManifestRecord {
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}
+
+public enum Split: String, Codable, Sendable, CaseIterable { case train, val, test }
+public enum Layout: String, Codable, Sendable, CaseIterable { case sdd, dpdd, realdof, generic }
+public enum CaptureStatus: String, Codable, Sendable { case ok, rejected }
+public enum TilingProtocol: String, Codable, Sendable, CaseIterable { case sdd, dpdd }
+
+/// A blurry / all-in-focus pair as ingested. Identity: (root, split, name).
+public struct Capture: ManifestRecord, Equatable {
+    public static let databaseTableName = "captures"
+    public var id: Int64?
+    /// The dataset root folder the pair was found under (absolute path).
+    public var root: String
+    public var name: String
+    public var split: Split
+    public var layout: Layout
+    public var blurryPath: String
+    public var sharpPath: String
+    public var width: Int?
+    public var height: Int?
+    public var bitDepth: Int?
+    public var blurryHash: String?
+    public var sharpHash: String?
+    public var status: CaptureStatus
+    public var reason: String?
+    public var notes: String?
+    public var ingestedAt: Date
+
+    public init(id: Int64? = nil, root: String, name: String, split: Split, layout: Layout, blurryPath: String, sharpPath: String,
+                width: Int? = nil, height: Int? = nil, bitDepth: Int? = nil, blurryHash: String? = nil, sharpHash: String? = nil,
+                status: CaptureStatus, reason: String? = nil, notes: String? = nil, ingestedAt: Date = Date()) {
+        self.id = id; self.root = root; self.name = name; self.split = split; self.layout = layout
+        self.blurryPath = blurryPath; self.sharpPath = sharpPath; self.width = width; self.height = height
+        self.bitDepth = bitDepth; self.blurryHash = blurryHash; self.sharpHash = sharpHash
+        self.status = status; self.reason = reason; self.notes = notes; self.ingestedAt = ingestedAt
+    }
+
+    /// Both files' content hashes: what later stages key their idempotence on.
+    public var contentHash: String { "\(blurryHash ?? "-"):\(sharpHash ?? "-")" }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A 512x512 (or `size`) patch cut from a capture. `x`, `y` are in the resized image (scale `scale`).
+/// Patches dropped by the sharpness filter are kept as rows with `kept = false` and no files.
+public struct Patch: ManifestRecord, Equatable {
+    public static let databaseTableName = "patches"
+    public var id: Int64?
+    public var captureId: Int64
+    public var split: Split
+    public var blurryPath: String?
+    public var sharpPath: String?
+    public var x: Int
+    public var y: Int
+    public var size: Int
+    public var scale: Double
+    public var `protocol`: TilingProtocol
+    /// Mean squared Sobel gradient of the sharp patch's luma (samples in [0, 1]).
+    public var sharpness: Double?
+    public var kept: Bool
+    public var paramsHash: String
+
+    public init(id: Int64? = nil, captureId: Int64, split: Split, blurryPath: String?, sharpPath: String?, x: Int, y: Int,
+                size: Int, scale: Double, protocol: TilingProtocol, sharpness: Double?, kept: Bool, paramsHash: String) {
+        self.id = id; self.captureId = captureId; self.split = split; self.blurryPath = blurryPath; self.sharpPath = sharpPath
+        self.x = x; self.y = y; self.size = size; self.scale = scale; self.protocol = `protocol`
+        self.sharpness = sharpness; self.kept = kept; self.paramsHash = paramsHash
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// One invocation of a stage, with what it did.
+public struct StageRun: ManifestRecord, Equatable {
+    public static let databaseTableName = "stage_runs"
+    public var id: Int64?
+    public var stage: String
+    public var paramsHash: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var itemsDone: Int
+    public var itemsSkipped: Int
+    public var itemsRejected: Int
+    public var outputs: Int
+
+    public init(id: Int64? = nil, stage: String, paramsHash: String, startedAt: Date = Date(), finishedAt: Date? = nil,
+                itemsDone: Int = 0, itemsSkipped: Int = 0, itemsRejected: Int = 0, outputs: Int = 0) {
+        self.id = id; self.stage = stage; self.paramsHash = paramsHash; self.startedAt = startedAt; self.finishedAt = finishedAt
+        self.itemsDone = itemsDone; self.itemsSkipped = itemsSkipped; self.itemsRejected = itemsRejected; self.outputs = outputs
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// "Stage S with parameters P finished capture C whose content hash was H": the idempotence record.
+public struct StageItem: ManifestRecord, Equatable {
+    public static let databaseTableName = "stage_items"
+    public var stage: String
+    public var paramsHash: String
+    public var captureId: Int64
+    public var inputHash: String
+    public var outputCount: Int
+    public var finishedAt: Date
+
+    public init(stage: String, paramsHash: String, captureId: Int64, inputHash: String, outputCount: Int, finishedAt: Date = Date()) {
+        self.stage = stage; self.paramsHash = paramsHash; self.captureId = captureId; self.inputHash = inputHash
+        self.outputCount = outputCount; self.finishedAt = finishedAt
+    }
+}
+
+/// A dense flow file for a patch or a whole capture. `direction` names source and target, e.g.
+/// "blurry_to_sharp" (convention: A(p) matches B(p + flow(p))). Global-fit stats are optional.
+public struct FlowRecord: ManifestRecord, Equatable {
+    public static let databaseTableName = "flows"
+    public var id: Int64?
+    public var patchId: Int64?
+    public var captureId: Int64?
+    public var direction: String
+    public var flowPath: String
+    public var maskPath: String?
+    public var zoom: Double?
+    public var shiftX: Double?
+    public var shiftY: Double?
+    public var rotationDeg: Double?
+    public var residualEpe: Double?
+    public var paramsHash: String
+    public var createdAt: Date
+
+    public init(id: Int64? = nil, patchId: Int64? = nil, captureId: Int64? = nil, direction: String, flowPath: String,
+                maskPath: String? = nil, zoom: Double? = nil, shiftX: Double? = nil, shiftY: Double? = nil,
+                rotationDeg: Double? = nil, residualEpe: Double? = nil, paramsHash: String, createdAt: Date = Date()) {
+        self.id = id; self.patchId = patchId; self.captureId = captureId; self.direction = direction; self.flowPath = flowPath
+        self.maskPath = maskPath; self.zoom = zoom; self.shiftX = shiftX; self.shiftY = shiftY; self.rotationDeg = rotationDeg
+        self.residualEpe = residualEpe; self.paramsHash = paramsHash; self.createdAt = createdAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+public enum RunStatus: String, Codable, Sendable { case running, finished, failed, stopped }
+
+/// A training run (its folder holds the resolved config, log and checkpoints).
+public struct Run: ManifestRecord, Equatable {
+    public static let databaseTableName = "runs"
+    public var id: Int64?
+    public var name: String
+    public var configPath: String
+    public var configHash: String
+    public var status: RunStatus
+    public var startedAt: Date
+    public var updatedAt: Date
+
+    public init(id: Int64? = nil, name: String, configPath: String, configHash: String, status: RunStatus = .running,
+                startedAt: Date = Date(), updatedAt: Date = Date()) {
+        self.id = id; self.name = name; self.configPath = configPath; self.configHash = configHash; self.status = status
+        self.startedAt = startedAt; self.updatedAt = updatedAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+public struct Checkpoint: ManifestRecord, Equatable {
+    public static let databaseTableName = "checkpoints"
+    public var id: Int64?
+    public var runId: Int64
+    public var step: Int
+    public var epoch: Int
+    public var path: String
+    public var createdAt: Date
+
+    public init(id: Int64? = nil, runId: Int64, step: Int, epoch: Int, path: String, createdAt: Date = Date()) {
+        self.id = id; self.runId = runId; self.step = step; self.epoch = epoch; self.path = path; self.createdAt = createdAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// One logged optimisation step; each JDRL term by name (cycle/reblur are nil in the initialisation stage).
+public struct TrainingStep: ManifestRecord, Equatable {
+    public static let databaseTableName = "training_steps"
+    public var runId: Int64
+    public var step: Int
+    public var epoch: Int
+    public var lr: Double
+    public var lossTotal: Double
+    public var lossDeblur: Double
+    public var lossCycle: Double?
+    public var lossReblur: Double?
+    public var seconds: Double
+
+    public init(runId: Int64, step: Int, epoch: Int, lr: Double, lossTotal: Double, lossDeblur: Double,
+                lossCycle: Double? = nil, lossReblur: Double? = nil, seconds: Double) {
+        self.runId = runId; self.step = step; self.epoch = epoch; self.lr = lr; self.lossTotal = lossTotal
+        self.lossDeblur = lossDeblur; self.lossCycle = lossCycle; self.lossReblur = lossReblur; self.seconds = seconds
+    }
+}
+
+public enum EvaluationTarget: String, Codable, Sendable { case gt, deformedGt = "deformed_gt" }
+
+/// One image's scores; says what it was measured against (target, aligner, bit depth).
+public struct Evaluation: ManifestRecord, Equatable {
+    public static let databaseTableName = "evaluations"
+    public var id: Int64?
+    /// "checkpoint" for a trained model (then `checkpointPath` is set) or a baseline's name, e.g. "identity".
+    public var method: String
+    public var checkpointPath: String?
+    public var captureId: Int64?
+    public var imageName: String
+    public var split: String
+    public var target: EvaluationTarget
+    public var aligner: String?
+    public var bitDepth: Int
+    public var psnr: Double
+    public var ssim: Double
+    public var mae: Double
+    public var lpips: Double?
+    public var createdAt: Date
+
+    public init(id: Int64? = nil, method: String, checkpointPath: String? = nil, captureId: Int64? = nil, imageName: String,
+                split: String, target: EvaluationTarget, aligner: String? = nil, bitDepth: Int, psnr: Double, ssim: Double,
+                mae: Double, lpips: Double? = nil, createdAt: Date = Date()) {
+        self.id = id; self.method = method; self.checkpointPath = checkpointPath; self.captureId = captureId
+        self.imageName = imageName; self.split = split; self.target = target; self.aligner = aligner; self.bitDepth = bitDepth
+        self.psnr = psnr; self.ssim = ssim; self.mae = mae; self.lpips = lpips; self.createdAt = createdAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}

@@ -1,0 +1,156 @@
+import GRDB
+
+/// The manifest's schema as an append-only timeline of migrations. A shipped migration is never
+/// edited: change the schema by appending a new one. Migrations use literal SQL names, not record
+/// types, so a later rename of a Swift property cannot change what an old migration did.
+/// See data-manifests/SCHEMA.md for the readable description.
+public enum ManifestSchema {
+    public static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-captures-patches-stage-runs") { db in
+            try db.execute(sql: """
+                CREATE TABLE captures (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    root TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    split TEXT NOT NULL CHECK (split IN ('train', 'val', 'test')),
+                    layout TEXT NOT NULL CHECK (layout IN ('sdd', 'dpdd', 'realdof', 'generic')),
+                    blurry_path TEXT NOT NULL,
+                    sharp_path TEXT NOT NULL,
+                    width INTEGER,
+                    height INTEGER,
+                    bit_depth INTEGER CHECK (bit_depth IN (8, 16)),
+                    blurry_hash TEXT,
+                    sharp_hash TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('ok', 'rejected')),
+                    reason TEXT,
+                    notes TEXT,
+                    ingested_at DATETIME NOT NULL,
+                    UNIQUE (root, split, name),
+                    CHECK ((status = 'ok' AND reason IS NULL AND width IS NOT NULL AND height IS NOT NULL
+                            AND bit_depth IS NOT NULL AND blurry_hash IS NOT NULL AND sharp_hash IS NOT NULL)
+                           OR (status = 'rejected' AND reason IS NOT NULL))
+                );
+                CREATE INDEX captures_by_status ON captures(status, split);
+
+                CREATE TABLE patches (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,
+                    split TEXT NOT NULL CHECK (split IN ('train', 'val', 'test')),
+                    blurry_path TEXT,
+                    sharp_path TEXT,
+                    x INTEGER NOT NULL CHECK (x >= 0),
+                    y INTEGER NOT NULL CHECK (y >= 0),
+                    size INTEGER NOT NULL CHECK (size > 0),
+                    scale REAL NOT NULL CHECK (scale > 0),
+                    protocol TEXT NOT NULL CHECK (protocol IN ('sdd', 'dpdd')),
+                    sharpness REAL,
+                    kept BOOLEAN NOT NULL,
+                    params_hash TEXT NOT NULL,
+                    UNIQUE (capture_id, params_hash, x, y),
+                    CHECK (kept = 0 OR (blurry_path IS NOT NULL AND sharp_path IS NOT NULL))
+                );
+                CREATE INDEX patches_by_split ON patches(split, kept);
+
+                CREATE TABLE stage_runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    stage TEXT NOT NULL,
+                    params_hash TEXT NOT NULL,
+                    started_at DATETIME NOT NULL,
+                    finished_at DATETIME,
+                    items_done INTEGER NOT NULL DEFAULT 0,
+                    items_skipped INTEGER NOT NULL DEFAULT 0,
+                    items_rejected INTEGER NOT NULL DEFAULT 0,
+                    outputs INTEGER NOT NULL DEFAULT 0
+                );
+
+                -- One row per (stage, parameters, capture) finished: the stage's idempotence record.
+                -- input_hash is the capture's content hash at the time, so a changed capture is redone.
+                CREATE TABLE stage_items (
+                    stage TEXT NOT NULL,
+                    params_hash TEXT NOT NULL,
+                    capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,
+                    input_hash TEXT NOT NULL,
+                    output_count INTEGER NOT NULL,
+                    finished_at DATETIME NOT NULL,
+                    PRIMARY KEY (stage, params_hash, capture_id)
+                );
+                """)
+        }
+        migrator.registerMigration("v2-flows") { db in
+            try db.execute(sql: """
+                CREATE TABLE flows (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    patch_id INTEGER REFERENCES patches(id) ON DELETE CASCADE,
+                    capture_id INTEGER REFERENCES captures(id) ON DELETE CASCADE,
+                    direction TEXT NOT NULL,
+                    flow_path TEXT NOT NULL,
+                    mask_path TEXT,
+                    zoom REAL,
+                    shift_x REAL,
+                    shift_y REAL,
+                    rotation_deg REAL,
+                    residual_epe REAL,
+                    params_hash TEXT NOT NULL,
+                    created_at DATETIME NOT NULL,
+                    CHECK (patch_id IS NOT NULL OR capture_id IS NOT NULL)
+                );
+                -- SQLite treats NULLs as distinct in UNIQUE, so each kind of owner gets its own index.
+                CREATE UNIQUE INDEX flows_per_patch ON flows(patch_id, direction, params_hash) WHERE patch_id IS NOT NULL;
+                CREATE UNIQUE INDEX flows_per_capture ON flows(capture_id, direction, params_hash) WHERE patch_id IS NULL;
+                """)
+        }
+        migrator.registerMigration("v3-runs-checkpoints-steps-evaluations") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    config_path TEXT NOT NULL,
+                    config_hash TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'stopped')),
+                    started_at DATETIME NOT NULL,
+                    updated_at DATETIME NOT NULL
+                );
+                CREATE TABLE checkpoints (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    step INTEGER NOT NULL,
+                    epoch INTEGER NOT NULL,
+                    path TEXT NOT NULL UNIQUE,
+                    created_at DATETIME NOT NULL,
+                    UNIQUE (run_id, step)
+                );
+                CREATE TABLE training_steps (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    step INTEGER NOT NULL,
+                    epoch INTEGER NOT NULL,
+                    lr REAL NOT NULL,
+                    loss_total REAL NOT NULL,
+                    loss_deblur REAL NOT NULL,
+                    loss_cycle REAL,
+                    loss_reblur REAL,
+                    seconds REAL NOT NULL,
+                    PRIMARY KEY (run_id, step)
+                );
+                CREATE TABLE evaluations (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    method TEXT NOT NULL,
+                    checkpoint_path TEXT,
+                    capture_id INTEGER REFERENCES captures(id) ON DELETE SET NULL,
+                    image_name TEXT NOT NULL,
+                    split TEXT NOT NULL,
+                    target TEXT NOT NULL CHECK (target IN ('gt', 'deformed_gt')),
+                    aligner TEXT,
+                    bit_depth INTEGER NOT NULL CHECK (bit_depth IN (8, 16)),
+                    psnr REAL NOT NULL,
+                    ssim REAL NOT NULL,
+                    mae REAL NOT NULL,
+                    lpips REAL,
+                    created_at DATETIME NOT NULL
+                );
+                CREATE INDEX evaluations_by_method ON evaluations(method, target, split);
+                """)
+        }
+        return migrator
+    }
+}

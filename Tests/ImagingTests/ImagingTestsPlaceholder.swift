@@ -1,4 +1,0 @@
-import Testing
-import Imaging
-
-@Test func ImagingTestsModuleLinks() { #expect(Bool(true)) }

@@ -1,4 +1,0 @@
-import Testing
-import Manifest
-
-@Test func ManifestTestsModuleLinks() { #expect(Bool(true)) }
