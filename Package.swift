@@ -43,7 +43,8 @@ let package = Package(
         .target(name: "Flow", dependencies: ["Imaging"], swiftSettings: fast),
         .target(name: "Metrics", dependencies: ["Imaging", "COpenBLAS"], swiftSettings: fast),
         .target(name: "Training", dependencies: ["Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport",
-                                               .product(name: "Yams", package: "Yams")], swiftSettings: fast),
+                                               .product(name: "Yams", package: "Yams"),
+                                               .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: fast),
 
         // Thin executables, one per stage.
         .executableTarget(name: "jdrl-synth", dependencies: ["Synthesis", "Imaging", "StageSupport"]),

@@ -89,7 +89,7 @@ public enum FlowSource: String, Codable, Sendable, CaseIterable {
 }
 
 /// Calibration mask M of the paper's Eq. 4 (lambda = train.lambda).
-public enum MaskMode: String, Codable, Sendable, CaseIterable {
+public enum CalibrationMaskMode: String, Codable, Sendable, CaseIterable {
     /// The released code: Middlebury colour-wheel rendering to 8-bit grey, kept within (1 +- lambda) of its mean.
     case colourWheel = "colour_wheel"
     /// The paper's reading: the flow magnitude within (1 +- lambda) of its mean.
@@ -166,7 +166,7 @@ public struct TrainSection: Codable, Equatable, Sendable {
     public var charbonnierEps: Double
     public var lossMode: LossMode
     public var flowSource: FlowSource
-    public var maskMode: MaskMode
+    public var maskMode: CalibrationMaskMode
     public var ablation: AblationSection
     enum CodingKeys: String, CodingKey, CaseIterable {
         case optimizer, scheduler, epochs
