@@ -67,7 +67,8 @@ public final class Conv2D {
     private var backwardDataPrimitive: Primitive?
     private var backwardWeightsPrimitive: Primitive?
     private var forwardWeights: Tensor?           // nil when oneDNN takes OIHW as is
-    private var backwardDataWeights: Tensor?      // nil when it equals the forward layout
+    private var backwardDataWeights: Tensor?      // nil when it equals the forward layout or OIHW
+    private var backwardDataWeightsMemory: dnnl_memory_t?
     private var weightGradScratch: Tensor?
     private var biasGradScratch: Tensor?
 
@@ -180,10 +181,17 @@ public final class Conv2D {
                 return Engine.shared.makeDescriptor(&desc, hint: hint, what: "conv bwd data \(shape)")
             }
             backwardDataPrimitive = primitive
+            // Backward-data may want yet another weight layout: then it gets its own reordered copy.
             let wmd = primitive.memoryDescriptor(dnnl_query_weights_md)
-            let forwardMD = forwardWeights?.desc ?? oihw
-            var a = wmd, b = forwardMD
-            backwardDataWeights = dnnl_memory_desc_equal(&a, &b) != 0 ? nil : Conv2D.scratch(wmd, unless: oihw, reuse: backwardDataWeights)
+            var a = wmd, f = forwardWeights?.desc ?? oihw, o = oihw
+            if dnnl_memory_desc_equal(&a, &f) != 0 {
+                backwardDataWeights = nil; backwardDataWeightsMemory = forwardWeights?.memory ?? arenaWeights
+            } else if dnnl_memory_desc_equal(&a, &o) != 0 {
+                backwardDataWeights = nil; backwardDataWeightsMemory = arenaWeights
+            } else {
+                backwardDataWeights = Conv2D.scratch(wmd, unless: oihw, reuse: backwardDataWeights)
+                backwardDataWeightsMemory = backwardDataWeights!.memory
+            }
         }
     }
 
@@ -212,15 +220,11 @@ public final class Conv2D {
         planBackward(src: src, dst: dst, needData: gradSrc != nil)
         if let gradSrc, let backwardDataPrimitive {
             precondition(gradSrc.hasSameShape(src) && gradSrc.layout == src.layout)
-            let weightsMemory: dnnl_memory_t
             if let backwardDataWeights {
                 Reorder.primitive(from: oihw, to: backwardDataWeights.desc, accumulate: false)
                     .execute([(DNNL_ARG_FROM, arenaWeights), (DNNL_ARG_TO, backwardDataWeights.memory)])
-                weightsMemory = backwardDataWeights.memory
-            } else {
-                weightsMemory = forwardWeights?.memory ?? arenaWeights
             }
-            backwardDataPrimitive.execute([(DNNL_ARG_DIFF_DST, gradDst.memory), (DNNL_ARG_WEIGHTS, weightsMemory),
+            backwardDataPrimitive.execute([(DNNL_ARG_DIFF_DST, gradDst.memory), (DNNL_ARG_WEIGHTS, backwardDataWeightsMemory!),
                                            (DNNL_ARG_DIFF_SRC, gradSrc.memory)])
         }
         let weightGrad = weightGradScratch!, biasGrad = biasGradScratch!

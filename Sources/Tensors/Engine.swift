@@ -44,6 +44,9 @@ public final class Primitive {
     public func execute(_ arguments: [(Int32, dnnl_memory_t)]) {
         var args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1) }
         let engine = Engine.shared
+        // oneDNN's library-managed scratchpad is shared between primitives: executions from
+        // several threads (tests run in parallel) must not overlap.
+        engine.executionLock.lock(); defer { engine.executionLock.unlock() }
         dnnlCheck(dnnl_primitive_execute(handle, engine.stream, Int32(args.count), &args), "execute")
         dnnlCheck(dnnl_stream_wait(engine.stream), "stream_wait")
     }
@@ -59,6 +62,8 @@ public final class Engine {
     public let threads: Int
 
     private var cache: [String: Primitive] = [:]
+    /// Serialises primitive execution (recursive: staging copies hold it around a reorder).
+    let executionLock = NSRecursiveLock()
     private let lock = NSLock()
 
     private init() {

@@ -136,6 +136,7 @@ final class PlainStaging {
         let staging = pool[key] ?? PlainStaging(n: n, c: c, h: h, w: w)
         pool[key] = staging
         lock.unlock()
+        Engine.shared.executionLock.lock(); defer { Engine.shared.executionLock.unlock() }
         dnnlCheck(dnnl_memory_set_data_handle(staging.memory, pointer), "set_data_handle")
         body(staging)
     }

@@ -1,0 +1,64 @@
+import Foundation
+// Weight initialisers of torch_jdrl.py, on our seeded generator (same distributions, not the same
+// numbers as PyTorch's generator: parity tests load the peer's weights instead).
+import Tensors
+
+enum Initialization {
+    /// nn.init.kaiming_normal_(mode='fan_out', nonlinearity='relu'): std = sqrt(2 / (out*kh*kw));
+    /// bias keeps nn.Conv2d's default, uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    static func kaimingFanOut(_ conv: Conv2D, _ generator: inout SeededGenerator) {
+        let s = conv.shape
+        let std = (2.0 / Float(s.outChannels * s.kernelHeight * s.kernelWidth)).squareRoot()
+        for i in 0..<s.weightCount { conv.weights[i] = std * generator.nextNormal() }
+        let bound = 1 / Float(s.inChannels * s.kernelHeight * s.kernelWidth).squareRoot()
+        for o in 0..<s.outChannels { conv.weights[s.weightCount + o] = bound * (2 * generator.nextUniform() - 1) }
+    }
+
+    /// nn.init.xavier_normal_: std = sqrt(2 / (fan_in + fan_out)); zero bias.
+    static func xavierNormal(_ conv: Conv2D, _ generator: inout SeededGenerator) {
+        let s = conv.shape
+        let area = s.kernelHeight * s.kernelWidth
+        let std = (2.0 / Float(s.inChannels * area + s.outChannels * area)).squareRoot()
+        for i in 0..<s.weightCount { conv.weights[i] = std * generator.nextNormal() }
+        for o in 0..<s.outChannels { conv.weights[s.weightCount + o] = 0 }
+    }
+}
+
+/// Builds convolution layers over one arena: each layer is declared once with its PyTorch name,
+/// then bound to its slice of the values and gradients.
+struct ConvTable {
+    var rows: [(name: String, shape: ConvShape, relu: Bool)] = []
+
+    mutating func add(_ name: String, _ shape: ConvShape, relu: Bool) { rows.append((name, shape, relu)) }
+
+    /// (name, shape) entries: `<name>.weight` (OIHW) then `<name>.bias`, in declaration order.
+    var sizeTable: [(String, [Int])] {
+        rows.flatMap { row in
+            [(row.name + ".weight", [row.shape.outChannels, row.shape.inChannels, row.shape.kernelHeight, row.shape.kernelWidth]),
+             (row.name + ".bias", [row.shape.outChannels])]
+        }
+    }
+
+    func bind(_ arena: ParameterArena) -> [String: Conv2D] {
+        var out: [String: Conv2D] = [:]
+        for row in rows {
+            // Weight and bias are adjacent in the arena, as Conv2D expects.
+            let offset = arena.entry(row.name + ".weight")!.offset
+            out[row.name] = Conv2D(row.shape, fusedReLU: row.relu, weights: arena.values + offset, gradients: arena.gradients + offset)
+        }
+        return out
+    }
+}
+
+extension Trainable {
+    /// Writes the parameters (PyTorch state_dict names) plus `extra` tensors (e.g. Adam state).
+    public func save(safetensors url: URL, extra: [SafeTensors.Tensor] = []) throws {
+        try SafeTensors.write(parameters.namedTensors() + extra, to: url)
+    }
+
+    /// Loads parameters written by `save` or by torch_jdrl.py. Every parameter must be present with
+    /// its exact shape; other tensors in the file are refused unless `allowExtra` (checkpoints).
+    public func load(safetensors url: URL, allowExtra: Bool = false) throws {
+        try parameters.load(SafeTensors.read(url), allowExtra: allowExtra)
+    }
+}

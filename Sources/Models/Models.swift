@@ -1,1 +1,0 @@
-// Models: see design.md. (Placeholder until the module lands.)

@@ -1,0 +1,230 @@
+// The baseline deblurring network F of JDRL (Li et al., AAAI 2023; the authors' UNet), as defined by
+// ../shared/peers/torch_jdrl.py `UNet`:
+//   encoder level i: conv3x3+ReLU, conv3x3+ReLU (widths[i]); dropout on the two deepest levels
+//   (the dropped output is both the skip and the pooling input); 2x2 max-pool between levels;
+//   decoder: nearest x2 upsample, 2x2 "same" conv (extra row/column right/bottom) to the level's
+//   width, concat [up, skip], conv3x3+ReLU x2; head conv3x3 -> 3, sigmoid.
+// Paper widths 64..1024 give 31,033,411 parameters.
+import Tensors
+
+public struct UNetConfig: Codable, Sendable, Equatable {
+    /// Channel width per level, shallow to deep; the depth is widths.count.
+    public var widths: [Int]
+    /// Dropout probability on the two deepest levels' outputs (0.4 in the released code).
+    public var dropout: Float
+    public var inputChannels: Int
+    public var outputChannels: Int
+
+    public init(widths: [Int] = [64, 128, 256, 512, 1024], dropout: Float = 0.4, inputChannels: Int = 3, outputChannels: Int = 3) {
+        self.widths = widths; self.dropout = dropout; self.inputChannels = inputChannels; self.outputChannels = outputChannels
+    }
+
+    public static let paper = UNetConfig()
+    public static let cpu = UNetConfig(widths: [32, 64, 128, 256])
+
+    /// Input sides must be multiples of this (one halving per pooling).
+    public var sizeMultiple: Int { 1 << (widths.count - 1) }
+}
+
+/// Usage (Training and evaluation):
+/// ```
+/// let unet = try UNet(config: UNetConfig(widths: [32, 64, 128, 256], dropout: 0.4), seed: 0)
+/// unet.forward(input: blurry, output: deblurred, n: 1, h: 256, w: 256, training: true)
+/// unet.backward(gradOutput: gradDeblurred)   // accumulates into unet.parameters.gradients
+/// ```
+/// Buffers are plain NCHW Float (n x 3 x h x w, values in [0, 1]). The first forward for a given
+/// (n, h, w) plans every activation buffer once (in oneDNN's blocked layout); a different shape
+/// replans. h and w must be multiples of `config.sizeMultiple` (2^(depth-1)); inference works at any
+/// such size (memory grows with h*w: gradient buffers are only allocated by the first backward).
+/// `backward` must follow a `training: true` forward; it does not compute the input gradient.
+public final class UNet: Trainable {
+    public let config: UNetConfig
+    public let parameters: ParameterArena
+
+    private let encoderA: [Conv2D], encoderB: [Conv2D]
+    private let upConvs: [Conv2D], decoderA: [Conv2D], decoderB: [Conv2D]
+    private let head: Conv2D
+    private let pools: [MaxPool2x2]
+    private let dropouts: [Dropout?]
+    private var activations: Activations?
+    private var gradients: Gradients?
+    private var lastForwardWasTraining = false
+
+    public enum ConfigError: Error, CustomStringConvertible {
+        case invalid(String)
+        public var description: String { if case .invalid(let s) = self { return s }; return "" }
+    }
+
+    public init(config: UNetConfig, seed: UInt64) throws {
+        guard !config.widths.isEmpty, config.widths.allSatisfy({ $0 > 0 }) else {
+            throw ConfigError.invalid("UNet widths must be a non-empty list of positive channel counts")
+        }
+        guard config.dropout >= 0 && config.dropout < 1 else { throw ConfigError.invalid("UNet dropout must be in [0, 1)") }
+        self.config = config
+        let widths = config.widths, depth = widths.count
+        var table = ConvTable()
+        var c = config.inputChannels
+        for (i, w) in widths.enumerated() {
+            table.add("enc.\(i).0", .conv3x3(c, w), relu: true)
+            table.add("enc.\(i).2", .conv3x3(w, w), relu: true)
+            c = w
+        }
+        let decoderWidths = Array(widths.dropLast().reversed())
+        for (j, w) in decoderWidths.enumerated() {
+            table.add("ups.\(j).conv", .samePad2x2(c, w), relu: false)
+            c = w
+        }
+        for (j, w) in decoderWidths.enumerated() {
+            table.add("dec.\(j).0", .conv3x3(2 * w, w), relu: true)
+            table.add("dec.\(j).2", .conv3x3(w, w), relu: true)
+        }
+        table.add("head", .conv3x3(c, config.outputChannels), relu: false)
+        parameters = ParameterArena(table.sizeTable)
+        let convs = table.bind(parameters)
+        encoderA = (0..<depth).map { convs["enc.\($0).0"]! }
+        encoderB = (0..<depth).map { convs["enc.\($0).2"]! }
+        upConvs = decoderWidths.indices.map { convs["ups.\($0).conv"]! }
+        decoderA = decoderWidths.indices.map { convs["dec.\($0).0"]! }
+        decoderB = decoderWidths.indices.map { convs["dec.\($0).2"]! }
+        head = convs["head"]!
+        pools = (0..<max(depth - 1, 0)).map { _ in MaxPool2x2() }
+        dropouts = (0..<depth).map { i in
+            i >= depth - 2 && config.dropout > 0 ? Dropout(probability: config.dropout, seed: seed &+ 1000 &+ UInt64(i)) : nil
+        }
+        var generator = SeededGenerator(seed: seed)
+        for row in table.rows { Initialization.kaimingFanOut(convs[row.name]!, &generator) }
+    }
+
+    /// Activation buffers for one (n, h, w): named slots, allocated once per plan.
+    private final class Activations {
+        let n: Int, h: Int, w: Int
+        let input: Tensor, encA: [Tensor], encB: [Tensor], encOut: [Tensor], pooled: [Tensor]
+        let up: [Tensor], upConv: [Tensor], concat: [Tensor], decA: [Tensor], decB: [Tensor]
+        let headOut: Tensor, output: Tensor
+
+        init(_ c: UNetConfig, dropoutLevels: [Bool], n: Int, h: Int, w: Int) {
+            self.n = n; self.h = h; self.w = w
+            let widths = c.widths, depth = widths.count
+            func blocked(_ ch: Int, _ level: Int) -> Tensor { Tensor(n: n, c: ch, h: h >> level, w: w >> level, layout: .blocked) }
+            input = Tensor(n: n, c: c.inputChannels, h: h, w: w, layout: .plain)
+            encA = widths.enumerated().map { blocked($1, $0) }
+            let encB = widths.enumerated().map { blocked($1, $0) }
+            self.encB = encB
+            encOut = (0..<depth).map { i in dropoutLevels[i] ? Tensor(n: n, c: widths[i], h: h >> i, w: w >> i, layout: .blocked) : encB[i] }
+            pooled = (0..<max(depth - 1, 0)).map { blocked(widths[$0], $0 + 1) }
+            var up: [Tensor] = [], upConv: [Tensor] = [], concat: [Tensor] = [], decA: [Tensor] = [], decB: [Tensor] = []
+            var cPrev = widths[depth - 1]
+            for j in 0..<(depth - 1) {
+                let level = depth - 2 - j, width = widths[level]
+                up.append(blocked(cPrev, level)); upConv.append(blocked(width, level))
+                concat.append(blocked(2 * width, level)); decA.append(blocked(width, level)); decB.append(blocked(width, level))
+                cPrev = width
+            }
+            self.up = up; self.upConv = upConv; self.concat = concat; self.decA = decA; self.decB = decB
+            headOut = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: .plain)
+            output = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: .plain)
+        }
+
+        /// The tensor the head reads (the last decoder output, or the encoder for depth 1).
+        var headInput: Tensor { decB.last ?? encOut[0] }
+    }
+
+    /// Gradient buffers mirroring the activations (allocated by the first backward of a plan).
+    private final class Gradients {
+        let encA: [Tensor], encOut: [Tensor], skip: [Tensor], pooled: [Tensor]
+        let up: [Tensor], upConv: [Tensor], concat: [Tensor], decA: [Tensor], decB: [Tensor]
+        let headOut: Tensor, output: Tensor
+
+        init(like a: Activations) {
+            func like(_ t: Tensor) -> Tensor { Tensor(n: t.n, c: t.c, h: t.h, w: t.w, layout: t.layout) }
+            encA = a.encA.map(like); encOut = a.encOut.map(like); pooled = a.pooled.map(like)
+            skip = a.pooled.indices.map { like(a.encOut[$0]) }
+            up = a.up.map(like); upConv = a.upConv.map(like); concat = a.concat.map(like)
+            decA = a.decA.map(like); decB = a.decB.map(like)
+            headOut = like(a.headOut); output = like(a.output)
+        }
+    }
+
+    /// Plain NCHW in, plain NCHW out (sigmoid, [0, 1]). Dropout is active only with `training`.
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int, training: Bool) {
+        precondition(h % config.sizeMultiple == 0 && w % config.sizeMultiple == 0,
+                     "UNet input \(h)x\(w) must be a multiple of \(config.sizeMultiple) on both sides")
+        if activations == nil || activations!.n != n || activations!.h != h || activations!.w != w {
+            activations = Activations(config, dropoutLevels: dropouts.map { $0 != nil }, n: n, h: h, w: w)
+            gradients = nil
+        }
+        let a = activations!
+        let depth = config.widths.count
+        a.input.load(fromPlain: input)
+        for i in 0..<depth {
+            encoderA[i].forward(src: i == 0 ? a.input : a.pooled[i - 1], dst: a.encA[i])
+            encoderB[i].forward(src: a.encA[i], dst: a.encB[i])
+            dropouts[i]?.forward(src: a.encB[i], dst: a.encOut[i], training: training)
+            if i < depth - 1 { pools[i].forward(src: a.encOut[i], dst: a.pooled[i]) }
+        }
+        var x = a.encOut[depth - 1]
+        for j in 0..<(depth - 1) {
+            let level = depth - 2 - j
+            Upsample2x.forward(src: x, dst: a.up[j])
+            upConvs[j].forward(src: a.up[j], dst: a.upConv[j])
+            ChannelConcat.forward(a.upConv[j], a.encOut[level], into: a.concat[j])
+            decoderA[j].forward(src: a.concat[j], dst: a.decA[j])
+            decoderB[j].forward(src: a.decA[j], dst: a.decB[j])
+            x = a.decB[j]
+        }
+        head.forward(src: x, dst: a.headOut)
+        Eltwise.forward(.sigmoid, src: a.headOut, dst: a.output)
+        a.output.store(toPlain: output)
+        lastForwardWasTraining = training
+    }
+
+    /// gradOutput: dLoss/dOutput, plain NCHW like the output. Accumulates parameter gradients.
+    public func backward(gradOutput: UnsafePointer<Float>) {
+        guard let a = activations, lastForwardWasTraining else {
+            preconditionFailure("UNet.backward needs a preceding forward(training: true)")
+        }
+        if gradients == nil { gradients = Gradients(like: a) }
+        let g = gradients!
+        let depth = config.widths.count
+        g.output.load(fromPlain: gradOutput)
+        Eltwise.backward(.sigmoid, dst: a.output, gradDst: g.output, gradSrc: g.headOut)
+        head.backward(src: a.headInput, dst: a.headOut, gradDst: g.headOut, gradSrc: g.decB.last ?? g.encOut[0])
+        for j in (0..<(depth - 1)).reversed() {
+            let level = depth - 2 - j
+            decoderB[j].backward(src: a.decA[j], dst: a.decB[j], gradDst: g.decB[j], gradSrc: g.decA[j])
+            decoderA[j].backward(src: a.concat[j], dst: a.decA[j], gradDst: g.decA[j], gradSrc: g.concat[j])
+            ChannelConcat.backward(gradOut: g.concat[j], gradFirst: g.upConv[j], gradSecond: g.skip[level])
+            upConvs[j].backward(src: a.up[j], dst: a.upConv[j], gradDst: g.upConv[j], gradSrc: g.up[j])
+            Upsample2x.backward(gradDst: g.up[j], gradSrc: j == 0 ? g.encOut[depth - 1] : g.decB[j - 1])
+        }
+        for i in (0..<depth).reversed() {
+            if i < depth - 1 {
+                // The level's output fed both the pool and the skip connection: both gradients add.
+                pools[i].backward(gradDst: g.pooled[i], gradSrc: g.encOut[i])
+                Elementwise.accumulate(g.skip[i], into: g.encOut[i])
+            }
+            // Dropout backward in place: the encB gradient reuses the encOut gradient buffer.
+            dropouts[i]?.backward(gradDst: g.encOut[i], gradSrc: g.encOut[i])
+            encoderB[i].backward(src: a.encA[i], dst: a.encB[i], gradDst: g.encOut[i], gradSrc: g.encA[i])
+            encoderA[i].backward(src: i == 0 ? a.input : a.pooled[i - 1], dst: a.encA[i], gradDst: g.encA[i],
+                                 gradSrc: i == 0 ? nil : g.pooled[i - 1])
+        }
+    }
+
+    /// oneDNN implementation of the first encoder convolution (for logs: `jit:avx512_core`, ...).
+    public var convolutionImplementation: String { encoderB[0].forwardImplementation }
+
+    /// Multiply-adds of one forward pass at n x h x w (backward costs about twice that).
+    public func forwardMACs(n: Int, h: Int, w: Int) -> Double {
+        var total = 0.0
+        let depth = config.widths.count
+        for i in 0..<depth {
+            total += encoderA[i].shape.macs(n: n, h: h >> i, w: w >> i) + encoderB[i].shape.macs(n: n, h: h >> i, w: w >> i)
+        }
+        for j in 0..<(depth - 1) {
+            let level = depth - 2 - j
+            for conv in [upConvs[j], decoderA[j], decoderB[j]] { total += conv.shape.macs(n: n, h: h >> level, w: w >> level) }
+        }
+        return total + head.shape.macs(n: n, h: h, w: w)
+    }
+}
