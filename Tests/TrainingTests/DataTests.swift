@@ -117,7 +117,7 @@ import Training
     static func snapshot(_ b: TrainingBatch) -> [Float] {
         Array(UnsafeBufferPointer(start: b.blurry, count: b.imageCount)) + Array(UnsafeBufferPointer(start: b.sharp, count: b.imageCount))
             + Array(UnsafeBufferPointer(start: b.blurryToSharpU, count: b.pixelCount)) + Array(UnsafeBufferPointer(start: b.sharpToBlurryV, count: b.pixelCount))
-            + [Float(b.dropoutSeed % 1_000_003)] + b.patchIDs.map(Float.init)
+            + [Float(b.stepSeed % 1_000_003)] + b.patchIDs.map(Float.init)
     }
 
     /// The prefetch thread, running ahead, produces exactly what direct assembly of each step gives:

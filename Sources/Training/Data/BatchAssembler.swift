@@ -1,7 +1,7 @@
 import Imaging
 
 /// Turns a step index into that step's batch: which patches (the epoch's seeded order), where to crop,
-/// which flip/rotation, and the dropout seed. Everything is re-derived from (seed, step), so the batch
+/// which flip/rotation. Everything is re-derived from (seed, step), so the batch
 /// of step s is the same whether it is prepared ahead by the prefetcher or after a resume.
 public final class BatchAssembler: @unchecked Sendable {
     public let patches: PatchCache
@@ -30,7 +30,7 @@ public final class BatchAssembler: @unchecked Sendable {
 
     public func epoch(ofStep step: Int) -> Int { step / stepsPerEpoch }
 
-    /// Fills `batch` for step `step`. Draw order from the step generator: dropout seed, then per sample
+    /// Fills `batch` for step `step`. Draw order from the step generator: one step seed, then per sample
     /// crop x, crop y, transform index (only with augmentation).
     public func fill(_ batch: TrainingBatch, step: Int) throws {
         precondition(batch.batchSize == batchSize && batch.size == cropSize)
@@ -40,7 +40,7 @@ public final class BatchAssembler: @unchecked Sendable {
             orderEpoch = epoch
         }
         var generator = randomness.stepGenerator(step: step)
-        batch.begin(step: step, epoch: epoch, dropoutSeed: generator.next())
+        batch.begin(step: step, epoch: epoch, stepSeed: generator.next())
         let first = (step % stepsPerEpoch) * batchSize
         let plane = cropSize * cropSize
         for sample in 0..<batchSize {

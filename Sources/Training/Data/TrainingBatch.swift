@@ -10,8 +10,8 @@ public final class TrainingBatch: @unchecked Sendable {
 
     public private(set) var step = 0
     public private(set) var epoch = 0
-    /// Seed of this step's dropout masks (drawn from the step generator, so a resumed run redraws it).
-    public private(set) var dropoutSeed: UInt64 = 0
+    /// The first draw of the step generator (reserved for per-step seeds, e.g. dropout, once Models can take one).
+    public private(set) var stepSeed: UInt64 = 0
     public private(set) var patchIDs: [Int64]
 
     public let blurry: UnsafeMutablePointer<Float>
@@ -49,10 +49,10 @@ public final class TrainingBatch: @unchecked Sendable {
                   blurryToSharpMask, sharpToBlurryMask] { p.deallocate() }
     }
 
-    func begin(step: Int, epoch: Int, dropoutSeed: UInt64) {
+    func begin(step: Int, epoch: Int, stepSeed: UInt64) {
         self.step = step
         self.epoch = epoch
-        self.dropoutSeed = dropoutSeed
+        self.stepSeed = stepSeed
     }
 
     func setPatchID(_ id: Int64, sample: Int) { patchIDs[sample] = id }

@@ -73,6 +73,8 @@ public final class TrainingLoop {
         }
         guard state.rng == randomness.master(afterSteps: state.step) else { throw TrainingError.seedChanged(runFolder: folder.root.path) }
         try models.restore(from: checkpoint)
+        // One training forward per step: replay that many dropout draws.
+        models.deblur.fastForwardDropout(forwards: state.step, n: assembler.batchSize, h: assembler.cropSize, w: assembler.cropSize)
         log.info("resumed from \(checkpoint.path) (step \(state.step), epoch \(state.epoch + 1))")
         return state.step
     }
@@ -110,7 +112,7 @@ public final class TrainingLoop {
             let lr = schedule.learningRate(epoch: epoch)
             models.setLearningRate(lr)
 
-            models.deblur.deblur(batch.blurry, into: output, n: n, h: size, w: size, training: true, dropoutSeed: batch.dropoutSeed)
+            models.deblur.deblur(batch.blurry, into: output, n: n, h: size, w: size, training: true)
             let needsFlows = stage == .joint && config.train.lossMode == .jdrl && !config.train.ablation.noDeformation
             let flows = needsFlows ? try loss.jointFlows(out: output, batch: batch) : nil
             let reblur = stage == .joint ? models.reblur : nil

@@ -3,10 +3,12 @@ import Tensors
 /// What the loop and the loss need from the deblurring network F (Models.UNet conforms in
 /// ModelBindings.swift). Plain NCHW Float host buffers; backward accumulates parameter gradients.
 public protocol DeblurNetwork: Trainable {
-    /// out = F(input). `dropoutSeed` fixes this forward's dropout masks (ignored when not training),
-    /// so a step is a function of (weights, batch, seed) and a resumed run redraws the same masks.
-    func deblur(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int,
-                training: Bool, dropoutSeed: UInt64)
+    /// out = F(input). With `training`, dropout draws fresh masks from the network's own seeded
+    /// generators (one draw per dropped element, in a fixed order).
+    func deblur(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int, training: Bool)
+    /// Brings the dropout generators to where they stand after `forwards` training forwards at (n, h, w):
+    /// a resumed run then draws the masks the uninterrupted run drew.
+    func fastForwardDropout(forwards: Int, n: Int, h: Int, w: Int)
     /// Accumulates dL/dparameters from dL/dout of the last training forward.
     func backpropagate(gradOutput: UnsafePointer<Float>)
 }
