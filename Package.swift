@@ -65,7 +65,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Imaging"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Imaging"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport",
+                                                          .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]
 )

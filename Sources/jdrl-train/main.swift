@@ -2,6 +2,7 @@
 // Thin: parse, validate, hand over to TrainingSession, map errors to exit codes.
 import ArgumentParser
 import Foundation
+import StageSupport
 import Training
 
 struct JDRLTrain: ParsableCommand {
@@ -44,6 +45,9 @@ struct JDRLTrain: ParsableCommand {
             FileHandle.standardError.write(Data("jdrl-train: \(error)\n".utf8))
             if case .nonFiniteLoss = error { throw ExitCode(3) }
             throw ExitCode(1)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("jdrl-train: \(error)\n".utf8))
+            throw ExitCode(64)
         } catch let error as TrainingConfigError {
             FileHandle.standardError.write(Data("jdrl-train: \(error)\n".utf8))
             throw ExitCode(64)
