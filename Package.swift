@@ -42,14 +42,16 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensors"], swiftSettings: fast),
         .target(name: "Flow", dependencies: ["Imaging"], swiftSettings: fast),
         .target(name: "Metrics", dependencies: ["Imaging", "COpenBLAS"], swiftSettings: fast),
-        .target(name: "Training", dependencies: ["Models", "Flow", "Manifest", "Imaging", "StageSupport"], swiftSettings: fast),
+        .target(name: "Training", dependencies: ["Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport",
+                                               .product(name: "Yams", package: "Yams"),
+                                               .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: fast),
 
         // Thin executables, one per stage.
         .executableTarget(name: "jdrl-synth", dependencies: ["Synthesis", "Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-ingest", dependencies: ["Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-tile", dependencies: ["Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-flow", dependencies: ["Flow", "Imaging", "Manifest", "StageSupport"]),
-        .executableTarget(name: "jdrl-train", dependencies: ["Training", "StageSupport"]),
+        .executableTarget(name: "jdrl-train", dependencies: ["Training", "StageSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "jdrl-eval", dependencies: ["Metrics", "Models", "Flow", "Imaging", "Manifest", "StageSupport",
                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "jdrl-deblur", dependencies: ["Models", "Imaging", "StageSupport"]),
@@ -64,7 +66,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Imaging"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Imaging"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensors", "Flow", "Manifest"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport",
+                                                          .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]
 )

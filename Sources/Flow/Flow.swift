@@ -1,1 +1,0 @@
-// Flow: see design.md. (Placeholder until the module lands.)
