@@ -35,5 +35,27 @@ test:
 perf: build
 	./pipelines/perf.sh $(ONLY)
 
+# The dataset config the benchmark and re-evaluation read their manifest from (the embedded default if none).
+DATASET_CONFIG := $(or $(DATASET),configs/datasets/embedded.yaml)
+MANIFEST ?= $(shell awk '/^manifest:/{print $$2}' $(DATASET_CONFIG))
+RUNS ?= runs
+REPORTS ?= reports
+INBOX ?=
+
+# Trains nothing: scores each run's newest checkpoint and the blurry input on the test split
+# (full resolution, GT and deformed GT) and prints the table; report in reports/benchmark/<manifest>/.
+benchmark:
+	$(SWIFT) build -c release
+	@test -f $(MANIFEST) || ./pipelines/make-patches.sh $(DATASET_CONFIG)
+	$(BIN)/jdrl-eval --manifest $(MANIFEST) --split test --latest-checkpoints --runs $(RUNS) \
+	  --report $(REPORTS)/benchmark/$(basename $(notdir $(MANIFEST)))
+
+# What cron runs (pipelines/crontab.example): ingest INBOX, score what is new, append reports/history/.
+# Does not rebuild unless the binaries are missing (cron must not compile).
+reevaluate:
+	@test -n "$(INBOX)" || { echo "usage: make reevaluate INBOX=DIR"; exit 64; }
+	@test -x $(BIN)/jdrl-eval -a -x $(BIN)/jdrl-ingest || $(SWIFT) build -c release
+	MANIFEST=$(MANIFEST) RUNS=$(RUNS) REPORTS=$(REPORTS) BIN=$(BIN) ./pipelines/reevaluate.sh $(INBOX)
+
 clean:
 	rm -rf .build work-data runs reports data-manifests/*.sqlite*
