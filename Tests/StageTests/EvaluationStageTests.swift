@@ -15,8 +15,10 @@ struct EvaluationStageTests {
             let input = root.appendingPathComponent("in\(depth).png")
             try writePNG(input, width: 200, height: 136, bitDepth: depth, seed: depth)
             let tiled = root.appendingPathComponent("tiled\(depth).png"), single = root.appendingPathComponent("single\(depth).png")
-            // Tiles of 64 px (overlap 16) vs one tile covering the whole image (a single pass).
-            let a = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", tiled.path, "--tile", "64", "--overlap", "16"])
+            // 2x2 tiles of 128 px (overlap 48) vs one tile covering the whole image (a single pass). The overlap
+            // must exceed the network's reach (about 23 px for 3 levels): with 16 px this random-init UNet
+            // differs by up to 27/255 near tile edges; with 48 px by a few levels at most.
+            let a = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", tiled.path, "--tile", "128", "--overlap", "48"])
             let b = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", single.path, "--tile", "256"])
             #expect(a.status == 0 && b.status == 0, "\(a.output)\n\(b.output)")
             #expect(a.output.contains("peak memory (VmHWM)") && a.output.contains("widths [4, 8, 16]"))
@@ -24,10 +26,14 @@ struct EvaluationStageTests {
             let t = try ImageFile.loadPlanar(tiled).image, s = try ImageFile.loadPlanar(single).image
             #expect(t.width == 200 && t.height == 136 && t.bitDepth == depth)
             // Away from the image border (where the single pass sees zero padding too), no seams.
-            var largest: Float = 0
-            for c in 0..<3 { for y in 12..<(136 - 12) { for x in 12..<(200 - 12) { largest = max(largest, abs(t[c, y, x] - s[c, y, x])) } } }
-            #expect(largest <= 3.0 / 255, "\(depth)-bit: tiled vs single pass differ by \(largest * 255)/255 inside")
-            print("seam check, \(depth)-bit 200x136, tile 64 overlap 16 vs single pass: max |diff| = \(largest * 255)/255")
+            var largest: Float = 0, sum: Float = 0, count: Float = 0
+            for c in 0..<3 { for y in 12..<(136 - 12) { for x in 12..<(200 - 12) {
+                let difference = abs(t[c, y, x] - s[c, y, x])
+                largest = max(largest, difference); sum += difference; count += 1
+            } } }
+            #expect(largest <= 4.0 / 255 && sum / count <= 0.3 / 255,
+                    "\(depth)-bit: tiled vs single pass differ by up to \(largest * 255)/255 (mean \(sum / count * 255)/255) inside")
+            print("seam check, \(depth)-bit 200x136, tile 128 overlap 48 vs single pass: max |diff| \(largest * 255)/255, mean \(sum / count * 255)/255")
         }
     }
 
@@ -166,7 +172,7 @@ enum EvaluationStage {
         environment["REPORTS"] = root.appendingPathComponent("reports").path
         process.environment = environment
         let output = root.appendingPathComponent("reevaluate-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         process.standardOutput = handle
         process.standardError = handle
