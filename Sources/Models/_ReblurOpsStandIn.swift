@@ -26,27 +26,39 @@ public enum IsotropicBlur {
     }
     static let seedOffsets: [Int] = seedSplit.indices.map { seedSplit[..<$0].reduce(0, +) }
 
-    /// Per-pixel kernels: kern[k][t] (softmax of the tap logits) and the combined 15x15 kernel E.
+    /// Offset of kernel k's taps in a flat per-pixel buffer of 679 values.
+    static let kernelOffsets: [Int] = seedSplit.indices.map { k in seedSplit[..<k].reduce(0) { $0 + (2 * $1 - 1) * (2 * $1 - 1) } }
+    static let tapTotal = 679
+
+    /// Per-pixel kernels: kern[kernelOffsets[k] + t] (softmax of the tap logits) and the combined 15x15 kernel E.
     static func kernels(seeds: UnsafePointer<Float>, weights: UnsafePointer<Float>, ni: Int, y: Int, x: Int, h: Int, w: Int,
-                        kern: inout [[Float]], combined: UnsafeMutablePointer<Float>) {
+                        kern: UnsafeMutablePointer<Float>, combined: UnsafeMutablePointer<Float>) {
         let plane = h * w, pix = y * w + x
         combined.update(repeating: 0, count: 225)
         combined[7 * 15 + 7] = weights[(ni * 8) * plane + pix]
-        for (k, tapList) in taps.enumerated() {
+        var s: (Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0)
+        for k in 0..<taps.count {
             let r = seedSplit[k]
-            var s = [Float](repeating: 0, count: r)
-            for i in 0..<r { s[i] = abs(seeds[(ni * 35 + seedOffsets[k] + i) * plane + pix]) }
-            var maxLogit: Float = -.infinity
-            for (t, tap) in tapList.enumerated() {
-                let l = tap.inside ? tap.wlo * s[tap.lo] + tap.whi * s[tap.hi] : 0
-                kern[k][t] = l; maxLogit = max(maxLogit, l)
-            }
-            var z: Float = 0
-            for t in tapList.indices { kern[k][t] = exp(kern[k][t] - maxLogit); z += kern[k][t] }
-            let wk = weights[(ni * 8 + k + 1) * plane + pix]
-            for (t, tap) in tapList.enumerated() {
-                kern[k][t] /= z
-                combined[(tap.dy + 7) * 15 + tap.dx + 7] += wk * kern[k][t]
+            let tapList = taps[k]
+            let kk = kern + kernelOffsets[k]
+            withUnsafeMutableBytes(of: &s) { raw in
+                let sp = raw.bindMemory(to: Float.self)
+                for i in 0..<r { sp[i] = abs(seeds[(ni * 35 + seedOffsets[k] + i) * plane + pix]) }
+                var maxLogit: Float = -.infinity
+                for t in 0..<tapList.count {
+                    let tap = tapList[t]
+                    let l = tap.inside ? tap.wlo * sp[tap.lo] + tap.whi * sp[tap.hi] : 0
+                    kk[t] = l; maxLogit = max(maxLogit, l)
+                }
+                var z: Float = 0
+                for t in 0..<tapList.count { kk[t] = exp(kk[t] - maxLogit); z += kk[t] }
+                let wk = weights[(ni * 8 + k + 1) * plane + pix]
+                let inv = 1 / z
+                for t in 0..<tapList.count {
+                    let tap = tapList[t]
+                    kk[t] *= inv
+                    combined[(tap.dy + 7) * 15 + tap.dx + 7] += wk * kk[t]
+                }
             }
         }
     }
@@ -56,10 +68,10 @@ public enum IsotropicBlur {
         let plane = h * w
         DispatchQueue.concurrentPerform(iterations: n * h) { row in
             let ni = row / h, y = row % h
-            var kern = seedSplit.map { [Float](repeating: 0, count: (2 * $0 - 1) * (2 * $0 - 1)) }
+            let kern = UnsafeMutablePointer<Float>.allocate(capacity: tapTotal); defer { kern.deallocate() }
             let e = UnsafeMutablePointer<Float>.allocate(capacity: 225); defer { e.deallocate() }
             for x in 0..<w {
-                kernels(seeds: seeds, weights: weights, ni: ni, y: y, x: x, h: h, w: w, kern: &kern, combined: e)
+                kernels(seeds: seeds, weights: weights, ni: ni, y: y, x: x, h: h, w: w, kern: kern, combined: e)
                 for c in 0..<3 {
                     let img = image + (ni * 3 + c) * plane
                     var acc: Float = 0
@@ -83,12 +95,12 @@ public enum IsotropicBlur {
         defer { combinedAll.deallocate() }
         DispatchQueue.concurrentPerform(iterations: n * h) { row in
             let ni = row / h, y = row % h
-            var kern = seedSplit.map { [Float](repeating: 0, count: (2 * $0 - 1) * (2 * $0 - 1)) }
-            var dE = [Float](repeating: 0, count: 225)
+            let kern = UnsafeMutablePointer<Float>.allocate(capacity: tapTotal); defer { kern.deallocate() }
+            let dE = UnsafeMutablePointer<Float>.allocate(capacity: 225); defer { dE.deallocate() }
             for x in 0..<w {
                 let pix = y * w + x
                 let e = combinedAll + ((ni * plane) + pix) * 225
-                kernels(seeds: seeds, weights: weights, ni: ni, y: y, x: x, h: h, w: w, kern: &kern, combined: e)
+                kernels(seeds: seeds, weights: weights, ni: ni, y: y, x: x, h: h, w: w, kern: kern, combined: e)
                 for t in 0..<225 { dE[t] = 0 }
                 for c in 0..<3 {
                     let img = image + (ni * 3 + c) * plane
@@ -101,16 +113,17 @@ public enum IsotropicBlur {
                 }
                 gradWeights[(ni * 8) * plane + pix] += dE[7 * 15 + 7]
                 for (k, tapList) in taps.enumerated() {
+                    let kk = kern + kernelOffsets[k]
                     let wk = weights[(ni * 8 + k + 1) * plane + pix]
                     var gw: Float = 0, dot: Float = 0
                     for (t, tap) in tapList.enumerated() {
                         let d = dE[(tap.dy + 7) * 15 + tap.dx + 7]
-                        gw += d * kern[k][t]
-                        dot += kern[k][t] * wk * d
+                        gw += d * kk[t]
+                        dot += kk[t] * wk * d
                     }
                     gradWeights[(ni * 8 + k + 1) * plane + pix] += gw
                     for (t, tap) in tapList.enumerated() where tap.inside {
-                        let dlogit = kern[k][t] * (wk * dE[(tap.dy + 7) * 15 + tap.dx + 7] - dot)
+                        let dlogit = kk[t] * (wk * dE[(tap.dy + 7) * 15 + tap.dx + 7] - dot)
                         let base = (ni * 35 + seedOffsets[k]) * plane + pix
                         let slo = seeds[base + tap.lo * plane], shi = seeds[base + tap.hi * plane]
                         gradSeeds[base + tap.lo * plane] += tap.wlo * dlogit * (slo < 0 ? -1 : (slo > 0 ? 1 : 0))
