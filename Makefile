@@ -6,6 +6,7 @@ export OMP_NUM_THREADS ?= $(shell nproc)
 
 SWIFT ?= swift
 BIN := .build/release
+# A dataset config under configs/datasets/ (empty: the embedded sample the project synthesises itself).
 DATASET ?=
 CONFIG ?=
 ONLY ?=
@@ -20,6 +21,12 @@ setup:
 
 build:
 	$(SWIFT) build -c release
+
+# Synthesise (embedded default only), ingest and tile into data-manifests/<name>.sqlite.
+# Every stage skips finished work: a second run does nothing and says so.
+patches:
+	$(SWIFT) build -c release
+	./pipelines/make-patches.sh $(or $(DATASET),configs/datasets/embedded.yaml)
 
 test:
 	$(SWIFT) build -c release

@@ -32,7 +32,7 @@ let package = Package(
 
         // Library modules.
         .target(name: "Imaging", dependencies: ["CVips"], swiftSettings: fast),
-        .target(name: "Manifest", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Manifest", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "StageSupport"]),
         .target(name: "StageSupport", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
@@ -47,7 +47,7 @@ let package = Package(
                                                .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: fast),
 
         // Thin executables, one per stage.
-        .executableTarget(name: "jdrl-synth", dependencies: ["Synthesis", "Imaging", "StageSupport"]),
+        .executableTarget(name: "jdrl-synth", dependencies: ["Synthesis", "Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-ingest", dependencies: ["Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-tile", dependencies: ["Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-flow", dependencies: ["Flow", "Imaging", "Manifest", "StageSupport"]),

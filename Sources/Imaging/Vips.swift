@@ -63,7 +63,7 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case .missing: return "file not found"
         case .zeroBytes: return "zero bytes"
-        case .notAnImage: return "not an image"
+        case .notAnImage: return "not an image (no image loader recognises its content)"
         case let .unreadable(_, reason): return "unreadable: \(reason)"
         case let .truncatedOrCorrupt(_, reason): return "truncated or corrupt: \(reason)"
         case let .unsupported(_, reason): return "unsupported: \(reason)"

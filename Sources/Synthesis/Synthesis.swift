@@ -1,1 +1,0 @@
-// Synthesis: see design.md. (Placeholder until the module lands.)

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Manifest
+import StageSupport
+
+/// jdrl-ingest: registers blurry / sharp pairs in the manifest, validating each one.
+/// Exit status: 0 all pairs ok, 3 some pairs rejected (each named with its reason), 2 bad call or input.
+@main
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jdrl-ingest",
+        abstract: "Register blurry / all-in-focus pairs in the manifest (validated, hashed, idempotent).",
+        discussion: """
+            Layouts: sdd (train_patches/{blur,gt}, test/{blur,gt}), dpdd ({train,val,test}_c/{source,target}),
+            realdof (source/, target/), generic (a folder of NAME_blur.EXT / NAME_sharp.EXT pairs).
+            Examples:
+              jdrl-ingest my-captures/ --manifest data-manifests/mine.sqlite
+              jdrl-ingest --config configs/datasets/embedded.yaml
+            Exit status: 0 every pair ok; 3 some pairs rejected (listed with reasons); 2 bad call.
+            """)
+
+    @Argument(help: "The dataset folder (or give --config).")
+    var folder: String?
+
+    @OptionGroup var stage: StageOptions
+
+    @Option(help: "Dataset config (root, layout, manifest and size tolerance come from it).")
+    var config: String?
+
+    @Option(help: "Layout of the folder: auto, sdd, dpdd, realdof, generic.")
+    var layout: LayoutChoice = .auto
+
+    @Option(help: "Split for pairs of a generic folder: train, val or test.")
+    var split: SplitChoice = .train
+
+    @Option(help: "Largest blurry/sharp size difference accepted, in pixels per axis.")
+    var sizeTolerance: Int = 4
+
+    func validate() throws {
+        if (folder == nil) == (config == nil) { throw ValidationError("Give a FOLDER or --config, not both.") }
+        if sizeTolerance < 0 { throw ValidationError("--size-tolerance must be 0 or more.") }
+    }
+
+    func run() throws {
+        var root = folder.map { URL(fileURLWithPath: $0) }
+        var manifestPath = stage.manifest
+        var tolerance = sizeTolerance
+        var layoutChoice = layout
+        if let config {
+            let dataset = try DatasetConfig.load(from: URL(fileURLWithPath: config))
+            root = URL(fileURLWithPath: dataset.root)
+            manifestPath = dataset.manifest
+            tolerance = dataset.sizeTolerance
+            layoutChoice = LayoutChoice(rawValue: dataset.layout) ?? .auto
+        }
+        guard let root = root?.standardizedFileURL else { return }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw StageFailure("\(root.path): no such folder")
+        }
+        let resolvedLayout = layoutChoice.layout ?? LayoutScanner.detect(root)
+        let manifest = try Manifest.open(path: manifestPath)
+        let report = try Ingestion(manifest: manifest, root: root, layout: resolvedLayout, genericSplit: split.split,
+                                   sizeTolerance: tolerance, shard: stage.shard, threads: stage.threads).run()
+        print(report.summary(root: root.path, layout: resolvedLayout, manifest: manifestPath))
+        if !report.rejected.isEmpty { throw ExitCode(3) }
+    }
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as StageFailure {
+            FileHandle.standardError.write(Data("jdrl-ingest: \(failure.message)\n".utf8))
+            Foundation.exit(2)
+        } catch let error as DatasetConfigError {
+            FileHandle.standardError.write(Data("jdrl-ingest: \(error)\n".utf8))
+            Foundation.exit(2)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("jdrl-ingest: \(error)\n".utf8))
+            Foundation.exit(2)
+        } catch {
+            self.exit(withError: error)
+        }
+    }
+}
+
+struct StageFailure: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+enum LayoutChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, sdd, dpdd, realdof, generic
+    var layout: Layout? { Layout(rawValue: rawValue) }
+}
+
+enum SplitChoice: String, ExpressibleByArgument, CaseIterable {
+    case train, val, test
+    var split: Split { Split(rawValue: rawValue)! }
+}

@@ -1,4 +1,0 @@
-// jdrl-ingest: placeholder until its issue lands.
-import Foundation
-FileHandle.standardError.write("jdrl-ingest: not built yet\n".data(using: .utf8)!)
-exit(2)

@@ -1,0 +1,71 @@
+import Foundation
+import Imaging
+import Manifest
+import StageSupport
+import Synthesis
+
+/// Builds a synthetic dataset in the SDD layout from a folder of photos:
+///   <pairs>/<name>/            every output of the synthesiser (GT, aligned sharp, flows, blur map, synth.json)
+///   <root>/train_patches/{blur,gt}/<name>.png   train captures (full size, tiled later)
+///   <root>/test/{blur,gt}/<name>.png            test captures
+/// A pair whose folder is complete and whose layout files exist is skipped, so a second run does nothing.
+struct EmbeddedDataset {
+    let config: DatasetConfig
+    let threads: Int
+    let compression: Int
+
+    static let photoExtensions: Set<String> = ["jpg", "jpeg", "png", "tif", "tiff"]
+
+    func build() throws {
+        guard let synthesis = config.synthesis else {
+            throw DatasetConfigError(path: config.name, reason: "no `synthesis` section: this dataset is not synthesised")
+        }
+        let photosFolder = URL(fileURLWithPath: synthesis.photos)
+        let photos = try FileManager.default.contentsOfDirectory(at: photosFolder, includingPropertiesForKeys: nil)
+            .filter { Self.photoExtensions.contains($0.pathExtension.lowercased()) }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        guard !photos.isEmpty else { throw DatasetConfigError(path: photosFolder.path, reason: "no photos found") }
+        let unknownTest = Set(synthesis.test).subtracting(photos.map { $0.deletingPathExtension().lastPathComponent })
+        if !unknownTest.isEmpty {
+            throw DatasetConfigError(path: config.name, reason: "synthesis.test names photos that do not exist: \(unknownTest.sorted().joined(separator: ", "))")
+        }
+
+        let root = URL(fileURLWithPath: config.root)
+        let progress = Progress(label: "synth", total: photos.count)
+        var made = 0
+        for photo in photos {
+            let name = photo.deletingPathExtension().lastPathComponent
+            let isTest = synthesis.test.contains(name)
+            let splitFolder = root.appendingPathComponent(isTest ? "test" : "train_patches")
+            let blurTarget = splitFolder.appendingPathComponent("blur/\(name).png")
+            let gtTarget = splitFolder.appendingPathComponent("gt/\(name).png")
+            let pairFolder = URL(fileURLWithPath: synthesis.pairs).appendingPathComponent(name)
+            let complete = FileManager.default.fileExists(atPath: pairFolder.appendingPathComponent(SyntheticPair.FileName.metadata).path)
+                && FileManager.default.fileExists(atPath: blurTarget.path) && FileManager.default.fileExists(atPath: gtTarget.path)
+            if !complete {
+                // Seed per photo from its name: adding a photo does not change the others' pairs.
+                let seed = synthesis.seed ^ Shard.fnv1a(name)
+                let (sharp, _) = try PairSynthesizer.prepareSharp(photo: photo, width: synthesis.width)
+                let pair = PairSynthesizer.synthesize(sharp: sharp, seed: seed, threads: threads)
+                // `write` puts the metadata file last; removing it first means a killed run is redone.
+                try? FileManager.default.removeItem(at: pairFolder.appendingPathComponent(SyntheticPair.FileName.metadata))
+                try pair.write(to: pairFolder, compression: compression)
+                try AtomicFile.write(to: blurTarget) { try copy(pairFolder.appendingPathComponent(SyntheticPair.FileName.blurry), to: $0) }
+                try AtomicFile.write(to: gtTarget) { try copy(pairFolder.appendingPathComponent(SyntheticPair.FileName.gt), to: $0) }
+                made += 1
+            }
+            progress.advance()
+        }
+        progress.finish()
+        if made == 0 {
+            print("synth: nothing to do (\(photos.count) pairs already in \(root.path))")
+        } else {
+            print("synth: made \(made) pairs, \(photos.count - made) already present; dataset in \(root.path)")
+        }
+    }
+
+    private func copy(_ source: URL, to destination: URL) throws {
+        try? FileManager.default.removeItem(at: destination)
+        try FileManager.default.copyItem(at: source, to: destination)
+    }
+}

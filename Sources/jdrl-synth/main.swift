@@ -1,4 +1,0 @@
-// jdrl-synth: placeholder until its issue lands.
-import Foundation
-FileHandle.standardError.write("jdrl-synth: not built yet\n".data(using: .utf8)!)
-exit(2)

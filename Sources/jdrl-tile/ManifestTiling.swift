@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Manifest
+import StageSupport
+
+/// The tile stage over the manifest: every ok capture not yet tiled with these parameters (for its
+/// current content) is cut; its patch rows and "done" mark are written in one transaction after its
+/// files are in place. A killed run leaves only `.partial-*` files (swept here) and unmarked
+/// captures, which the next run redoes.
+struct ManifestTiling {
+    let manifest: Manifest
+    let plan: TilingPlan
+    let out: URL
+    let shard: Shard
+    let threads: Int
+
+    func run() throws {
+        let paramsHash = plan.paramsHash
+        AtomicFile.removeStalePartials(under: out)
+        let all = try manifest.captures(status: .ok)
+        let pending = try manifest.pendingCaptures(stage: "tile", paramsHash: paramsHash)
+            .filter { shard.contains(key: "\($0.root)|\($0.split.rawValue)|\($0.name)") }
+        guard !pending.isEmpty else {
+            let counts = try manifest.counts()
+            print("tile: nothing to do: all \(all.count) ok captures already tiled with params \(paramsHash.prefix(8)) (\(plan.description)); \(counts)")
+            return
+        }
+        var run = try manifest.beginStageRun(stage: "tile", paramsHash: paramsHash)
+        let progress = Progress(label: "tile", total: pending.count)
+        let started = Date()
+        var written = 0, dropped = 0
+        var failures: [String] = []
+        for capture in pending {
+            do {
+                let patches = try tile(capture)
+                written += patches.filter(\.kept).count
+                dropped += patches.filter { !$0.kept }.count
+                try manifest.replacePatches(patches, for: capture, paramsHash: paramsHash)
+                run.itemsDone += 1
+            } catch {
+                // One unreadable capture must not stop the others; it stays pending for the next run.
+                failures.append("\(capture.split.rawValue)/\(capture.name): \(error)")
+                run.itemsRejected += 1
+            }
+            progress.advance()
+        }
+        progress.finish()
+        run.itemsSkipped = all.count - pending.count
+        run.outputs = written
+        try manifest.finishStageRun(run)
+        print(String(format: "tile: %d captures tiled (%d patches written, %d dropped), %d already done; %@; params %@; %.1f s",
+                     run.itemsDone, written, dropped, run.itemsSkipped, plan.description, String(paramsHash.prefix(8)),
+                     Date().timeIntervalSince(started)))
+        print("tile: manifest now holds \(try manifest.counts())")
+        if !failures.isEmpty {
+            print("tile: \(failures.count) captures failed (left pending):")
+            for failure in failures { print("  failed \(failure)") }
+            throw ExitCode(3)
+        }
+    }
+
+    /// SDD's pre-cut train patches are already the training unit: registered as they are.
+    func isPreCut(_ capture: Capture) -> Bool {
+        capture.layout == .sdd && capture.split == .train && capture.width == plan.size && capture.height == plan.size
+    }
+
+    func tile(_ capture: Capture) throws -> [Patch] {
+        let tiler = CaptureTiler(plan: plan, threads: threads)
+        if isPreCut(capture) {
+            let sharpness = try tiler.sharpnessOfWholeImage(URL(fileURLWithPath: capture.sharpPath))
+            return [Patch(captureId: capture.id!, split: capture.split, blurryPath: capture.blurryPath, sharpPath: capture.sharpPath,
+                          x: 0, y: 0, size: plan.size, scale: 1, protocol: .sdd, sharpness: sharpness, kept: true, paramsHash: plan.paramsHash)]
+        }
+        let (cuts, _) = try tiler.tile(blurry: URL(fileURLWithPath: capture.blurryPath), sharp: URL(fileURLWithPath: capture.sharpPath)) {
+            plan.patchURL(out: out, split: capture.split, role: $1, captureName: capture.name, origin: $0)
+        }
+        return cuts.map { cut in
+            Patch(captureId: capture.id!, split: capture.split, blurryPath: cut.blurryURL?.path, sharpPath: cut.sharpURL?.path,
+                  x: cut.origin.x, y: cut.origin.y, size: plan.size, scale: plan.effectiveScale, protocol: plan.protocol,
+                  sharpness: cut.sharpness, kept: cut.kept, paramsHash: plan.paramsHash)
+        }
+    }
+}

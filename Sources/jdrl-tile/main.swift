@@ -1,4 +1,0 @@
-// jdrl-tile: placeholder until its issue lands.
-import Foundation
-FileHandle.standardError.write("jdrl-tile: not built yet\n".data(using: .utf8)!)
-exit(2)

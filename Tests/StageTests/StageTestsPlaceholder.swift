@@ -1,4 +1,0 @@
-import Testing
-import Imaging
-
-@Test func StageTestsModuleLinks() { #expect(Bool(true)) }

@@ -1,4 +1,0 @@
-import Testing
-import Synthesis
-
-@Test func SynthesisTestsModuleLinks() { #expect(Bool(true)) }
