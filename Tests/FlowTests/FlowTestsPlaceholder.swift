@@ -1,4 +1,0 @@
-import Testing
-import Flow
-
-@Test func FlowTestsModuleLinks() { #expect(Bool(true)) }
