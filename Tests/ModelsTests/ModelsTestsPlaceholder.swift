@@ -1,4 +1,0 @@
-import Testing
-import Models
-
-@Test func ModelsTestsModuleLinks() { #expect(Bool(true)) }
