@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Manifest
+import Models
 import Tensors
 import Testing
 import Training
@@ -52,16 +53,16 @@ import Training
         let runs = Fixtures.temporaryDirectory("learn")
         defer { try? FileManager.default.removeItem(at: runs) }
         let manifest = try Manifest.inMemory()
-        let config = try Self.tinyConfig(name: "learn", epochs: 40, initEpochs: 10, everySteps: 50)
+        let config = try Self.tinyConfig(name: "learn", epochs: 24, initEpochs: 6, everySteps: 1000)
         let outcome = try Self.train(config, in: runs, manifest: manifest)
-        #expect(outcome.finished && outcome.step == 160)
+        #expect(outcome.finished && outcome.step == 96)
 
         let records = TrainingCurves.load(RunFolder(runsDirectory: runs, name: "learn").curvesCSV).records
-        #expect(records.count == 160)
-        let initial = records.filter { $0.epoch < 10 }, joint = records.filter { $0.epoch >= 10 }
+        #expect(records.count == 96)
+        let initial = records.filter { $0.epoch < 6 }, joint = records.filter { $0.epoch >= 6 }
         #expect(initial.allSatisfy { $0.cycle == 0 && $0.reblur == 0 } && joint.allSatisfy { $0.cycle > 0 && $0.reblur > 0 })
         func improves(_ rows: [StepRecord], _ term: (StepRecord) -> Double, _ label: String) {
-            let first = Self.mean(rows.prefix(12).map(term)), last = Self.mean(rows.suffix(12).map(term))
+            let first = Self.mean(rows.prefix(8).map(term)), last = Self.mean(rows.suffix(8).map(term))
             #expect(last < 0.9 * first, "\(label): first \(first), last \(last)")
         }
         improves(initial, \.deblur, "l_deblur (initialisation)")
@@ -73,8 +74,8 @@ import Training
         let (steps, checkpoints, status) = try manifest.reader.read { db in
             (try TrainingStep.fetchCount(db), try Checkpoint.fetchCount(db), try String.fetchOne(db, sql: "SELECT status FROM runs"))
         }
-        #expect(steps == 160)
-        #expect(checkpoints == 42, "one per epoch end (every 4 steps) plus steps 50 and 150 (every_steps 50)")
+        #expect(steps == 96)
+        #expect(checkpoints == 24, "one per epoch end (every 4 steps)")
         #expect(status == "finished")
         let folder = RunFolder(runsDirectory: runs, name: "learn")
         #expect(FileManager.default.fileExists(atPath: folder.curvesSVG.path))
@@ -127,6 +128,24 @@ import Training
         #expect(stitched.map(\.step) == Array(1...32))
         let firstDifference = zip(stitched, straight).first { $0.total != $1.total || $0.lr != $1.lr }
         #expect(firstDifference == nil, "curves differ first at step \(firstDifference.map { "\($0.0.step): \($0.0.total) vs \($0.1.total)" } ?? "")")
+    }
+
+    /// Resuming replays the dropout draws of the steps before the checkpoint: a UNet fast-forwarded by
+    /// k forwards draws the masks of an uninterrupted UNet's (k+1)-th forward.
+    @Test func dropoutReplayMatchesAnUninterruptedNetwork() throws {
+        let input = [Float](repeating: 0.5, count: 3 * 32 * 32)
+        for k in [1, 3] {
+            let straight = try UNet(config: UNetConfig(widths: [8, 16], dropout: 0.4), seed: 3)
+            let resumed = try UNet(config: UNetConfig(widths: [8, 16], dropout: 0.4), seed: 3)
+            var a = [Float](repeating: 0, count: input.count), b = a
+            for _ in 0...k { straight.deblur(input, into: &a, n: 1, h: 32, w: 32, training: true) }
+            resumed.fastForwardDropout(forwards: k, n: 1, h: 32, w: 32)
+            resumed.deblur(input, into: &b, n: 1, h: 32, w: 32, training: true)
+            #expect(a == b, "after \(k) replayed forwards")
+            var fresh = [Float](repeating: 0, count: input.count)
+            try UNet(config: UNetConfig(widths: [8, 16], dropout: 0.4), seed: 3).deblur(input, into: &fresh, n: 1, h: 32, w: 32, training: true)
+            #expect(fresh != b, "without the replay the masks differ")
+        }
     }
 
     /// A NaN input makes the loss non-finite: the step is refused with a clear error, the run is marked
