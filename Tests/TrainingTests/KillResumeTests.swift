@@ -39,7 +39,9 @@ import Training
         let process = Process()
         process.executableURL = trainBinary
         process.arguments = ["--config", config.path, "--runs", runs.path, "--run-name", runName]
-        process.standardError = FileHandle.nullDevice
+        let log = runs.deletingLastPathComponent().appendingPathComponent("\(runName)-stderr.txt")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         return process
     }
@@ -66,7 +68,8 @@ import Training
         let killedAt = (try? store.latest())??.state.step ?? 0
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
-        #expect(victim.terminationReason == .uncaughtSignal, "the run finished before it could be killed")
+        let victimLog = (try? String(contentsOf: directory.appendingPathComponent("killed-stderr.txt"), encoding: .utf8)) ?? ""
+        #expect(victim.terminationReason == .uncaughtSignal, "the run ended before it could be killed: \(victimLog.suffix(600))")
         #expect(killedAt >= 12 && killedAt < 64)
 
         let rerun = try Self.launch(config: configURL, runs: runs, runName: "killed")
