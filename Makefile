@@ -28,6 +28,18 @@ patches:
 	$(SWIFT) build -c release
 	./pipelines/make-patches.sh $(or $(DATASET),configs/datasets/embedded.yaml)
 
+# JDRL training (Sources/Training). CONFIG: a training config (default: the CPU-sized JDRL config);
+# the manifest is the dataset's (DATASET, default embedded). MAX_STEPS=N stops after N steps with a
+# checkpoint; re-running resumes from runs/<name>/checkpoints. RUN_NAME overrides the config's name.
+TRAIN_CONFIG = $(or $(CONFIG),configs/jdrl-unet-cpu.yaml)
+TRAIN_MANIFEST = $(shell awk '/^manifest:/ {print $$2}' $(or $(DATASET),configs/datasets/embedded.yaml))
+MAX_STEPS ?=
+RUN_NAME ?=
+train:
+	$(SWIFT) build -c release --product jdrl-train
+	$(BIN)/jdrl-train --config $(TRAIN_CONFIG) --manifest $(TRAIN_MANIFEST) \
+	  $(if $(MAX_STEPS),--max-steps $(MAX_STEPS)) $(if $(RUN_NAME),--run-name $(RUN_NAME))
+
 test:
 	$(SWIFT) build -c release
 	$(SWIFT) test -c release

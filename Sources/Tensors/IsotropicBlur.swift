@@ -42,11 +42,7 @@ public enum IsotropicBlur {
                 let scratch = PixelScratch(w: w)
                 defer { scratch.deallocate() }
                 for y in rows {
-                    for x in 0..<w {
-                        computeCoefficients(geometry, seeds: seedsB, weights: weightsB, pixel: y * w + x, plane: plane,
-                                            scratch: scratch, coefficients: scratch.coefficients)
-                        for cls in 0..<RingGeometry.classCount { scratch.coefficientRows[cls * w + x] = scratch.coefficients[cls] }
-                    }
+                    rowCoefficients(geometry, seeds: seedsB, weights: weightsB, y: y, w: w, plane: plane, scratch: scratch)
                     for c in 0..<3 {
                         let acc = outB + c * plane + y * w
                         acc.initialize(repeating: 0, count: w)
@@ -82,7 +78,7 @@ public enum IsotropicBlur {
             ReblurOpsBands.forEach(rows: h) { rows in
                 let scratch = PixelScratch(w: w)
                 defer { scratch.deallocate() }
-                let dots = scratch.coefficientRows    // reused: per-class dot rows, class-major
+                let dots = scratch.classDotRows
                 for y in rows {
                     dots.initialize(repeating: 0, count: RingGeometry.classCount * w)
                     for c in 0..<3 {
@@ -92,15 +88,11 @@ public enum IsotropicBlur {
                             for x in 0..<w { dot[x] += g[x] * pairSum[x] }
                         }
                     }
-                    for x in 0..<w {
-                        let p = y * w + x
-                        for cls in 0..<RingGeometry.classCount { scratch.classDots[cls] = dots[cls * w + x] }
-                        pixelBackward(geometry, seeds: seedsB, weights: weightsB, pixel: p, plane: plane, scratch: scratch,
-                                      gradSeeds: gSeedsB, gradWeights: gWeightsB)
-                        let at = paddedCoef.offset(y: y, x: x)
-                        for cls in 0..<RingGeometry.classCount {
-                            paddedCoef.base[cls * paddedCoef.plane + at] = scratch.coefficients[cls]
-                        }
+                    rowBackward(geometry, seeds: seedsB, weights: weightsB, y: y, w: w, plane: plane, scratch: scratch,
+                                gradSeeds: gSeedsB, gradWeights: gWeightsB)
+                    for cls in 0..<RingGeometry.classCount {
+                        (paddedCoef.base + cls * paddedCoef.plane + paddedCoef.offset(y: y, x: 0))
+                            .update(from: scratch.coefficientRows + cls * w, count: w)
                     }
                 }
             }
@@ -133,96 +125,169 @@ public enum IsotropicBlur {
         }
     }
 
-    // MARK: - Per-pixel softmax over classes
+    // MARK: - Per-row softmax over classes
+    //
+    // The per-pixel work (a few dozen logits, exps and products) runs along a row, one class at a
+    // time, so every loop is contiguous in x and vectorises.
 
-    /// Probabilities of kernel k's in-disc classes (one per tap of the class) into scratch.probabilities
-    /// at the kernel's disc-entry indices; returns the probability of each out-of-disc tap.
+    /// exp(x) for x <= 0 (softmax arguments after subtracting the maximum), in plain arithmetic so
+    /// that row loops vectorise: 2^n * exp(r) with |r| <= ln2/2 and a degree-7 Taylor polynomial
+    /// (relative error about 1e-7, the rounding level of Float). Below -87 it returns about 1.6e-38
+    /// instead of underflowing to 0, which no softmax sum can notice.
     @inline(__always)
-    static func kernelProbabilities(_ geometry: RingGeometry, kernel k: Int, scratch: PixelScratch) -> Float {
+    static func expNonPositive(_ x: Float) -> Float {
+        let clamped = max(x, -87)
+        let roundingShift: Float = 12_582_912          // 1.5 * 2^23: adding it rounds to an integer
+        let n = (clamped * 1.442_695_04 + roundingShift) - roundingShift
+        let r = (clamped - n * 0.693_359_375) - n * -2.121_944_4e-4   // ln 2 split in two parts
+        var p: Float = 1.0 / 5040
+        p = p * r + 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        return p * Float(bitPattern: UInt32(bitPattern: Int32(n) + 127) << 23)
+    }
+
+    /// Kernel k's softmax along row y: scratch.probabilityRows[j] gets the probability of one tap of
+    /// disc entry j, scratch.outsideRow the probability of one out-of-disc tap (logit 0).
+    /// Needs scratch.absSeedRows filled.
+    @inline(__always)
+    static func kernelRowProbabilities(_ geometry: RingGeometry, kernel k: Int, w: Int, scratch: PixelScratch) {
         let g = geometry
-        let abs = scratch.absSeeds, prob = scratch.probabilities
+        let maxRow = scratch.maxRow, total = scratch.totalRow, outside = scratch.outsideRow
         let first = g.discStart[k], end = g.discStart[k + 1]
-        var maxLogit: Float = 0                 // the out-of-disc taps have logit 0
+        maxRow.initialize(repeating: 0, count: w)           // the out-of-disc taps have logit 0
         for j in first..<end {
-            let logit = g.discWeightLo[j] * abs[g.discSeedLo[j]] + g.discWeightHi[j] * abs[g.discSeedHi[j]]
-            prob[j] = logit
-            maxLogit = max(maxLogit, logit)
+            let lo = scratch.absSeedRows + g.discSeedLo[j] * w, hi = scratch.absSeedRows + g.discSeedHi[j] * w
+            let wLo = g.discWeightLo[j], wHi = g.discWeightHi[j]
+            let logit = scratch.probabilityRows + j * w
+            for x in 0..<w {
+                let value = wLo * lo[x] + wHi * hi[x]
+                logit[x] = value
+                maxRow[x] = max(maxRow[x], value)
+            }
         }
-        let outside = Foundation.exp(-maxLogit)
-        var total = g.outsideTapCount[k] * outside
+        let outsideTaps = g.outsideTapCount[k]
+        for x in 0..<w {
+            let e = expNonPositive(-maxRow[x])
+            outside[x] = e
+            total[x] = outsideTaps * e
+        }
         for j in first..<end {
-            let e = Foundation.exp(prob[j] - maxLogit)
-            prob[j] = e
-            total += g.discTapCount[j] * e
+            let row = scratch.probabilityRows + j * w
+            let taps = g.discTapCount[j]
+            for x in 0..<w {
+                let e = expNonPositive(row[x] - maxRow[x])
+                row[x] = e
+                total[x] += taps * e
+            }
         }
-        let inverse = 1 / total
-        for j in first..<end { prob[j] *= inverse }
-        return outside * inverse
-    }
-
-    @inline(__always)
-    static func loadAbsSeeds(_ seeds: UnsafePointer<Float>, pixel p: Int, plane: Int, into abs: UnsafeMutablePointer<Float>) {
-        for s in 0..<35 { abs[s] = Swift.abs(seeds[s * plane + p]) }
-    }
-
-    /// coef_class(p) = [class is the centre] * W0 + sum_k W_k * (kernel k's value on that class, 0 if
-    /// the class lies outside K's square).
-    @inline(__always)
-    static func computeCoefficients(_ geometry: RingGeometry, seeds: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-                                    pixel p: Int, plane: Int, scratch: PixelScratch, coefficients coef: UnsafeMutablePointer<Float>) {
-        let g = geometry
-        loadAbsSeeds(seeds, pixel: p, plane: plane, into: scratch.absSeeds)
-        coef.initialize(repeating: 0, count: RingGeometry.classCount)
-        coef[0] = weights[p]
-        for k in 0..<7 {
-            let outside = kernelProbabilities(g, kernel: k, scratch: scratch)
-            let weight = weights[(k + 1) * plane + p]
-            for j in g.discStart[k]..<g.discStart[k + 1] { coef[g.discClass[j]] += weight * scratch.probabilities[j] }
-            let wOut = weight * outside
-            for j in g.outsideStart[k]..<g.outsideStart[k + 1] { coef[g.outsideClass[j]] += wOut }
+        for x in 0..<w { total[x] = 1 / total[x]; outside[x] *= total[x] }
+        for j in first..<end {
+            let row = scratch.probabilityRows + j * w
+            for x in 0..<w { row[x] *= total[x] }
         }
     }
 
-    /// Given scratch.classDots (dL/dcoef per class at this pixel), accumulates the weight and seed
-    /// gradients and leaves the pixel's coefficients in scratch.coefficients.
     @inline(__always)
-    static func pixelBackward(_ geometry: RingGeometry, seeds: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-                              pixel p: Int, plane: Int, scratch: PixelScratch,
-                              gradSeeds: UnsafeMutablePointer<Float>, gradWeights: UnsafeMutablePointer<Float>) {
-        let g = geometry
-        let dots = scratch.classDots, coef = scratch.coefficients, prob = scratch.probabilities
-        let gradAbs = scratch.gradAbsSeeds
-        loadAbsSeeds(seeds, pixel: p, plane: plane, into: scratch.absSeeds)
-        gradAbs.initialize(repeating: 0, count: 35)
-        coef.initialize(repeating: 0, count: RingGeometry.classCount)
-        coef[0] = weights[p]
-        gradWeights[p] += dots[0]               // identity branch: <gradOutput, image>
+    static func loadAbsSeedRows(_ seeds: UnsafePointer<Float>, y: Int, w: Int, plane: Int, scratch: PixelScratch) {
+        for s in 0..<35 {
+            let src = seeds + s * plane + y * w, dst = scratch.absSeedRows + s * w
+            for x in 0..<w { dst[x] = Swift.abs(src[x]) }
+        }
+    }
+
+    /// scratch.coefficientRows[class] along row y: [class is the centre] * W0 + sum_k W_k * (kernel
+    /// k's value on one tap of that class; 0 if the class is outside K's square).
+    @inline(__always)
+    static func rowCoefficients(_ geometry: RingGeometry, seeds: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                                y: Int, w: Int, plane: Int, scratch: PixelScratch) {
+        let g = geometry, coef = scratch.coefficientRows
+        loadAbsSeedRows(seeds, y: y, w: w, plane: plane, scratch: scratch)
+        coef.initialize(repeating: 0, count: RingGeometry.classCount * w)
+        coef.update(from: weights + y * w, count: w)
         for k in 0..<7 {
-            let outside = kernelProbabilities(g, kernel: k, scratch: scratch)
-            let weight = weights[(k + 1) * plane + p]
+            kernelRowProbabilities(g, kernel: k, w: w, scratch: scratch)
+            let weight = weights + (k + 1) * plane + y * w
+            for j in g.discStart[k]..<g.discStart[k + 1] {
+                let dst = coef + g.discClass[j] * w, prob = scratch.probabilityRows + j * w
+                for x in 0..<w { dst[x] += weight[x] * prob[x] }
+            }
+            let outside = scratch.outsideRow
+            for j in g.outsideStart[k]..<g.outsideStart[k + 1] {
+                let dst = coef + g.outsideClass[j] * w
+                for x in 0..<w { dst[x] += weight[x] * outside[x] }
+            }
+        }
+    }
+
+    /// Given scratch.classDotRows (dL/dcoef per class along row y), accumulates the weight and seed
+    /// gradients of the row and leaves its coefficients in scratch.coefficientRows.
+    @inline(__always)
+    static func rowBackward(_ geometry: RingGeometry, seeds: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                            y: Int, w: Int, plane: Int, scratch: PixelScratch,
+                            gradSeeds: UnsafeMutablePointer<Float>, gradWeights: UnsafeMutablePointer<Float>) {
+        let g = geometry, coef = scratch.coefficientRows, dots = scratch.classDotRows
+        let gradAbs = scratch.gradAbsSeedRows, blurDot = scratch.totalRow, outside = scratch.outsideRow
+        let row = y * w
+        loadAbsSeedRows(seeds, y: y, w: w, plane: plane, scratch: scratch)
+        gradAbs.initialize(repeating: 0, count: 35 * w)
+        coef.initialize(repeating: 0, count: RingGeometry.classCount * w)
+        coef.update(from: weights + row, count: w)
+        let gradIdentity = gradWeights + row
+        for x in 0..<w { gradIdentity[x] += dots[x] }           // identity branch: <gradOutput, image>
+        for k in 0..<7 {
+            kernelRowProbabilities(g, kernel: k, w: w, scratch: scratch)   // its total row is free again
+            let weight = weights + (k + 1) * plane + row
             let first = g.discStart[k], end = g.discStart[k + 1]
             // <gradOutput, blur_K(image)>: dL/dW_k, and the softmax Jacobian's mean term.
-            var outsideDots: Float = 0
+            blurDot.initialize(repeating: 0, count: w)
             for j in g.outsideStart[k]..<g.outsideStart[k + 1] {
-                outsideDots += dots[g.outsideClass[j]]
-                coef[g.outsideClass[j]] += weight * outside
+                let dot = dots + g.outsideClass[j] * w, dst = coef + g.outsideClass[j] * w
+                for x in 0..<w {
+                    blurDot[x] += dot[x]
+                    dst[x] += weight[x] * outside[x]
+                }
             }
-            var blurDot = outside * outsideDots
+            for x in 0..<w { blurDot[x] *= outside[x] }
             for j in first..<end {
-                blurDot += prob[j] * dots[g.discClass[j]]
-                coef[g.discClass[j]] += weight * prob[j]
+                let dot = dots + g.discClass[j] * w, dst = coef + g.discClass[j] * w
+                let prob = scratch.probabilityRows + j * w
+                for x in 0..<w {
+                    blurDot[x] += prob[x] * dot[x]
+                    dst[x] += weight[x] * prob[x]
+                }
             }
-            gradWeights[(k + 1) * plane + p] += blurDot
-            // dL/dlogit of a class = sum over its taps of p_t * W_k * (dot_t - blurDot).
+            let gradW = gradWeights + (k + 1) * plane + row
+            for x in 0..<w { gradW[x] += blurDot[x] }
+            // dL/dlogit of a class = sum over its taps of p_t * W_k * (dot_t - blurDot), then
+            // through the interpolation onto the two radial seeds.
             for j in first..<end {
-                let gradLogit = weight * prob[j] * (dots[g.discClass[j]] - g.discTapCount[j] * blurDot)
-                gradAbs[g.discSeedLo[j]] += g.discWeightLo[j] * gradLogit
-                gradAbs[g.discSeedHi[j]] += g.discWeightHi[j] * gradLogit
+                let dot = dots + g.discClass[j] * w, prob = scratch.probabilityRows + j * w
+                let taps = g.discTapCount[j], wLo = g.discWeightLo[j], wHi = g.discWeightHi[j]
+                let lo = gradAbs + g.discSeedLo[j] * w, hi = gradAbs + g.discSeedHi[j] * w
+                if lo == hi {       // integer distance: one seed (two rows that alias would not vectorise)
+                    for x in 0..<w { lo[x] += weight[x] * prob[x] * (dot[x] - taps * blurDot[x]) }
+                } else {
+                    for x in 0..<w {
+                        let gradLogit = weight[x] * prob[x] * (dot[x] - taps * blurDot[x])
+                        lo[x] += wLo * gradLogit
+                        hi[x] += wHi * gradLogit
+                    }
+                }
             }
         }
+        // Through |.|: sign(raw), with 0 at 0 like torch.
         for s in 0..<35 {
-            let raw = seeds[s * plane + p]
-            if raw > 0 { gradSeeds[s * plane + p] += gradAbs[s] } else if raw < 0 { gradSeeds[s * plane + p] -= gradAbs[s] }
+            let raw = seeds + s * plane + row, dst = gradSeeds + s * plane + row, src = gradAbs + s * w
+            for x in 0..<w {                  // branch-free so that it vectorises
+                let v = raw[x]
+                let sign: Float = (v > 0 ? 1 : 0) - (v < 0 ? 1 : 0)
+                dst[x] += sign * src[x]
+            }
         }
     }
 
@@ -290,34 +355,33 @@ struct PaddedPlanes {
     func deallocate() { base.deallocate() }
 }
 
-/// Per-worker buffers, sized once per row band; nothing is allocated per pixel.
+/// Per-worker buffers, sized once per row band; nothing is allocated per pixel or per row.
 final class PixelScratch {
     let w: Int
     let coefficientRows: UnsafeMutablePointer<Float>   // classCount x w
+    let classDotRows: UnsafeMutablePointer<Float>      // classCount x w
+    let absSeedRows: UnsafeMutablePointer<Float>       // 35 x w
+    let gradAbsSeedRows: UnsafeMutablePointer<Float>   // 35 x w
+    let probabilityRows: UnsafeMutablePointer<Float>   // discEntryCount x w
+    let maxRow, totalRow, outsideRow, pairSum: UnsafeMutablePointer<Float>   // w each
     let rowSum: UnsafeMutablePointer<Float>            // w + 14
-    let pairSum: UnsafeMutablePointer<Float>           // w
-    let coefficients: UnsafeMutablePointer<Float>      // classCount
-    let classDots: UnsafeMutablePointer<Float>         // classCount
-    let absSeeds: UnsafeMutablePointer<Float>          // 35
-    let gradAbsSeeds: UnsafeMutablePointer<Float>      // 35
-    let probabilities: UnsafeMutablePointer<Float>     // one per disc entry of all kernels
 
     init(w: Int) {
         self.w = w
         let classes = RingGeometry.classCount
         coefficientRows = .allocate(capacity: classes * w)
+        classDotRows = .allocate(capacity: classes * w)
+        absSeedRows = .allocate(capacity: 35 * w)
+        gradAbsSeedRows = .allocate(capacity: 35 * w)
+        probabilityRows = .allocate(capacity: RingGeometry.shared.discEntryCount * w)
+        maxRow = .allocate(capacity: w); totalRow = .allocate(capacity: w)
+        outsideRow = .allocate(capacity: w); pairSum = .allocate(capacity: w)
         rowSum = .allocate(capacity: w + 2 * RingGeometry.maxRadius)
-        pairSum = .allocate(capacity: w)
-        coefficients = .allocate(capacity: classes)
-        classDots = .allocate(capacity: classes)
-        absSeeds = .allocate(capacity: 35)
-        gradAbsSeeds = .allocate(capacity: 35)
-        probabilities = .allocate(capacity: RingGeometry.shared.discEntryCount)
     }
 
     func deallocate() {
-        coefficientRows.deallocate(); rowSum.deallocate(); pairSum.deallocate(); coefficients.deallocate()
-        classDots.deallocate(); absSeeds.deallocate(); gradAbsSeeds.deallocate(); probabilities.deallocate()
+        for buffer in [coefficientRows, classDotRows, absSeedRows, gradAbsSeedRows, probabilityRows,
+                       maxRow, totalRow, outsideRow, pairSum, rowSum] { buffer.deallocate() }
     }
 }
 

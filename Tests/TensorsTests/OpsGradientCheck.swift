@@ -4,7 +4,7 @@
 import Tensors
 
 /// SplitMix64: small, seeded, reproducible across runs and platforms.
-struct OpsTestGenerator: RandomNumberGenerator {
+struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -16,7 +16,7 @@ struct OpsTestGenerator: RandomNumberGenerator {
     }
 }
 
-func randomBuffer(_ count: Int, in range: ClosedRange<Float>, _ rng: inout OpsTestGenerator) -> [Float] {
+func randomBuffer(_ count: Int, in range: ClosedRange<Float>, _ rng: inout SeededGenerator) -> [Float] {
     (0..<count).map { _ in Float.random(in: range, using: &rng) }
 }
 

@@ -28,6 +28,8 @@ import Training
         let partial = store.directory.appendingPathComponent(".partial-dead-step_00000040")
         try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
         #expect(try store.latest()?.state.step == 30)
+        #expect(FileManager.default.fileExists(atPath: partial.path), "readers never sweep (the writer may be alive)")
+        store.sweepPartials()
         #expect(!FileManager.default.fileExists(atPath: partial.path))
 
         // A failing writer leaves nothing behind and keeps the previous checkpoint as latest.

@@ -79,9 +79,14 @@ public struct CheckpointStore: Sendable {
         return destination
     }
 
-    /// The newest complete checkpoint, or nil for a fresh run. Sweeps partial folders of killed writers.
-    public func latest() throws -> (state: CheckpointState, folder: URL)? {
+    /// Deletes partial folders left by a killed writer. Only the run's (single) writer calls this, at
+    /// start: a reader sweeping would delete a live writer's folder in progress.
+    public func sweepPartials() {
         AtomicFile.removeStalePartials(under: directory)
+    }
+
+    /// The newest complete checkpoint, or nil for a fresh run. Read-only: safe while a writer runs.
+    public func latest() throws -> (state: CheckpointState, folder: URL)? {
         guard let data = try? Data(contentsOf: latestURL) else { return nil }
         let pointer = try JSONDecoder().decode(LatestPointer.self, from: data)
         let folder = directory.appendingPathComponent(pointer.folder, isDirectory: true)

@@ -67,6 +67,7 @@ public final class TrainingLoop {
 
     /// Restores the newest checkpoint if there is one; returns the step to continue from.
     public func resume() throws -> Int {
+        folder.checkpoints.sweepPartials()
         guard let (state, checkpoint) = try folder.checkpoints.latest() else { return 0 }
         guard state.configHash == configHash else {
             throw TrainingError.configChanged(runFolder: folder.root.path, checkpointHash: state.configHash, configHash: configHash)
@@ -75,6 +76,8 @@ public final class TrainingLoop {
         try models.restore(from: checkpoint)
         // One training forward per step: replay that many dropout draws.
         models.deblur.fastForwardDropout(forwards: state.step, n: assembler.batchSize, h: assembler.cropSize, w: assembler.cropSize)
+        // Its row may be missing if the previous process died between the files and the row.
+        try recorder?.record(checkpointStep: state.step, epoch: state.epoch, path: checkpoint.path)
         log.info("resumed from \(checkpoint.path) (step \(state.step), epoch \(state.epoch + 1))")
         return state.step
     }
@@ -143,10 +146,12 @@ public final class TrainingLoop {
                                       record: record, stepsPerSecond: outcome.stepsPerSecond).text, logged: logged)
             let epochEnds = done % assembler.stepsPerEpoch == 0
             if done % config.checkpoint.everySteps == 0 || epochEnds || done == end {
-                try saveCheckpoint(step: done, final: done == totalSteps, curves: curves)
-                lastCheckpoint = done
+                // Rows first: a kill between the two leaves rows past the last checkpoint, which the
+                // resumed run deletes and redoes; the other order could lose rows of checkpointed steps.
                 try recorder?.record(steps: pending)
                 pending.removeAll(keepingCapacity: true)
+                try saveCheckpoint(step: done, final: done == totalSteps, curves: curves)
+                lastCheckpoint = done
             } else if logged {
                 try recorder?.record(steps: pending)
                 pending.removeAll(keepingCapacity: true)
