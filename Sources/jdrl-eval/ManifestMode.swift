@@ -65,6 +65,7 @@ struct ManifestMode {
             }
             if checkpoints.isEmpty {
                 print("jdrl-eval: no trained model exists yet (no checkpoint given, none in the manifest's checkpoints table or under \(options.runs)/*/checkpoints): evaluating the blurry-input baseline only")
+                fflush(stdout)  // before the progress lines on stderr
             }
             let methods = [EvaluatedMethod.blurryInput] + checkpoints.map { .checkpoint($0) }
             var settings = EvaluationSettings(split: Split(rawValue: options.split)!, root: options.root)
