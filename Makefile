@@ -28,12 +28,46 @@ patches:
 	$(SWIFT) build -c release
 	./pipelines/make-patches.sh $(or $(DATASET),configs/datasets/embedded.yaml)
 
+# JDRL training (Sources/Training). CONFIG: a training config (default: the CPU-sized JDRL config);
+# the manifest is the dataset's (DATASET, default embedded). MAX_STEPS=N stops after N steps with a
+# checkpoint; re-running resumes from runs/<name>/checkpoints. RUN_NAME overrides the config's name.
+TRAIN_CONFIG = $(or $(CONFIG),configs/jdrl-unet-cpu.yaml)
+TRAIN_MANIFEST = $(shell awk '/^manifest:/ {print $$2}' $(or $(DATASET),configs/datasets/embedded.yaml))
+MAX_STEPS ?=
+RUN_NAME ?=
+train:
+	$(SWIFT) build -c release --product jdrl-train
+	$(BIN)/jdrl-train --config $(TRAIN_CONFIG) --manifest $(TRAIN_MANIFEST) \
+	  $(if $(MAX_STEPS),--max-steps $(MAX_STEPS)) $(if $(RUN_NAME),--run-name $(RUN_NAME))
+
 test:
 	$(SWIFT) build -c release
 	$(SWIFT) test -c release
 
 perf: build
 	./pipelines/perf.sh $(ONLY)
+
+# The dataset config the benchmark and re-evaluation read their manifest from (the embedded default if none).
+DATASET_CONFIG := $(or $(DATASET),configs/datasets/embedded.yaml)
+MANIFEST ?= $(shell awk '/^manifest:/{print $$2}' $(DATASET_CONFIG))
+RUNS ?= runs
+REPORTS ?= reports
+INBOX ?=
+
+# Trains nothing: scores each run's newest checkpoint and the blurry input on the test split
+# (full resolution, GT and deformed GT) and prints the table; report in reports/benchmark/<manifest>/.
+benchmark:
+	$(SWIFT) build -c release
+	@test -f $(MANIFEST) || ./pipelines/make-patches.sh $(DATASET_CONFIG)
+	$(BIN)/jdrl-eval --manifest $(MANIFEST) --split test --latest-checkpoints --runs $(RUNS) \
+	  --report $(REPORTS)/benchmark/$(basename $(notdir $(MANIFEST)))
+
+# What cron runs (pipelines/crontab.example): ingest INBOX, score what is new, append reports/history/.
+# Does not rebuild unless the binaries are missing (cron must not compile).
+reevaluate:
+	@test -n "$(INBOX)" || { echo "usage: make reevaluate INBOX=DIR"; exit 64; }
+	@test -x $(BIN)/jdrl-eval -a -x $(BIN)/jdrl-ingest || $(SWIFT) build -c release
+	MANIFEST=$(MANIFEST) RUNS=$(RUNS) REPORTS=$(REPORTS) BIN=$(BIN) ./pipelines/reevaluate.sh $(INBOX)
 
 clean:
 	rm -rf .build work-data runs reports data-manifests/*.sqlite*

@@ -1,4 +1,80 @@
-// jdrl-deblur: placeholder until its issue lands.
+// jdrl-deblur: deblurs full-resolution images with a trained UNet (tiled, bounded memory).
+// Thin: parse, validate, hand over to Evaluation.FullImageDeblurrer, map errors to exit codes.
+import ArgumentParser
+import Evaluation
 import Foundation
-FileHandle.standardError.write("jdrl-deblur: not built yet\n".data(using: .utf8)!)
-exit(2)
+import Imaging
+import StageSupport
+
+struct JDRLDeblur: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jdrl-deblur",
+        abstract: "Deblur images of any size with a checkpoint's UNet, by overlapping tiles blended without seams.",
+        discussion: """
+            CKPT: a jdrl-train checkpoint folder (runs/NAME/checkpoints/step_N), a run folder (its newest checkpoint), \
+            or a UNet safetensors file with PyTorch names. The UNet's widths are read from the weights. \
+            Outputs are PNG in the input's bit depth (8 or 16). Prints time and peak memory (VmHWM).
+            Exit status: 0 all done; 1 nothing done (bad checkpoint); 3 some inputs failed (each named); 64 bad call.
+            """)
+
+    @Option(help: "The checkpoint (folder or safetensors file).")
+    var checkpoint: String
+
+    @Argument(help: "Blurry images (PNG/TIFF/JPEG, 8 or 16 bit).")
+    var inputs: [String]
+
+    @Option(help: "Output file (one input).")
+    var out: String?
+
+    @Option(help: "Output folder (any number of inputs; each keeps its name, as .png).")
+    var outDir: String?
+
+    @Option(help: "Tile side in pixels (rounded up to the UNet's multiple, 2^(depth-1)).")
+    var tile: Int = 512
+
+    @Option(help: "Overlap between neighbouring tiles in pixels (blended by a raised-cosine ramp).")
+    var overlap: Int = 64
+
+    func validate() throws {
+        if (out == nil) == (outDir == nil) { throw ValidationError("Give --out FILE (one input) or --out-dir DIR, not both.") }
+        if out != nil && inputs.count != 1 { throw ValidationError("--out takes one input; use --out-dir for \(inputs.count) inputs.") }
+        if tile < 1 { throw ValidationError("--tile must be positive.") }
+        if overlap < 0 || 2 * overlap > tile { throw ValidationError("--overlap must be between 0 and tile/2.") }
+    }
+
+    func run() throws {
+        let started = Date()
+        let deblurrer: FullImageDeblurrer
+        let source: DeblurCheckpoint
+        do {
+            source = try DeblurCheckpoint(path: checkpoint)
+            deblurrer = try FullImageDeblurrer(checkpoint: source, tile: tile, overlap: overlap)
+        } catch {
+            FileHandle.standardError.write(Data("jdrl-deblur: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        print("jdrl-deblur: UNet widths \(source.config.widths) from \(source.weightsURL.path); tiles \(deblurrer.tiling.tile) px, overlap \(deblurrer.tiling.overlap) px")
+        var failures = 0
+        for input in inputs {
+            let destination = out.map { URL(fileURLWithPath: $0) }
+                ?? URL(fileURLWithPath: outDir!).appendingPathComponent(URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent + ".png")
+            let itemStarted = Date()
+            do {
+                let image = try ImageFile.loadPlanar(URL(fileURLWithPath: input)).image
+                let result = deblurrer.deblur(image)
+                try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try AtomicFile.write(to: destination) { try result.savePNG(to: $0) }
+                print(String(format: "jdrl-deblur: %@ (%dx%d, %d-bit) -> %@ (%d-bit) in %.1f s", input, image.width, image.height,
+                             image.bitDepth, destination.path, result.bitDepth, Date().timeIntervalSince(itemStarted)))
+            } catch {
+                failures += 1
+                FileHandle.standardError.write(Data("jdrl-deblur: \(error is ImagingError ? "" : input + ": ")\(error)\n".utf8))
+            }
+        }
+        print(String(format: "jdrl-deblur: %d of %d images in %.1f s; %@", inputs.count - failures, inputs.count,
+                     Date().timeIntervalSince(started), PeakMemory.describe()))
+        if failures > 0 { throw ExitCode(failures == inputs.count ? 1 : 3) }
+    }
+}
+
+JDRLDeblur.main()

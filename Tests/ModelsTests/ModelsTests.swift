@@ -87,8 +87,8 @@ func composedLossGradient() throws {
         var out = [Float](repeating: 0, count: 3 * h * w), re = out
         unet.forward(input: blurry, output: &out, n: 1, h: h, w: w, training: true)
         rb.forward(deblurred: out, blurry: blurry, reblurred: &re, seeds: nil, n: 1, h: h, w: w)
-        return Charbonnier.loss(out, target, mask: nil, count: out.count, eps: 1e-3)
-            + 0.5 * Charbonnier.loss(re, blurry, mask: nil, count: re.count, eps: 1e-3)
+        return Tensors.Charbonnier.loss(out, target, mask: nil, count: out.count, eps: 1e-3)
+            + 0.5 * Tensors.Charbonnier.loss(re, blurry, mask: nil, count: re.count, eps: 1e-3)
     }
     for model in [step.unet as Trainable, step.reblur as Trainable] {
         let p = model.parameters

@@ -46,7 +46,7 @@ func eltwise(_ kind: Activation, _ layout: Layout) {
 func maxPool() {
     let (n, c, h, w) = (1, 20, 6, 8)
     // Distinct values 0.01 apart (shuffled): a 1e-3 finite-difference step never changes a window's max.
-    var generator = SeededGenerator(seed: 21)
+    var generator = Tensors.SeededGenerator(seed: 21)
     let input = (0..<(n * c * h * w)).map { Float($0) * 0.01 - 4.8 }.shuffled(using: &generator)
     let pool = MaxPool2x2()
     let src = tensor(input, n: n, c: c, h: h, w: w, layout: .blocked)

@@ -1,7 +1,7 @@
 import Tensors
 
 func randomValues(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
-    var g = SeededGenerator(seed: seed)
+    var g = Tensors.SeededGenerator(seed: seed)
     return (0..<count).map { _ in (g.nextUniform() * 2 - 1) * scale }
 }
 

@@ -1,0 +1,58 @@
+import Flow
+import Foundation
+import Imaging
+import Manifest
+import Metrics
+
+/// One capture's images, loaded once for every method scored on it.
+struct LoadedCapture {
+    let capture: Capture
+    let blurry: PlanarImage
+    let gt: PlanarImage
+
+    /// Loads both files (RGB, own bit depth). Pairs a few pixels apart in size (ingest tolerates
+    /// that) are both cropped to the common top-left region.
+    init(_ capture: Capture) throws {
+        self.capture = capture
+        var blurry = try ImageFile.loadPlanar(URL(fileURLWithPath: capture.blurryPath)).image
+        var gt = try ImageFile.loadPlanar(URL(fileURLWithPath: capture.sharpPath)).image
+        if blurry.width != gt.width || blurry.height != gt.height {
+            let w = min(blurry.width, gt.width), h = min(blurry.height, gt.height)
+            blurry = blurry.crop(x: 0, y: 0, width: w, height: h)
+            gt = gt.crop(x: 0, y: 0, width: w, height: h)
+        }
+        self.blurry = blurry
+        self.gt = gt
+    }
+}
+
+/// The scores of one image against the GT and against the GT deformed onto it.
+struct CaptureScores {
+    let gt: ScoreCard
+    let deformedGT: ScoreCard
+    /// What the metrics read (the scored image's bit depth; the GT's is in the basis).
+    let bitDepth: Int
+
+    /// `scored` is the method's output (or the blurry input itself), on its bit depth's grid.
+    init(scored: PlanarImage, gt: PlanarImage, settings: EvaluationSettings, lpips: LPIPSNetwork?) throws {
+        let target = gt.rgbForMetrics()
+        self.gt = try ScoreCard(ImagePair(output: scored, target: target, targetName: "GT", border: settings.border), lpips: lpips)
+        // flow(scored -> GT): scored(p) matches GT(p + flow(p)); the backward warp brings GT into scored's frame.
+        let flow = try FlowEstimator.estimate(from: scored, to: target, parameters: settings.flow)
+        let deformed = Warp.backward(image: target, flow: flow.flow)
+        deformedGT = try ScoreCard(ImagePair(output: scored, target: deformed, targetName: "deformed GT (\(settings.alignerName))",
+                                             border: settings.border), lpips: lpips)
+        bitDepth = scored.bitDepth
+    }
+
+    func rows(method: EvaluatedMethod, capture: Capture, settings: EvaluationSettings) -> [Evaluation] {
+        let now = Date()
+        func row(_ card: ScoreCard, _ target: EvaluationTarget) -> Evaluation {
+            Evaluation(method: method.methodColumn, checkpointPath: method.checkpointPath, captureId: capture.id,
+                       imageName: capture.name, split: capture.split.rawValue, target: target, aligner: settings.alignerName,
+                       bitDepth: bitDepth, psnr: card.psnr.value, ssim: card.ssim.value, mae: card.mae.value,
+                       lpips: card.lpips?.value, createdAt: now)
+        }
+        return [row(gt, .gt), row(deformedGT, .deformedGt)]
+    }
+}

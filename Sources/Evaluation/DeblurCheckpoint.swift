@@ -1,0 +1,130 @@
+import Foundation
+import Manifest
+import Models
+import Tensors
+
+/// Why a checkpoint could not be used; every case names the file.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    case missing(path: String)
+    case notACheckpoint(path: String, reason: String)
+    case unreadable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .missing(path): return "\(path): no such file or folder"
+        case let .notACheckpoint(path, reason): return "\(path) is not a UNet checkpoint: \(reason)"
+        case let .unreadable(path, reason): return "\(path) could not be read: \(reason)"
+        }
+    }
+}
+
+/// The deblurring network F of a checkpoint, with the widths read from the weights themselves
+/// (tensor shapes), so nobody has to repeat the training config to use it.
+///
+/// Accepted paths: a checkpoint folder written by jdrl-train (`.../step_NNNNNNNN/` holding
+/// `net_g.safetensors`), a run folder or its `checkpoints/` folder (the newest checkpoint, from
+/// `latest.json`), or a plain safetensors file with PyTorch UNet names (`enc.0.0.weight`, ...,
+/// optionally behind a prefix such as `net_g.` or `module.`).
+public struct DeblurCheckpoint: @unchecked Sendable {
+    /// What the user gave.
+    public let givenPath: String
+    /// The safetensors file the weights come from.
+    public let weightsURL: URL
+    /// Content hash of the weights file: evaluations of the same weights are not redone.
+    public let weightsHash: String
+    public let config: UNetConfig
+    /// For tables: "RUN step N" for a jdrl-train checkpoint, else the file name.
+    public let label: String
+    /// The run folder (with curves.svg) when the checkpoint sits in `runs/<name>/checkpoints/`.
+    public let runFolder: URL?
+    public let step: Int?
+    private let tensors: [String: SafeTensors.Tensor]
+
+    public init(path: String) throws {
+        givenPath = path
+        weightsURL = try Self.resolveWeights(URL(fileURLWithPath: path).standardizedFileURL)
+        let file = weightsURL.path
+        do {
+            weightsHash = try ContentHash.of(fileAt: weightsURL)
+        } catch {
+            throw CheckpointError.unreadable(path: file, reason: error.localizedDescription)
+        }
+        let all: [String: SafeTensors.Tensor]
+        do { all = try SafeTensors.read(weightsURL) } catch {
+            throw CheckpointError.notACheckpoint(path: file, reason: "\(error)")
+        }
+        guard let firstKey = all.keys.filter({ $0.hasSuffix("enc.0.0.weight") }).min(by: { $0.count < $1.count }) else {
+            throw CheckpointError.notACheckpoint(path: file, reason: "no tensor enc.0.0.weight (the UNet's first convolution); found \(all.count) tensors")
+        }
+        let prefix = String(firstKey.dropLast("enc.0.0.weight".count))
+        var stripped: [String: SafeTensors.Tensor] = [:]
+        for (name, tensor) in all where name.hasPrefix(prefix) { stripped[String(name.dropFirst(prefix.count))] = tensor }
+        tensors = stripped
+        config = try Self.inferConfig(stripped, file: file)
+
+        let stepFolder = weightsURL.deletingLastPathComponent()
+        let checkpoints = stepFolder.deletingLastPathComponent()
+        if stepFolder.lastPathComponent.hasPrefix("step_"), let number = Int(stepFolder.lastPathComponent.dropFirst(5)) {
+            step = number
+            let run = checkpoints.lastPathComponent == "checkpoints" ? checkpoints.deletingLastPathComponent() : nil
+            runFolder = run
+            label = "\(run?.lastPathComponent ?? checkpoints.lastPathComponent) step \(number)"
+        } else {
+            step = nil
+            runFolder = nil
+            label = weightsURL.lastPathComponent
+        }
+    }
+
+    /// A UNet with these weights, ready for inference (dropout is off at inference anyway: 0 here).
+    public func makeUNet() throws -> UNet {
+        var inference = config
+        inference.dropout = 0
+        let network = try UNet(config: inference, seed: 0)
+        do { try network.parameters.load(tensors) } catch {
+            throw CheckpointError.notACheckpoint(path: weightsURL.path, reason: "\(error)")
+        }
+        return network
+    }
+
+    /// Widths from `enc.i.0.weight` (OIHW: out = level width, in = previous width or image channels).
+    static func inferConfig(_ tensors: [String: SafeTensors.Tensor], file: String) throws -> UNetConfig {
+        var widths: [Int] = []
+        while let weight = tensors["enc.\(widths.count).0.weight"] {
+            guard weight.shape.count == 4 else {
+                throw CheckpointError.notACheckpoint(path: file, reason: "enc.\(widths.count).0.weight has shape \(weight.shape), expected 4 dimensions")
+            }
+            widths.append(weight.shape[0])
+        }
+        let inputChannels = tensors["enc.0.0.weight"]!.shape[1]
+        guard inputChannels == 3 else {
+            throw CheckpointError.notACheckpoint(path: file, reason: "the first convolution reads \(inputChannels) channels; jdrl-deblur runs the 3-channel (RGB) UNet, not the blur-map-prior variant")
+        }
+        guard let head = tensors["head.weight"], head.shape.count == 4 else {
+            throw CheckpointError.notACheckpoint(path: file, reason: "no head.weight (the UNet's last convolution)")
+        }
+        return UNetConfig(widths: widths, dropout: 0, inputChannels: inputChannels, outputChannels: head.shape[0])
+    }
+
+    /// The safetensors file behind a path (see the type's documentation for what is accepted).
+    static func resolveWeights(_ url: URL) throws -> URL {
+        let manager = FileManager.default
+        var isFolder: ObjCBool = false
+        guard manager.fileExists(atPath: url.path, isDirectory: &isFolder) else { throw CheckpointError.missing(path: url.path) }
+        guard isFolder.boolValue else { return url }
+        let weights = url.appendingPathComponent("net_g.safetensors")
+        if manager.fileExists(atPath: weights.path) { return weights }
+        for checkpoints in [url.appendingPathComponent("checkpoints"), url] {
+            let pointer = checkpoints.appendingPathComponent("latest.json")
+            guard let data = manager.contents(atPath: pointer.path) else { continue }
+            struct Latest: Decodable { var folder: String }
+            guard let latest = try? JSONDecoder().decode(Latest.self, from: data) else {
+                throw CheckpointError.unreadable(path: pointer.path, reason: "not the {\"step\", \"folder\"} JSON jdrl-train writes")
+            }
+            let newest = checkpoints.appendingPathComponent(latest.folder).appendingPathComponent("net_g.safetensors")
+            guard manager.fileExists(atPath: newest.path) else { throw CheckpointError.missing(path: newest.path) }
+            return newest
+        }
+        throw CheckpointError.notACheckpoint(path: url.path, reason: "the folder holds no net_g.safetensors and no latest.json")
+    }
+}

@@ -1,0 +1,82 @@
+import Flow
+import Foundation
+import Manifest
+
+/// What produced the image being scored: the blurry input itself (the baseline row of the paper's
+/// tables) or a checkpoint's UNet.
+public enum EvaluatedMethod: @unchecked Sendable {
+    case blurryInput
+    case checkpoint(DeblurCheckpoint)
+
+    /// The `evaluations.method` column (SCHEMA.md: "checkpoint" or a baseline's name).
+    public var methodColumn: String {
+        switch self {
+        case .blurryInput: return "blurry_input"
+        case .checkpoint: return "checkpoint"
+        }
+    }
+
+    /// The `evaluations.checkpoint_path` column: the weights file, unambiguous.
+    public var checkpointPath: String? {
+        if case let .checkpoint(checkpoint) = self { return checkpoint.weightsURL.path }
+        return nil
+    }
+
+    public var label: String {
+        switch self {
+        case .blurryInput: return "blurry input"
+        case let .checkpoint(checkpoint): return checkpoint.label
+        }
+    }
+
+    /// A file-name-safe form of the label (report crops).
+    public var slug: String { Slug.make(label) }
+
+    /// Everything that decides the scores: the weights' content, the tiling, the aligner's settings,
+    /// the metric settings. Same hash and same capture content: the stored rows are still valid.
+    func paramsHash(_ settings: EvaluationSettings) -> String {
+        var parts = ["jdrl-eval v1", "method=\(methodColumn)", "aligner=\(settings.flow.fingerprint)",
+                     "border=\(settings.border)", "ssim=uniform7", "lpips=\(settings.lpipsWeightsHash ?? "none")"]
+        if case let .checkpoint(checkpoint) = self {
+            parts += ["weights=\(checkpoint.weightsHash)", "path=\(checkpoint.weightsURL.path)",
+                      "tile=\(settings.tile)", "overlap=\(settings.overlap)"]
+        }
+        return ContentHash.of(parts.joined(separator: "|"))
+    }
+}
+
+enum Slug {
+    static func make(_ text: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+        return String(text.map { allowed.contains($0) ? $0 : "_" })
+    }
+}
+
+/// How a manifest evaluation runs (the settings that enter the parameters hash, and the scope).
+public struct EvaluationSettings: Sendable {
+    public var split: Split
+    /// Only captures ingested from this folder (cron: the inbox); nil: the whole split.
+    public var root: String?
+    public var tile = 512
+    public var overlap = 64
+    public var border = 0
+    public var flow = FlowParameters()
+    public var lpipsWeights: URL?
+    /// Content hash of the LPIPS weights (set by the evaluator when it loads them).
+    public var lpipsWeightsHash: String?
+
+    public init(split: Split, root: String? = nil) {
+        self.split = split
+        self.root = root
+    }
+
+    /// The `evaluations.aligner` column: which flow deformed the GT, with a hash of its settings.
+    public var alignerName: String {
+        "classical-ecc-dense/" + String(ContentHash.of(flow.fingerprint).prefix(8))
+    }
+
+    /// The sentence every report carries about the deformed GT.
+    public static let alignerSentence = "Deformed GT: the GT warped onto each scored image by our classical aligner "
+        + "(Flow module: ECC similarity/affine fit + dense residual flow, flow(scored image -> GT) then a backward warp), "
+        + "not the PWC-Net of the reference code; deformed-GT scores depend on the aligner and are not directly comparable to the paper's."
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Imaging
+import Models
+
+/// Deblurs whole images of any size with a checkpoint's UNet, by overlapping tiles blended without
+/// seams (`TiledInference`): memory is the image, one tile's activations and the output, whatever the
+/// image size. The output keeps the input's bit depth and is rounded to it, as writing it would.
+public final class FullImageDeblurrer {
+    public let network: UNet
+    public let tiling: TiledInference
+
+    /// `tile` is rounded up to the UNet's size multiple (2^(depth-1)); `overlap` is clamped to tile/2.
+    public init(checkpoint: DeblurCheckpoint, tile: Int = 512, overlap: Int = 64) throws {
+        network = try checkpoint.makeUNet()
+        let multiple = checkpoint.config.sizeMultiple
+        let roundedTile = max(multiple, (tile + multiple - 1) / multiple * multiple)
+        let clampedOverlap = overlap < 2 ? 0 : min(overlap, roundedTile / 2)
+        tiling = TiledInference(tile: roundedTile, overlap: clampedOverlap, multiple: multiple)
+    }
+
+    /// The deblurred image (RGB, same size and bit depth as `image`, values on the bit depth's grid).
+    public func deblur(_ image: PlanarImage) -> PlanarImage {
+        let rgb = image.channels == 3 ? image : image.threeChannels()
+        var output = PlanarImage(width: rgb.width, height: rgb.height, channels: 3, bitDepth: rgb.bitDepth)
+        rgb.pixels.withUnsafeBufferPointer { input in
+            output.pixels.withUnsafeMutableBufferPointer { out in
+                tiling.run(input: input.baseAddress!, channels: 3, height: rgb.height, width: rgb.width, output: out.baseAddress!) { tileIn, tileOut, h, w in
+                    network.forward(input: tileIn, output: tileOut, n: 1, h: h, w: w, training: false)
+                }
+            }
+        }
+        output.quantizeToBitDepth()
+        return output
+    }
+}
+
+extension PlanarImage {
+    /// Values rounded to the nearest level of `bitDepth` and clamped to [0, 1] (what a file holds).
+    public mutating func quantizeToBitDepth() {
+        let levels: Float = bitDepth == 16 ? 65535 : 255
+        pixels.withUnsafeMutableBufferPointer { values in
+            for i in values.indices { values[i] = (min(max(values[i], 0), 1) * levels).rounded() / levels }
+        }
+    }
+
+    /// Grey repeated to RGB, extra bands dropped (the UNet reads three channels).
+    func threeChannels() -> PlanarImage {
+        if channels >= 3 {
+            return PlanarImage(width: width, height: height, channels: 3, bitDepth: bitDepth, pixels: Array(pixels[0..<(3 * planeSize)]))
+        }
+        let grey = Array(pixels[0..<planeSize])
+        return PlanarImage(width: width, height: height, channels: 3, bitDepth: bitDepth, pixels: grey + grey + grey)
+    }
+
+    /// A rectangle of the image (clipped to it).
+    public func crop(x: Int, y: Int, width cropWidth: Int, height cropHeight: Int) -> PlanarImage {
+        let w = min(cropWidth, width - x), h = min(cropHeight, height - y)
+        var out = [Float](); out.reserveCapacity(channels * w * h)
+        for c in 0..<channels {
+            for row in y..<(y + h) {
+                let start = (c * height + row) * width + x
+                out.append(contentsOf: pixels[start..<(start + w)])
+            }
+        }
+        return PlanarImage(width: w, height: h, channels: channels, bitDepth: bitDepth, pixels: out)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+import Manifest
+
+/// The paper's results table: one row per method (the blurry input, then each checkpoint),
+/// PSNR/SSIM/MAE/LPIPS means over the captures in scope, against the GT and the deformed GT.
+/// Built from the stored rows, so a run that scored nothing new still prints the whole table.
+public struct ResultsTable: Sendable {
+    public struct Means: Sendable, Equatable {
+        public var psnr: Double
+        public var ssim: Double
+        public var mae: Double
+        /// nil unless every image had an LPIPS value (no weights: unavailable, never a guess).
+        public var lpips: Double?
+        public var images: Int
+    }
+
+    public struct Line: Sendable {
+        public var label: String
+        public var checkpointPath: String?
+        public var gt: Means?
+        public var deformedGT: Means?
+    }
+
+    public let lines: [Line]
+    public let captureCount: Int
+    public let split: String
+    public let bitDepths: [Int]
+    public let aligner: String
+
+    public init(manifest: Manifest, captures: [Capture], methods: [EvaluatedMethod], settings: EvaluationSettings) throws {
+        let ids = captures.compactMap(\.id)
+        let rows: [Evaluation] = try manifest.reader.read { db in
+            try Evaluation.filter(ids.contains(Column("capture_id")) && Column("aligner") == settings.alignerName).fetchAll(db)
+        }
+        var depths = Set<Int>()
+        lines = methods.map { method in
+            let mine = rows.filter { $0.method == method.methodColumn && $0.checkpointPath == method.checkpointPath }
+            mine.forEach { depths.insert($0.bitDepth) }
+            return Line(label: method.label, checkpointPath: method.checkpointPath,
+                        gt: Self.means(mine.filter { $0.target == .gt }),
+                        deformedGT: Self.means(mine.filter { $0.target == .deformedGt }))
+        }
+        captureCount = captures.count
+        split = settings.split.rawValue
+        bitDepths = depths.sorted()
+        aligner = settings.alignerName
+    }
+
+    static func means(_ rows: [Evaluation]) -> Means? {
+        guard !rows.isEmpty else { return nil }
+        let n = Double(rows.count)
+        let lpips = rows.allSatisfy { $0.lpips != nil } ? rows.reduce(0) { $0 + $1.lpips! } / n : nil
+        return Means(psnr: rows.reduce(0) { $0 + $1.psnr } / n, ssim: rows.reduce(0) { $0 + $1.ssim } / n,
+                     mae: rows.reduce(0) { $0 + $1.mae } / n, lpips: lpips, images: rows.count)
+    }
+
+    /// What every number in the table was measured against.
+    public var caption: String {
+        let depth = bitDepths.isEmpty ? "no images scored" : bitDepths.map { "\($0)-bit" }.joined(separator: " and ")
+        return "Means over \(captureCount) \(split) captures at full resolution; each method's image (on its file's bit depth grid: "
+            + "\(depth)) vs the GT and vs the deformed GT. RGB in [0,1], PSNR with data range 1, SSIM with a 7x7 uniform window "
+            + "(skimage convention), MAE mean absolute error, LPIPS AlexNet (n/a: no weights given). "
+            + EvaluationSettings.alignerSentence + " Aligner id: \(aligner)."
+    }
+
+    public func markdown(title: String) -> String {
+        var text = "## \(title)\n\n\(caption)\n\n"
+        text += "| Method | PSNR (GT) | SSIM (GT) | MAE (GT) | LPIPS (GT) | PSNR (deformed GT) | SSIM (deformed GT) | MAE (deformed GT) | LPIPS (deformed GT) | images |\n"
+        text += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        for line in lines {
+            let cells = Self.cells(line.gt) + Self.cells(line.deformedGT)
+            text += "| \(line.label) | " + cells.joined(separator: " | ") + " | \(line.gt?.images ?? 0) |\n"
+        }
+        return text
+    }
+
+    public func csv() -> String {
+        var text = "method,checkpoint,split,images,bit_depths,aligner,psnr_gt,ssim_gt,mae_gt,lpips_gt,psnr_deformed_gt,ssim_deformed_gt,mae_deformed_gt,lpips_deformed_gt\n"
+        for line in lines {
+            let fields = [CSV.field(line.label), CSV.field(line.checkpointPath ?? ""), split, "\(line.gt?.images ?? 0)",
+                          bitDepths.map(String.init).joined(separator: "/"), CSV.field(aligner)]
+                + Self.cells(line.gt, missing: "") + Self.cells(line.deformedGT, missing: "")
+            text += fields.joined(separator: ",") + "\n"
+        }
+        return text
+    }
+
+    static func cells(_ means: Means?, missing: String = "n/a") -> [String] {
+        guard let means else { return [missing, missing, missing, missing] }
+        return [String(format: "%.2f", means.psnr), String(format: "%.4f", means.ssim), String(format: "%.4f", means.mae),
+                means.lpips.map { String(format: "%.4f", $0) } ?? missing]
+    }
+}
+
+enum CSV {
+    static func field(_ text: String) -> String {
+        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+}

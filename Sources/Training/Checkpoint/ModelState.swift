@@ -1,0 +1,68 @@
+import Foundation
+import Tensors
+
+/// The trained state: F, R and their Adam states. F and R are updated by one optimizer configuration
+/// (same lr, betas); each keeps its own step count, as PyTorch's Adam keeps per-parameter state and
+/// skips parameters without gradients: R's bias correction starts when R starts training (joint stage).
+public final class ModelState {
+    public let deblur: DeblurNetwork
+    public let reblur: ReblurNetwork?
+    public var deblurOptimizer: Adam
+    public var reblurOptimizer: Adam
+
+    public init(deblur: DeblurNetwork, reblur: ReblurNetwork?, optimizer: OptimizerSection) {
+        self.deblur = deblur
+        self.reblur = reblur
+        let betas = optimizer.betas.map(Float.init)
+        deblurOptimizer = Adam(lr: Float(optimizer.lr), beta1: betas[0], beta2: betas[1])
+        reblurOptimizer = Adam(lr: Float(optimizer.lr), beta1: betas[0], beta2: betas[1])
+    }
+
+    public func setLearningRate(_ lr: Double) {
+        deblurOptimizer.learningRate = Float(lr)
+        reblurOptimizer.learningRate = Float(lr)
+    }
+
+    // MARK: Checkpoint files
+
+    static let deblurPrefix = "net_g."
+    static let reblurPrefix = "net_reblur."
+
+    /// Writes `net_g.safetensors`, `net_reblur.safetensors` (PyTorch parameter names, loadable by the
+    /// peer and by jdrl-deblur) and `optimizer.safetensors` (Adam moments and step counts, prefixed).
+    public func write(to folder: URL) throws {
+        try SafeTensors.write(deblur.parameters.namedTensors(), to: folder.appendingPathComponent(CheckpointStore.deblurWeightsFile))
+        var optimizer = deblurOptimizer.stateTensors(of: deblur.parameters, prefix: Self.deblurPrefix)
+        optimizer.append(deblurOptimizer.stateScalars(prefix: Self.deblurPrefix))
+        if let reblur {
+            try SafeTensors.write(reblur.parameters.namedTensors(), to: folder.appendingPathComponent(CheckpointStore.reblurWeightsFile))
+            optimizer += reblurOptimizer.stateTensors(of: reblur.parameters, prefix: Self.reblurPrefix)
+            optimizer.append(reblurOptimizer.stateScalars(prefix: Self.reblurPrefix))
+        }
+        try SafeTensors.write(optimizer, to: folder.appendingPathComponent(CheckpointStore.optimizerFile))
+    }
+
+    /// Restores weights and optimizer state written by `write(to:)`; every tensor must match exactly.
+    public func restore(from folder: URL) throws {
+        try deblur.parameters.load(SafeTensors.read(folder.appendingPathComponent(CheckpointStore.deblurWeightsFile)))
+        let optimizer = try SafeTensors.read(folder.appendingPathComponent(CheckpointStore.optimizerFile))
+        try deblurOptimizer.restore(optimizer, arena: deblur.parameters, prefix: Self.deblurPrefix)
+        if let reblur {
+            try reblur.parameters.load(SafeTensors.read(folder.appendingPathComponent(CheckpointStore.reblurWeightsFile)))
+            try reblurOptimizer.restore(optimizer, arena: reblur.parameters, prefix: Self.reblurPrefix)
+        }
+    }
+
+    /// Largest absolute difference between this state's weights and another's (resume tests).
+    public func maximumWeightDifference(to other: ModelState) -> Float {
+        func difference(_ a: ParameterArena, _ b: ParameterArena) -> Float {
+            precondition(a.count == b.count)
+            var largest: Float = 0
+            for i in 0..<a.count { largest = max(largest, abs(a.values[i] - b.values[i])) }
+            return largest
+        }
+        var largest = difference(deblur.parameters, other.deblur.parameters)
+        if let r = reblur, let s = other.reblur { largest = max(largest, difference(r.parameters, s.parameters)) }
+        return largest
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+
+// The training configuration: one YAML file per experiment with BasicSR's fixed sections
+// (name, seed, datasets, network_g, network_reblur, train, checkpoint, logger). Every key is a
+// property here; the YAML key is the snake_case name in `CodingKeys`. Defaults live only here
+// (`TrainingConfig.defaults`-free: a missing key is an error, so a config file says everything).
+
+public struct TrainingConfig: Codable, Equatable, Sendable {
+    public var name: String
+    public var seed: UInt64
+    public var datasets: DatasetsSection
+    public var networkG: DeblurNetworkSection
+    public var networkReblur: ReblurNetworkSection
+    public var train: TrainSection
+    public var checkpoint: CheckpointSection
+    public var logger: LoggerSection
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, seed, datasets
+        case networkG = "network_g"
+        case networkReblur = "network_reblur"
+        case train, checkpoint, logger
+    }
+}
+
+public struct DatasetsSection: Codable, Equatable, Sendable {
+    public var train: TrainDataset
+    enum CodingKeys: String, CodingKey, CaseIterable { case train }
+}
+
+/// How the 8-way dihedral group (flips, 90-degree rotations, transpose) is used on training crops.
+public enum Augmentation: String, Codable, Sendable, CaseIterable {
+    /// The released JDRL UNet code: plain random crops.
+    case none
+    /// One of the 8 flips/rotations per sample (the MPRNet* recipe); flows are transformed with the image.
+    case dihedral
+}
+
+public struct TrainDataset: Codable, Equatable, Sendable {
+    /// The SQLite manifest written by `make patches` (patches + flows tables).
+    public var manifest: String
+    /// Which `patches.split` value to train on.
+    public var split: String
+    /// Side of the square random crop cut from each patch (the paper: 256 from 512).
+    public var cropSize: Int
+    public var batchSize: Int
+    public var augmentation: Augmentation
+    /// How many batches the background loader may prepare ahead of the step that uses them.
+    public var prefetch: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case manifest, split
+        case cropSize = "crop_size"
+        case batchSize = "batch_size"
+        case augmentation, prefetch
+    }
+}
+
+public struct DeblurNetworkSection: Codable, Equatable, Sendable {
+    /// Channel widths of the UNet levels, e.g. [64, 128, 256, 512, 1024] for the paper.
+    public var widths: [Int]
+    /// Dropout probability on the two deepest levels' outputs (the reference: 0.4).
+    public var dropout: Double
+    enum CodingKeys: String, CodingKey, CaseIterable { case widths, dropout }
+}
+
+public struct ReblurNetworkSection: Codable, Equatable, Sendable {
+    /// Feature width of the KPN and WPN branches (the reference: 64).
+    public var width: Int
+    enum CodingKeys: String, CodingKey, CaseIterable { case width }
+}
+
+/// What the deblurred output is compared with.
+public enum LossMode: String, Codable, Sendable, CaseIterable {
+    /// JDRL: flow-deformed GT (init stage), then masked bi-directional deformation + reblurring loss.
+    case jdrl
+    /// The paper's "UNet" row: Charbonnier against the unaligned GT, nothing else.
+    case baseline
+}
+
+/// Where the flows of the adaptive deblurring loss come from.
+public enum FlowSource: String, Codable, Sendable, CaseIterable {
+    /// After the initialisation stage: flows between the current output and GT, estimated every step
+    /// by the Flow module (detached: no gradient through the flow estimate), as the reference does with PWC-Net.
+    case online
+    /// Cheaper: the precomputed blurry<->GT flows of the manifest stand in for output<->GT
+    /// (valid to the extent the output stays aligned with the blurry input, which the reblur loss enforces).
+    case manifest
+}
+
+/// Calibration mask M of the paper's Eq. 4 (lambda = train.lambda).
+public enum CalibrationMaskMode: String, Codable, Sendable, CaseIterable {
+    /// The released code: Middlebury colour-wheel rendering to 8-bit grey, kept within (1 +- lambda) of its mean.
+    case colourWheel = "colour_wheel"
+    /// The paper's reading: the flow magnitude within (1 +- lambda) of its mean.
+    case magnitude
+    /// Forward-backward consistency of the two flows (not in the paper; a common alternative).
+    case forwardBackward = "forward_backward"
+}
+
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable { case adam }
+
+public struct OptimizerSection: Codable, Equatable, Sendable {
+    public var type: OptimizerKind
+    public var lr: Double
+    public var betas: [Double]
+    enum CodingKeys: String, CodingKey, CaseIterable { case type, lr, betas }
+}
+
+public enum SchedulerKind: String, Codable, Sendable, CaseIterable {
+    /// lr x gamma at each milestone epoch (the UNet recipe: 0.5 at epoch 60).
+    case multistep
+    /// Cosine annealing from lr to eta_min over all epochs (the MPRNet* recipe).
+    case cosine
+}
+
+public struct SchedulerSection: Codable, Equatable, Sendable {
+    public var type: SchedulerKind
+    /// multistep: epochs at which the lr is multiplied by gamma.
+    public var milestones: [Int]
+    public var gamma: Double
+    /// cosine: the final lr.
+    public var etaMin: Double
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case type, milestones, gamma
+        case etaMin = "eta_min"
+    }
+}
+
+/// The paper's Table 4 variants as switches (all false = full JDRL).
+public struct AblationSection: Codable, Equatable, Sendable {
+    /// #2: no optical-flow deformation at all: the deblur term compares with the unwarped GT (no cycle, no mask).
+    public var noDeformation: Bool
+    /// #3: M = M' = 1.
+    public var noMask: Bool
+    /// Only the forward deformation: the cycle term Charb(M'*GT, M'*warp(out)) is dropped.
+    public var noCycle: Bool
+    /// #4: no reblurring module (R is neither built nor trained; alpha is ignored).
+    public var noReblur: Bool
+    /// #5: unconstrained per-pixel kernels instead of isotropic ones. Not implemented by Models
+    /// (its ReblurModule generates isotropic kernels only): `true` is rejected with an explanation.
+    public var noIsotropic: Bool
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case noDeformation = "no_deformation"
+        case noMask = "no_mask"
+        case noCycle = "no_cycle"
+        case noReblur = "no_reblur"
+        case noIsotropic = "no_isotropic"
+    }
+
+    public static let none = AblationSection(noDeformation: false, noMask: false, noCycle: false, noReblur: false, noIsotropic: false)
+}
+
+public struct TrainSection: Codable, Equatable, Sendable {
+    public var optimizer: OptimizerSection
+    public var scheduler: SchedulerSection
+    /// Total epochs (one epoch = every training patch once, in a seeded order).
+    public var epochs: Int
+    /// N: epochs of the initialisation stage (deformed-GT loss only, R not trained).
+    public var initEpochs: Int
+    /// Weight of the reblurring loss.
+    public var alpha: Double
+    /// Calibration-mask tolerance of Eq. 4.
+    public var lambda: Double
+    /// Charbonnier epsilon (the paper and code: 1e-3).
+    public var charbonnierEps: Double
+    public var lossMode: LossMode
+    public var flowSource: FlowSource
+    public var maskMode: CalibrationMaskMode
+    public var ablation: AblationSection
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case optimizer, scheduler, epochs
+        case initEpochs = "init_epochs"
+        case alpha, lambda
+        case charbonnierEps = "charbonnier_eps"
+        case lossMode = "loss_mode"
+        case flowSource = "flow_source"
+        case maskMode = "mask_mode"
+        case ablation
+    }
+}
+
+public struct CheckpointSection: Codable, Equatable, Sendable {
+    /// A checkpoint every this many steps (and always at the end of an epoch and of the run).
+    public var everySteps: Int
+    /// Older checkpoints beyond this many are deleted (0 keeps all).
+    public var keepLast: Int
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case everySteps = "every_steps"
+        case keepLast = "keep_last"
+    }
+}
+
+public struct LoggerSection: Codable, Equatable, Sendable {
+    /// One log line (and one row per term in the curves) every this many steps.
+    public var printEverySteps: Int
+    enum CodingKeys: String, CodingKey, CaseIterable { case printEverySteps = "print_every_steps" }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import StageSupport
+import Yams
+
+/// Reads a training YAML: unknown keys are rejected section by section (a typo must not fall back
+/// to a default), the sections are decoded into `TrainingConfig`, then cross-field rules are checked.
+public enum TrainingConfigLoader {
+    /// Every mapping section of the file and the keys it may hold.
+    static let sections: [(path: [String], keys: [String])] = [
+        ([], TrainingConfig.CodingKeys.allCases.map(\.rawValue)),
+        (["datasets"], DatasetsSection.CodingKeys.allCases.map(\.rawValue)),
+        (["datasets", "train"], TrainDataset.CodingKeys.allCases.map(\.rawValue)),
+        (["network_g"], DeblurNetworkSection.CodingKeys.allCases.map(\.rawValue)),
+        (["network_reblur"], ReblurNetworkSection.CodingKeys.allCases.map(\.rawValue)),
+        (["train"], TrainSection.CodingKeys.allCases.map(\.rawValue)),
+        (["train", "optimizer"], OptimizerSection.CodingKeys.allCases.map(\.rawValue)),
+        (["train", "scheduler"], SchedulerSection.CodingKeys.allCases.map(\.rawValue)),
+        (["train", "ablation"], AblationSection.CodingKeys.allCases.map(\.rawValue)),
+        (["checkpoint"], CheckpointSection.CodingKeys.allCases.map(\.rawValue)),
+        (["logger"], LoggerSection.CodingKeys.allCases.map(\.rawValue)),
+    ]
+
+    public static func load(_ url: URL) throws -> TrainingConfig {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TrainingConfigError(path: url.path, reason: "cannot read (\(error.localizedDescription))")
+        }
+        return try parse(text, path: url.path)
+    }
+
+    public static func parse(_ text: String, path: String = "<config>") throws -> TrainingConfig {
+        for section in sections {
+            let unknown = try YAMLConfig.unknownKeys(in: text, allowed: Set(section.keys), section: section.path)
+            if !unknown.isEmpty {
+                let whereText = section.path.isEmpty ? "top level" : "section '\(section.path.joined(separator: "."))'"
+                throw TrainingConfigError(path: path, reason: "unknown key(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(whereText); allowed: \(section.keys.joined(separator: ", "))")
+            }
+        }
+        let config = try YAMLConfig.decode(TrainingConfig.self, from: text, path: path)
+        try validate(config, path: path)
+        return config
+    }
+
+    /// The rules a single key cannot express. Each message says what to change.
+    public static func validate(_ c: TrainingConfig, path: String = "<config>") throws {
+        func fail(_ reason: String) throws -> Never { throw TrainingConfigError(path: path, reason: reason) }
+        if c.name.isEmpty || c.name.contains("/") { try fail("name must be a non-empty folder name (no '/')") }
+        let d = c.datasets.train
+        if d.batchSize < 1 { try fail("datasets.train.batch_size must be >= 1") }
+        if d.prefetch < 1 { try fail("datasets.train.prefetch must be >= 1") }
+        let g = c.networkG
+        if g.widths.isEmpty || g.widths.contains(where: { $0 < 1 }) { try fail("network_g.widths must be a non-empty list of positive widths") }
+        if !(0..<1).contains(g.dropout) { try fail("network_g.dropout must be in [0, 1)") }
+        let divisor = 1 << (g.widths.count - 1)
+        if d.cropSize < divisor || d.cropSize % divisor != 0 {
+            try fail("datasets.train.crop_size \(d.cropSize) must be a positive multiple of \(divisor) (2^(levels-1) for \(g.widths.count) UNet levels)")
+        }
+        if c.networkReblur.width < 1 { try fail("network_reblur.width must be >= 1") }
+        let t = c.train
+        if t.optimizer.lr <= 0 { try fail("train.optimizer.lr must be > 0") }
+        if t.optimizer.betas.count != 2 || t.optimizer.betas.contains(where: { !(0..<1).contains($0) }) {
+            try fail("train.optimizer.betas must be two values in [0, 1)")
+        }
+        if t.epochs < 1 { try fail("train.epochs must be >= 1") }
+        if t.initEpochs < 0 || t.initEpochs > t.epochs { try fail("train.init_epochs must be in 0...epochs") }
+        if t.alpha < 0 { try fail("train.alpha must be >= 0") }
+        if !(t.lambda > 0 && t.lambda < 1) { try fail("train.lambda must be in (0, 1)") }
+        if t.charbonnierEps <= 0 { try fail("train.charbonnier_eps must be > 0") }
+        switch t.scheduler.type {
+        case .multistep:
+            if t.scheduler.gamma <= 0 { try fail("train.scheduler.gamma must be > 0") }
+            if t.scheduler.milestones != t.scheduler.milestones.sorted() { try fail("train.scheduler.milestones must be increasing") }
+        case .cosine:
+            if t.scheduler.etaMin < 0 || t.scheduler.etaMin > t.optimizer.lr { try fail("train.scheduler.eta_min must be in [0, lr]") }
+        }
+        if t.ablation.noIsotropic {
+            try fail("""
+                train.ablation.no_isotropic (paper Table 4 #5: unconstrained per-pixel KxK kernels in R) is not \
+                supported: the Models ReblurModule only generates isotropic kernels from radial seeds, and an \
+                unconstrained kernel-prediction head (K^2 channels per kernel size, no radial tying) is not \
+                implemented. Set it to false.
+                """)
+        }
+        if t.lossMode == .baseline && t.ablation != .none {
+            try fail("train.ablation switches only apply to loss_mode jdrl; the baseline has no deformation, mask or reblur to switch off")
+        }
+        if c.checkpoint.everySteps < 1 { try fail("checkpoint.every_steps must be >= 1") }
+        if c.checkpoint.keepLast < 0 { try fail("checkpoint.keep_last must be >= 0") }
+        if c.logger.printEverySteps < 1 { try fail("logger.print_every_steps must be >= 1") }
+    }
+
+    /// The fully resolved config as YAML (what the run folder keeps and what the hash is taken over).
+    public static func resolvedYAML(_ config: TrainingConfig) throws -> String {
+        let encoder = YAMLEncoder()
+        encoder.options.sortKeys = false
+        return try encoder.encode(config)
+    }
+
+    /// A stable 64-bit hash of the resolved config (FNV-1a, hex): stored with the run, logged first.
+    public static func hash(_ config: TrainingConfig) throws -> String {
+        String(format: "%016llx", Shard.fnv1a(try resolvedYAML(config)))
+    }
+}
+
+/// A config that cannot be used, with the file and a sentence saying what to change.
+public struct TrainingConfigError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let reason: String
+    public init(path: String, reason: String) { self.path = path; self.reason = reason }
+    public var description: String { "\(path): \(reason)" }
+}

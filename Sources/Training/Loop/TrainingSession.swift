@@ -1,0 +1,108 @@
+import Foundation
+import Manifest
+import StageSupport
+import Tensors
+
+/// What `jdrl-train` asks for: a config file and the command-line overrides.
+public struct TrainingRequest: Sendable {
+    public var configPath: String
+    /// Replaces datasets.train.manifest (part of the resolved config and of its hash).
+    public var manifestOverride: String?
+    /// Replaces `name` (the run folder runs/<name>/ and the `runs` row).
+    public var runName: String?
+    /// Steps to run in this invocation (nil: to the end of the schedule). A checkpoint is written when it stops.
+    public var maxSteps: Int?
+    public var runsDirectory: URL
+
+    public init(configPath: String, manifestOverride: String? = nil, runName: String? = nil, maxSteps: Int? = nil,
+                runsDirectory: URL = URL(fileURLWithPath: "runs")) {
+        self.configPath = configPath
+        self.manifestOverride = manifestOverride
+        self.runName = runName
+        self.maxSteps = maxSteps
+        self.runsDirectory = runsDirectory
+    }
+}
+
+/// Wires one run together: config -> run folder and log -> data -> networks -> loss -> loop.
+/// Each piece is its own type; this only builds them in order and hands them to `TrainingLoop`.
+public enum TrainingSession {
+    /// Loads the config, applies the overrides, opens the manifest and trains.
+    public static func run(_ request: TrainingRequest) throws -> TrainingOutcome {
+        var config = try TrainingConfigLoader.load(URL(fileURLWithPath: request.configPath))
+        if let manifest = request.manifestOverride { config.datasets.train.manifest = manifest }
+        if let name = request.runName { config.name = name }
+        try TrainingConfigLoader.validate(config, path: request.configPath)
+        let manifestPath = config.datasets.train.manifest
+        guard FileManager.default.fileExists(atPath: manifestPath) else {
+            throw DataError.emptySplit(manifest: manifestPath, split: config.datasets.train.split)
+        }
+        let manifest = try Manifest.open(path: manifestPath)
+        let source = try ManifestPatchSource(manifest: manifest, manifestPath: manifestPath, split: config.datasets.train.split)
+        return try run(config: config, configPath: request.configPath, source: source, manifest: manifest,
+                       runsDirectory: request.runsDirectory, maxSteps: request.maxSteps)
+    }
+
+    /// Trains `config` on `source`; rows go to `manifest` when given.
+    public static func run(config: TrainingConfig, configPath: String, source: PatchSource, manifest: Manifest?,
+                           runsDirectory: URL, maxSteps: Int?, logToTerminal: Bool? = nil) throws -> TrainingOutcome {
+        let hash = try TrainingConfigLoader.hash(config)
+        let folder = RunFolder(runsDirectory: runsDirectory, name: config.name)
+        try folder.create()
+        try AtomicFile.write(Data(try TrainingConfigLoader.resolvedYAML(config).utf8), to: folder.configURL)
+        let log = logToTerminal.map { RunLog(fileURL: folder.logURL, isTerminal: $0) } ?? RunLog(fileURL: folder.logURL)
+        log.info("jdrl-train \(config.name): run folder \(folder.root.path)")
+        for line in TrainingEnvironment.describe(configHash: hash, configPath: configPath) { log.info(line) }
+
+        let requirements = PatchRequirements(config.train)
+        let cache = PatchCache(source: source, requirements: requirements,
+                               complete: FlowCompletion.completer(maskMode: config.train.maskMode, lambda: config.train.lambda))
+        let assembler = try BatchAssembler(patches: cache, randomness: TrainingRandomness(seed: config.seed),
+                                           dataset: config.datasets.train, requirements: requirements)
+        var dataLine = "data: \(source.count) patches (split \(config.datasets.train.split)), crop \(config.datasets.train.cropSize), batch \(config.datasets.train.batchSize), augmentation \(config.datasets.train.augmentation.rawValue)"
+        if let manifestSource = source as? ManifestPatchSource {
+            dataLine += ", \(manifestSource.patchesWithFlows) with precomputed flows (the rest computed once on load when needed)"
+        }
+        log.info(dataLine)
+
+        let models = try ModelState.make(config)
+        log.info("network_g: UNet widths \(config.networkG.widths), dropout \(config.networkG.dropout), \(models.deblur.parameterCount) parameters; "
+                 + (models.reblur.map { "network_reblur: width \(config.networkReblur.width), \($0.parameterCount) parameters" } ?? "no reblurring module"))
+        log.info("loss: \(config.train.lossMode.rawValue), init_epochs \(config.train.initEpochs), alpha \(config.train.alpha), lambda \(config.train.lambda), flows \(config.train.flowSource.rawValue), mask \(config.train.maskMode.rawValue), ablation \(ablationText(config.train.ablation))")
+        let loss = JDRLLoss(settings: LossSettings(config.train), batchSize: config.datasets.train.batchSize, size: config.datasets.train.cropSize)
+
+        let resumeStep = (try? folder.checkpoints.latest())??.state.step ?? 0
+        let recorder = try manifest.map {
+            try RunRecorder(manifest: $0, name: config.name, configPath: configPath, configHash: hash, resumingFromStep: resumeStep)
+        }
+        let loop = TrainingLoop(config: config, configHash: hash, models: models, assembler: assembler, loss: loss,
+                                folder: folder, recorder: recorder, log: log)
+        do {
+            return try loop.run(maxSteps: maxSteps)
+        } catch {
+            log.closeLine()
+            log.info("error: \(error)")
+            try? recorder?.finish(.failed)
+            throw error
+        }
+    }
+
+    static func ablationText(_ a: AblationSection) -> String {
+        let on = [("no_deformation", a.noDeformation), ("no_mask", a.noMask), ("no_cycle", a.noCycle),
+                  ("no_reblur", a.noReblur), ("no_isotropic", a.noIsotropic)].filter(\.1).map(\.0)
+        return on.isEmpty ? "none" : on.joined(separator: ",")
+    }
+}
+
+/// The environment lines every run log starts with (what decides speed and bitwise reproducibility).
+public enum TrainingEnvironment {
+    public static func describe(configHash: String, configPath: String) -> [String] {
+        let env = ProcessInfo.processInfo.environment
+        func value(_ key: String) -> String { env[key] ?? "(unset)" }
+        return [
+            "config \(configPath), hash \(configHash)",
+            "cores \(ProcessInfo.processInfo.activeProcessorCount), oneDNN threads \(Engine.shared.threads), OMP_NUM_THREADS \(value("OMP_NUM_THREADS")), OMP_WAIT_POLICY \(value("OMP_WAIT_POLICY")), OPENBLAS_CORETYPE \(value("OPENBLAS_CORETYPE"))",
+            "host \(ProcessInfo.processInfo.hostName), \(ProcessInfo.processInfo.operatingSystemVersionString)",
+        ]
+    }
+}

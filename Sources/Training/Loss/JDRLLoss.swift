@@ -1,0 +1,254 @@
+import Flow
+import Foundation
+import Imaging
+import Tensors
+
+/// The loss settings of `train:` that the loss reads.
+public struct LossSettings: Sendable, Equatable {
+    public var mode: LossMode
+    public var alpha: Float
+    public var lambda: Float
+    public var eps: Float
+    public var flowSource: FlowSource
+    public var maskMode: CalibrationMaskMode
+    public var ablation: AblationSection
+
+    public init(_ train: TrainSection) {
+        mode = train.lossMode
+        alpha = Float(train.alpha)
+        lambda = Float(train.lambda)
+        eps = Float(train.charbonnierEps)
+        flowSource = train.flowSource
+        maskMode = train.maskMode
+        ablation = train.ablation
+    }
+
+    /// Whether R takes part in the joint stage.
+    public var usesReblur: Bool { mode == .jdrl && !ablation.noReblur }
+}
+
+/// The flows and masks of the joint stage for one batch (N x H x W planes each).
+/// `outToGT`: out(p) matches GT(p + f(p)) (warps GT onto the output); `gtToOut` the reverse.
+public struct JointFlows {
+    public var outToGTU: UnsafePointer<Float>
+    public var outToGTV: UnsafePointer<Float>
+    public var gtToOutU: UnsafePointer<Float>
+    public var gtToOutV: UnsafePointer<Float>
+    /// M (over the output's pixels, from outToGT) and M' (over GT's pixels, from gtToOut); all ones without masks.
+    public var mask: UnsafePointer<Float>
+    public var cycleMask: UnsafePointer<Float>
+}
+
+/// JDRL's adaptive deblurring loss plus the reblurring loss (jdrl-facts.md, "Adaptive deblurring loss"):
+///
+///   baseline:        Charb(out, GT)
+///   initialisation:  Charb(out, warp(GT, flow(blurry -> GT)))                       (no mask, no R)
+///   joint:           Charb(M*out, M*warp(GT, flow(out -> GT)))                       l_deblur
+///                  + Charb(M'*GT, M'*warp(out, flow(GT -> out)))                    l_cycle
+///                  + alpha * Charb(R(out, blurry), blurry)                          l_reblur
+///
+/// Charbonnier is the mean over all elements (masked ones count, contributing eps). Flows and masks
+/// are constants (the reference's frozen PWC-Net); the gradient reaches `out` through the warp of the
+/// cycle term (the warp's adjoint) and through R. All buffers are allocated once for (batch, size).
+public final class JDRLLoss {
+    public let settings: LossSettings
+    public let batchSize: Int
+    public let size: Int
+
+    private var plane: Int { size * size }
+    private var imageCount: Int { batchSize * 3 * plane }
+    private var pixelCount: Int { batchSize * plane }
+
+    /// dL/dout of the last `backward` (N x 3 x H x W).
+    public let gradOut: UnsafeMutablePointer<Float>
+    let warpedGT: UnsafeMutablePointer<Float>
+    let warpedOut: UnsafeMutablePointer<Float>
+    let gradWarpedOut: UnsafeMutablePointer<Float>
+    let reblurred: UnsafeMutablePointer<Float>
+    let gradReblurred: UnsafeMutablePointer<Float>
+    let expandedMask: UnsafeMutablePointer<Float>
+    let expandedCycleMask: UnsafeMutablePointer<Float>
+    // Online flows and masks (flow source `online`), and all-ones masks (no_mask).
+    let onlineOutToGTU, onlineOutToGTV, onlineGTToOutU, onlineGTToOutV: UnsafeMutablePointer<Float>
+    let onlineMask, onlineCycleMask, ones: UnsafeMutablePointer<Float>
+
+    public init(settings: LossSettings, batchSize: Int, size: Int) {
+        self.settings = settings
+        self.batchSize = batchSize
+        self.size = size
+        let images = batchSize * 3 * size * size, pixels = batchSize * size * size
+        func make(_ count: Int, _ value: Float = 0) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            p.initialize(repeating: value, count: count)
+            return p
+        }
+        gradOut = make(images); warpedGT = make(images); warpedOut = make(images); gradWarpedOut = make(images)
+        reblurred = make(images); gradReblurred = make(images); expandedMask = make(images); expandedCycleMask = make(images)
+        onlineOutToGTU = make(pixels); onlineOutToGTV = make(pixels); onlineGTToOutU = make(pixels); onlineGTToOutV = make(pixels)
+        onlineMask = make(pixels, 1); onlineCycleMask = make(pixels, 1); ones = make(pixels, 1)
+    }
+
+    deinit {
+        for p in [gradOut, warpedGT, warpedOut, gradWarpedOut, reblurred, gradReblurred, expandedMask, expandedCycleMask,
+                  onlineOutToGTU, onlineOutToGTV, onlineGTToOutU, onlineGTToOutV, onlineMask, onlineCycleMask, ones] {
+            p.deallocate()
+        }
+    }
+
+    // MARK: Flows of the joint stage
+
+    /// The joint stage's flows: the manifest's blurry<->GT flows (standing in for out<->GT), or flows
+    /// estimated now between the current output and GT (detached: computed from values, no gradient).
+    public func jointFlows(out: UnsafePointer<Float>, batch: TrainingBatch) throws -> JointFlows {
+        let masksOff = settings.ablation.noMask
+        switch settings.flowSource {
+        case .manifest:
+            return JointFlows(outToGTU: batch.blurryToSharpU, outToGTV: batch.blurryToSharpV,
+                              gtToOutU: batch.sharpToBlurryU, gtToOutV: batch.sharpToBlurryV,
+                              mask: masksOff ? ones : batch.blurryToSharpMask,
+                              cycleMask: masksOff ? ones : batch.sharpToBlurryMask)
+        case .online:
+            for sample in 0..<batchSize {
+                let output = Self.image(out + sample * 3 * plane, size: size)
+                let gt = Self.image(batch.sharp + sample * 3 * plane, size: size)
+                let (forward, backward) = try FlowEstimator.estimateBothWays(output, gt)
+                let at = sample * plane
+                Self.store(forward.flow, u: onlineOutToGTU + at, v: onlineOutToGTV + at)
+                Self.store(backward.flow, u: onlineGTToOutU + at, v: onlineGTToOutV + at)
+                if !masksOff {
+                    var parameters = MaskParameters()
+                    parameters.lambda = settings.lambda
+                    let mode = settings.maskMode.flowMaskMode
+                    let m = try CalibrationMask.make(mode, forward: forward.flow, backward: backward.flow, parameters: parameters)
+                    let mc = try CalibrationMask.make(mode, forward: backward.flow, backward: forward.flow, parameters: parameters)
+                    (onlineMask + at).update(from: m.pixels, count: plane)
+                    (onlineCycleMask + at).update(from: mc.pixels, count: plane)
+                }
+            }
+            return JointFlows(outToGTU: onlineOutToGTU, outToGTV: onlineOutToGTV, gtToOutU: onlineGTToOutU, gtToOutV: onlineGTToOutV,
+                              mask: masksOff ? ones : onlineMask, cycleMask: masksOff ? ones : onlineCycleMask)
+        }
+    }
+
+    // MARK: Forward
+
+    /// The loss terms for output `out` (N x 3 x H x W). In the joint stage with R, this runs R's forward
+    /// (its activations are what `backward` uses), so call `backward` after the `forward` of the same step.
+    public func forward(stage: TrainingStage, out: UnsafePointer<Float>, batch: TrainingBatch,
+                        flows: JointFlows?, reblur: ReblurNetwork?) -> LossTerms {
+        let eps = settings.eps, count = imageCount
+        let deforms = settings.mode == .jdrl && !settings.ablation.noDeformation
+        switch stage {
+        case .baseline:
+            let l = Charbonnier.loss(out, batch.sharp, mask: nil, count: count, eps: eps)
+            return LossTerms(deblur: l, total: l)
+        case .initialisation:
+            if deforms {
+                warpEach(batch.sharp, u: batch.blurryToSharpU, v: batch.blurryToSharpV, into: warpedGT)
+            } else {
+                warpedGT.update(from: batch.sharp, count: count)
+            }
+            let l = Charbonnier.loss(out, warpedGT, mask: nil, count: count, eps: eps)
+            return LossTerms(deblur: l, total: l)
+        case .joint:
+            var terms = LossTerms(deblur: 0, total: 0)
+            if deforms, let flows {
+                warpEach(batch.sharp, u: flows.outToGTU, v: flows.outToGTV, into: warpedGT)
+                expand(flows.mask, into: expandedMask)
+                terms.deblur = Charbonnier.loss(out, warpedGT, mask: expandedMask, count: count, eps: eps)
+                if !settings.ablation.noCycle {
+                    warpEach(out, u: flows.gtToOutU, v: flows.gtToOutV, into: warpedOut)
+                    expand(flows.cycleMask, into: expandedCycleMask)
+                    terms.cycle = Charbonnier.loss(warpedOut, batch.sharp, mask: expandedCycleMask, count: count, eps: eps)
+                }
+            } else {
+                terms.deblur = Charbonnier.loss(out, batch.sharp, mask: nil, count: count, eps: eps)
+            }
+            if settings.usesReblur, let reblur {
+                reblur.reblur(deblurred: out, blurry: batch.blurry, into: reblurred, n: batchSize, h: size, w: size)
+                terms.reblur = Charbonnier.loss(reblurred, batch.blurry, mask: nil, count: count, eps: eps)
+            }
+            terms.total = terms.deblur + (terms.cycle ?? 0) + Double(settings.alpha) * (terms.reblur ?? 0)
+            return terms
+        }
+    }
+
+    // MARK: Backward
+
+    /// dL/dout into `gradOut` (overwritten) and, in the joint stage, R's parameter gradients (accumulated).
+    /// Uses the buffers the `forward` of the same step filled.
+    public func backward(stage: TrainingStage, out: UnsafePointer<Float>, batch: TrainingBatch,
+                         flows: JointFlows?, reblur: ReblurNetwork?) {
+        let eps = settings.eps, count = imageCount
+        gradOut.update(repeating: 0, count: count)
+        let deforms = settings.mode == .jdrl && !settings.ablation.noDeformation
+        switch stage {
+        case .baseline:
+            Charbonnier.backward(out, batch.sharp, mask: nil, count: count, eps: eps, scale: 1, gradA: gradOut, gradB: nil)
+        case .initialisation:
+            Charbonnier.backward(out, warpedGT, mask: nil, count: count, eps: eps, scale: 1, gradA: gradOut, gradB: nil)
+        case .joint:
+            if deforms, let flows {
+                Charbonnier.backward(out, warpedGT, mask: expandedMask, count: count, eps: eps, scale: 1, gradA: gradOut, gradB: nil)
+                if !settings.ablation.noCycle {
+                    gradWarpedOut.update(repeating: 0, count: count)
+                    Charbonnier.backward(warpedOut, batch.sharp, mask: expandedCycleMask, count: count, eps: eps, scale: 1,
+                                         gradA: gradWarpedOut, gradB: nil)
+                    for sample in 0..<batchSize {
+                        let image = sample * 3 * plane, pixels = sample * plane
+                        Warp.warpBackward(gradOutput: gradWarpedOut + image, channels: 3, height: size, width: size,
+                                          flowU: flows.gtToOutU + pixels, flowV: flows.gtToOutV + pixels, gradSource: gradOut + image)
+                    }
+                }
+            } else {
+                Charbonnier.backward(out, batch.sharp, mask: nil, count: count, eps: eps, scale: 1, gradA: gradOut, gradB: nil)
+            }
+            if settings.usesReblur, let reblur {
+                gradReblurred.update(repeating: 0, count: count)
+                Charbonnier.backward(reblurred, batch.blurry, mask: nil, count: count, eps: eps, scale: settings.alpha,
+                                     gradA: gradReblurred, gradB: nil)
+                reblur.backpropagate(gradReblurred: gradReblurred, gradDeblurred: gradOut)
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    private func warpEach(_ source: UnsafePointer<Float>, u: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                          into destination: UnsafeMutablePointer<Float>) {
+        for sample in 0..<batchSize {
+            let image = sample * 3 * plane, pixels = sample * plane
+            Warp.warp(source + image, channels: 3, height: size, width: size, flowU: u + pixels, flowV: v + pixels,
+                      into: destination + image)
+        }
+    }
+
+    /// Per-pixel mask -> per-element mask (shared by R, G, B), as Charbonnier takes one weight per element.
+    private func expand(_ mask: UnsafePointer<Float>, into expanded: UnsafeMutablePointer<Float>) {
+        for sample in 0..<batchSize {
+            for channel in 0..<3 {
+                (expanded + (sample * 3 + channel) * plane).update(from: mask + sample * plane, count: plane)
+            }
+        }
+    }
+
+    static func image(_ pointer: UnsafePointer<Float>, size: Int) -> PlanarImage {
+        PlanarImage(width: size, height: size, channels: 3, pixels: Array(UnsafeBufferPointer(start: pointer, count: 3 * size * size)))
+    }
+
+    static func store(_ flow: FlowField, u: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>) {
+        u.update(from: flow.u, count: flow.u.count)
+        v.update(from: flow.v, count: flow.v.count)
+    }
+}
+
+extension CalibrationMaskMode {
+    /// The Flow module's name for the same mask.
+    public var flowMaskMode: Flow.MaskMode {
+        switch self {
+        case .colourWheel: return .referenceColorWheel
+        case .magnitude: return .paperMagnitude
+        case .forwardBackward: return .forwardBackward
+        }
+    }
+}

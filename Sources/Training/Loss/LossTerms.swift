@@ -1,0 +1,26 @@
+/// The loss of one step, each term by name (BasicSR style). A term a stage does not use is nil.
+/// `l_reblur` is the unweighted Charbonnier value; `total = l_deblur + l_cycle + alpha * l_reblur`.
+public struct LossTerms: Sendable, Equatable {
+    public var deblur: Double
+    public var cycle: Double?
+    public var reblur: Double?
+    public var total: Double
+
+    public init(deblur: Double, cycle: Double? = nil, reblur: Double? = nil, total: Double) {
+        self.deblur = deblur
+        self.cycle = cycle
+        self.reblur = reblur
+        self.total = total
+    }
+
+    public var isFinite: Bool {
+        deblur.isFinite && (cycle ?? 0).isFinite && (reblur ?? 0).isFinite && total.isFinite
+    }
+
+    public var description: String {
+        var parts = ["loss_total \(total)", "l_deblur \(deblur)"]
+        if let cycle { parts.append("l_cycle \(cycle)") }
+        if let reblur { parts.append("l_reblur \(reblur)") }
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,1 +1,0 @@
-// Training: see design.md. (Placeholder until the module lands.)

@@ -1,0 +1,67 @@
+import Evaluation
+import Foundation
+import Models
+import Tensors
+import Testing
+
+@Suite struct CheckpointTests {
+    @Test func widthsComeFromTheWeightsWhateverPathForm() throws {
+        // Given a jdrl-train style run with a depth-3 UNet
+        let root = try TinyData.folder("ckpt")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let runs = root.appendingPathComponent("runs")
+        let step = try TinyData.checkpoint(in: runs, run: "tiny", widths: [4, 8, 16])
+        // When it is opened as a step folder, a run folder, the checkpoints folder or the weights file
+        for path in [step.path, runs.appendingPathComponent("tiny").path, step.deletingLastPathComponent().path,
+                     step.appendingPathComponent("net_g.safetensors").path] {
+            let checkpoint = try DeblurCheckpoint(path: path)
+            // Then the same weights, widths, label and run folder are found
+            #expect(checkpoint.config.widths == [4, 8, 16])
+            #expect(checkpoint.config.sizeMultiple == 4)
+            #expect(checkpoint.label == "tiny step 2")
+            #expect(checkpoint.step == 2)
+            #expect(checkpoint.runFolder?.lastPathComponent == "tiny")
+            #expect(checkpoint.weightsURL.lastPathComponent == "net_g.safetensors")
+        }
+    }
+
+    @Test func aPrefixedPlainSafetensorsLoadsWithTheSameWeights() throws {
+        let root = try TinyData.folder("prefixed")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let unet = try UNet(config: UNetConfig(widths: [4, 8], dropout: 0), seed: 3)
+        let file = root.appendingPathComponent("model.safetensors")
+        try SafeTensors.write(unet.parameters.namedTensors(prefix: "net_g."), to: file)
+        let checkpoint = try DeblurCheckpoint(path: file.path)
+        #expect(checkpoint.config.widths == [4, 8])
+        #expect(checkpoint.label == "model.safetensors")
+        let loaded = try checkpoint.makeUNet()
+        #expect(loaded.parameters.count == unet.parameters.count)
+        var largest: Float = 0
+        for i in 0..<unet.parameters.count { largest = max(largest, abs(loaded.parameters.values[i] - unet.parameters.values[i])) }
+        #expect(largest == 0)
+    }
+
+    @Test func badCheckpointsNameTheFileAndTheReason() throws {
+        let root = try TinyData.folder("bad")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let garbage = root.appendingPathComponent("garbage.safetensors")
+        try Data("not a safetensors file at all".utf8).write(to: garbage)
+        #expect(throws: CheckpointError.self) { try DeblurCheckpoint(path: garbage.path) }
+        do { _ = try DeblurCheckpoint(path: garbage.path) } catch { #expect("\(error)".contains(garbage.path)) }
+
+        let empty = root.appendingPathComponent("empty-folder")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        do { _ = try DeblurCheckpoint(path: empty.path); Issue.record("an empty folder was accepted") } catch {
+            #expect("\(error)".contains(empty.path) && "\(error)".contains("net_g.safetensors"))
+        }
+        let absent = root.appendingPathComponent("absent").path
+        #expect(throws: CheckpointError.missing(path: absent)) { try DeblurCheckpoint(path: absent) }
+
+        // A safetensors of something else (no UNet tensors) is refused by name.
+        let other = root.appendingPathComponent("other.safetensors")
+        try SafeTensors.write([SafeTensors.Tensor(name: "w", shape: [2], values: [1, 2])], to: other)
+        do { _ = try DeblurCheckpoint(path: other.path); Issue.record("a non-UNet file was accepted") } catch {
+            #expect("\(error)".contains(other.path) && "\(error)".contains("enc.0.0.weight"))
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Imaging
+import Models
+import Testing
+
+/// End to end through the built jdrl-deblur, jdrl-eval, jdrl-ingest and pipelines/reevaluate.sh,
+/// with a tiny UNet checkpoint (widths [4, 8, 16]) written in jdrl-train's layout.
+@Suite(.serialized, .enabled(if: EvaluationStage.missing == nil, "\(EvaluationStage.missing ?? "")"))
+struct EvaluationStageTests {
+    @Test func tiledDeblurMatchesASinglePassAndKeepsTheBitDepth() throws {
+        let root = try temporaryFolder("deblur")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let checkpoint = try EvaluationStage.checkpoint(in: root.appendingPathComponent("runs"))
+        for depth in [8, 16] {
+            let input = root.appendingPathComponent("in\(depth).png")
+            try writePNG(input, width: 200, height: 136, bitDepth: depth, seed: depth)
+            let tiled = root.appendingPathComponent("tiled\(depth).png"), single = root.appendingPathComponent("single\(depth).png")
+            // 2x2 tiles of 128 px (overlap 48) vs one tile covering the whole image (a single pass). The overlap
+            // must exceed the network's reach (about 23 px for 3 levels): with 16 px this random-init UNet
+            // differs by up to 87/255 near tile edges; with 48 px by at most 5/255 (mean 0.27/255).
+            let a = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", tiled.path, "--tile", "128", "--overlap", "48"])
+            let b = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", single.path, "--tile", "256"])
+            #expect(a.status == 0 && b.status == 0, "\(a.output)\n\(b.output)")
+            #expect(a.output.contains("peak memory (VmHWM)") && a.output.contains("widths [4, 8, 16]"))
+            #expect(try ImageFile.probe(tiled).bitDepth == depth)
+            let t = try ImageFile.loadPlanar(tiled).image, s = try ImageFile.loadPlanar(single).image
+            #expect(t.width == 200 && t.height == 136 && t.bitDepth == depth)
+            // Away from the image border (where the single pass sees zero padding too), no seams.
+            var largest: Float = 0, sum: Float = 0, count: Float = 0
+            for c in 0..<3 { for y in 12..<(136 - 12) { for x in 12..<(200 - 12) {
+                let difference = abs(t[c, y, x] - s[c, y, x])
+                largest = max(largest, difference); sum += difference; count += 1
+            } } }
+            #expect(largest <= 6.0 / 255 && sum / count <= 0.3 / 255,
+                    "\(depth)-bit: tiled vs single pass differ by up to \(largest * 255)/255 (mean \(sum / count * 255)/255) inside")
+            print("seam check, \(depth)-bit 200x136, tile 128 overlap 48 vs single pass: max |diff| \(largest * 255)/255, mean \(sum / count * 255)/255")
+        }
+    }
+
+    @Test func aBadCheckpointIsNamed() throws {
+        let root = try temporaryFolder("deblur-bad")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let bad = root.appendingPathComponent("broken.safetensors")
+        try Data("garbage".utf8).write(to: bad)
+        let input = root.appendingPathComponent("in.png")
+        try writePNG(input, width: 64, height: 64)
+        let result = try Executables.run("jdrl-deblur", ["--checkpoint", bad.path, input.path, "--out", root.appendingPathComponent("o.png").path])
+        #expect(result.status == 1)
+        #expect(result.output.contains(bad.path) && result.output.contains("not a UNet checkpoint"), "\(result.output)")
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("o.png").path))
+    }
+
+    @Test func manifestModeWritesRowsTableAndReport() throws {
+        let root = try temporaryFolder("eval")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let checkpoint = try EvaluationStage.checkpoint(in: root.appendingPathComponent("runs"))
+        let captures = root.appendingPathComponent("captures"), manifest = root.appendingPathComponent("m.sqlite").path
+        try EvaluationStage.pair("alpha", in: captures, seed: 1)
+        try EvaluationStage.pair("beta", in: captures, seed: 2)
+        let ingest = try Executables.run("jdrl-ingest", [captures.path, "--manifest", manifest, "--layout", "generic", "--split", "test"])
+        #expect(ingest.status == 0, "\(ingest.output)")
+        let report = root.appendingPathComponent("report")
+        let arguments = ["--checkpoint", checkpoint.path, "--manifest", manifest, "--split", "test", "--report", report.path, "--tile", "64", "--overlap", "16"]
+        let first = try Executables.run("jdrl-eval", arguments)
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("| blurry input | "))
+        #expect(first.output.contains("| tiny step 2 | "))
+        #expect(first.output.contains("4 items scored"))
+        let rows = try EvaluationStage.sqlite(manifest, "SELECT count(*) FROM evaluations")
+        #expect(rows == "8")
+        let markdown = try String(contentsOf: report.appendingPathComponent("results.md"), encoding: .utf8)
+        #expect(markdown.contains("PSNR (deformed GT)") && markdown.contains("classical aligner"))
+        #expect(FileManager.default.fileExists(atPath: report.appendingPathComponent("index.html").path))
+        #expect(FileManager.default.fileExists(atPath: report.appendingPathComponent("curves/tiny.svg").path))
+        // Idempotent: a second run scores nothing and prints the same table.
+        let second = try Executables.run("jdrl-eval", arguments)
+        #expect(second.status == 0 && second.output.contains("0 items scored, 4 already scored"), "\(second.output)")
+        #expect(try EvaluationStage.sqlite(manifest, "SELECT count(*) FROM evaluations") == "8")
+    }
+
+    @Test func reevaluateRunsOnceAtATimeAndPicksUpNewCaptures() throws {
+        let root = try temporaryFolder("reevaluate")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try EvaluationStage.checkpoint(in: root.appendingPathComponent("runs"))
+        let inbox = root.appendingPathComponent("inbox")
+        try EvaluationStage.pair("first", in: inbox, seed: 3)
+        try Data("not an image".utf8).write(to: inbox.appendingPathComponent("junk_blur.png"))
+        try writePNG(inbox.appendingPathComponent("junk_sharp.png"), width: 96, height: 80)
+
+        // When two runs start together: one evaluates, the other says the lock is held and exits 0
+        let a = try EvaluationStage.reevaluate(inbox: inbox, root: root), b = try EvaluationStage.reevaluate(inbox: inbox, root: root)
+        let outputs = [try a.wait(), try b.wait()]
+        #expect(outputs.allSatisfy { $0.status == 0 }, "\(outputs.map(\.output))")
+        #expect(outputs.filter { $0.output.contains("another run holds the lock") }.count == 1, "\(outputs.map(\.output))")
+        let winner = try #require(outputs.first { !$0.output.contains("another run holds the lock") })
+        #expect(winner.output.contains("junk_blur.png") && winner.output.contains("rejected"), "\(winner.output)")
+        let history = root.appendingPathComponent("reports/history/history.csv")
+        #expect(try String(contentsOf: history, encoding: .utf8).split(separator: "\n").count == 1 + 4)  // first x (blurry, tiny) x (GT, deformed)
+
+        // When nothing is new: it says so and the history stays
+        let idle = try EvaluationStage.reevaluate(inbox: inbox, root: root).wait()
+        #expect(idle.status == 0 && idle.output.contains("nothing new"), "\(idle.output)")
+        #expect(try String(contentsOf: history, encoding: .utf8).split(separator: "\n").count == 1 + 4)
+
+        // When a new pair is dropped in: it appears in the history after the next run
+        try EvaluationStage.pair("second", in: inbox, seed: 4)
+        let next = try EvaluationStage.reevaluate(inbox: inbox, root: root).wait()
+        #expect(next.status == 0, "\(next.output)")
+        let lines = try String(contentsOf: history, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1 + 8)
+        #expect(lines.filter { $0.contains(",second,") }.count == 4)
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("reports/history/latest/index.html").path))
+    }
+}
+
+enum EvaluationStage {
+    static var missing: String? {
+        let absent = ["jdrl-deblur", "jdrl-eval", "jdrl-ingest"].filter { Executables.url($0) == nil }
+        return absent.isEmpty ? nil : "executables not built (\(absent.joined(separator: ", "))): run `swift build -c release` first (make test does)"
+    }
+
+    /// runs/tiny/checkpoints/step_00000002/ (net_g.safetensors) + latest.json, and a curves.svg in the run folder.
+    @discardableResult
+    static func checkpoint(in runs: URL) throws -> URL {
+        let run = runs.appendingPathComponent("tiny"), step = run.appendingPathComponent("checkpoints/step_00000002")
+        try FileManager.default.createDirectory(at: step, withIntermediateDirectories: true)
+        let unet = try UNet(config: UNetConfig(widths: [4, 8, 16], dropout: 0), seed: 11)
+        try unet.save(safetensors: step.appendingPathComponent("net_g.safetensors"))
+        try Data(#"{"folder": "step_00000002", "step": 2}"#.utf8).write(to: run.appendingPathComponent("checkpoints/latest.json"))
+        try Data("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>".utf8).write(to: run.appendingPathComponent("curves.svg"))
+        return step
+    }
+
+    /// NAME_blur.png / NAME_sharp.png: the same pattern, the blurry one shifted by a few pixels.
+    static func pair(_ name: String, in folder: URL, seed: Int) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try writePNG(folder.appendingPathComponent("\(name)_sharp.png"), width: 96, height: 80, seed: seed)
+        try writePNG(folder.appendingPathComponent("\(name)_blur.png"), width: 96, height: 80, seed: seed + 100)
+    }
+
+    static func sqlite(_ path: String, _ query: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path, query]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A started pipelines/reevaluate.sh with the test's manifest, runs and reports folders.
+    struct Running {
+        let process: Process
+        let output: URL
+        func wait() throws -> Executables.Result {
+            process.waitUntilExit()
+            return Executables.Result(status: process.terminationStatus, output: try String(contentsOf: output, encoding: .utf8))
+        }
+    }
+
+    static func reevaluate(inbox: URL, root: URL) throws -> Running {
+        let process = Process()
+        process.executableURL = Executables.packageRoot.appendingPathComponent("pipelines/reevaluate.sh")
+        process.arguments = [inbox.path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = environment["OPENBLAS_CORETYPE"] ?? "SkylakeX"
+        environment["BIN"] = Executables.url("jdrl-eval")!.deletingLastPathComponent().path
+        environment["MANIFEST"] = root.appendingPathComponent("m.sqlite").path
+        environment["RUNS"] = root.appendingPathComponent("runs").path
+        environment["REPORTS"] = root.appendingPathComponent("reports").path
+        process.environment = environment
+        let output = root.appendingPathComponent("reevaluate-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return Running(process: process, output: output)
+    }
+}

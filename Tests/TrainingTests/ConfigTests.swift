@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import Training
+
+/// configs/ of the package, found from this file's path.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("configs").appendingPathComponent(name) }
+
+@Suite struct ConfigTests {
+    @Test func paperConfigHasThePaperSetting() throws {
+        let c = try TrainingConfigLoader.load(configURL("jdrl-unet-paper.yaml"))
+        #expect(c.networkG.widths == [64, 128, 256, 512, 1024])
+        #expect(c.datasets.train.cropSize == 256)
+        #expect(c.train.optimizer.lr == 2e-5)
+        #expect(c.train.scheduler.type == .multistep && c.train.scheduler.milestones == [60] && c.train.scheduler.gamma == 0.5)
+        #expect(c.train.epochs == 100 && c.train.initEpochs == 15)
+        #expect(c.train.alpha == 0.5 && c.train.lambda == 0.35 && c.train.charbonnierEps == 1e-3)
+        #expect(c.train.lossMode == .jdrl && c.train.ablation == .none)
+        let schedule = LearningRateSchedule(c.train)
+        #expect(schedule.learningRate(epoch: 59) == 2e-5)
+        #expect(schedule.learningRate(epoch: 60) == 1e-5)
+    }
+
+    @Test func everyShippedConfigLoads() throws {
+        let names = ["jdrl-unet-paper.yaml", "jdrl-unet-cpu.yaml", "baseline-unet-cpu.yaml", "jdrl-unet-cpu-online.yaml",
+                     "ablations/no_deformation.yaml", "ablations/no_mask.yaml", "ablations/no_cycle.yaml", "ablations/no_reblur.yaml"]
+        var hashes = Set<String>()
+        for name in names {
+            let c = try TrainingConfigLoader.load(configURL(name))
+            hashes.insert(try TrainingConfigLoader.hash(c))
+        }
+        #expect(hashes.count == names.count, "every config must differ (and hash differently)")
+        let ablation = try TrainingConfigLoader.load(configURL("ablations/no_mask.yaml"))
+        #expect(ablation.train.ablation.noMask && !ablation.train.ablation.noCycle)
+        #expect(try TrainingConfigLoader.load(configURL("baseline-unet-cpu.yaml")).train.lossMode == .baseline)
+    }
+
+    @Test func unknownKeysAreRejectedInEverySection() throws {
+        let text = try String(contentsOf: configURL("jdrl-unet-cpu.yaml"), encoding: .utf8)
+        let typos: [(String, String, String)] = [
+            ("seed: 0", "seed: 0\nsede: 1", "'sede' in top level"),
+            ("    crop_size: 128", "    crop_size: 128\n    crop: 64", "'crop' in section 'datasets.train'"),
+            ("    no_mask: false", "    no_mask: false\n    no_masks: true", "'no_masks' in section 'train.ablation'"),
+            ("    gamma: 0.5", "    gamma: 0.5\n    gama: 0.1", "'gama' in section 'train.scheduler'"),
+            ("  print_every_steps: 10", "  print_every_steps: 10\n  print_freq: 5", "'print_freq' in section 'logger'"),
+        ]
+        for (original, replacement, expected) in typos {
+            #expect(text.contains(original))
+            do {
+                _ = try TrainingConfigLoader.parse(text.replacingOccurrences(of: original, with: replacement))
+                Issue.record("accepted a config with \(expected)")
+            } catch let error as TrainingConfigError {
+                #expect(error.reason.contains(expected), "\(error.reason)")
+            }
+        }
+    }
+
+    @Test func crossFieldRulesExplainWhatToChange() throws {
+        let text = try String(contentsOf: configURL("jdrl-unet-cpu.yaml"), encoding: .utf8)
+        let cases: [(String, String, String)] = [
+            ("    no_isotropic: false", "    no_isotropic: true", "isotropic kernels"),
+            ("    crop_size: 128", "    crop_size: 100", "multiple of 8"),
+            ("  init_epochs: 5", "  init_epochs: 50", "init_epochs"),
+            ("  loss_mode: jdrl", "  loss_mode: jdrI", "loss_mode"),
+        ]
+        for (original, replacement, expected) in cases {
+            #expect(text.contains(original))
+            do {
+                _ = try TrainingConfigLoader.parse(text.replacingOccurrences(of: original, with: replacement))
+                Issue.record("accepted a config with \(replacement)")
+            } catch {
+                #expect("\(error)".contains(expected), "\(error)")
+            }
+        }
+    }
+
+    @Test func resolvedConfigRoundTripsWithTheSameHash() throws {
+        let c = try TrainingConfigLoader.load(configURL("jdrl-unet-cpu.yaml"))
+        let yaml = try TrainingConfigLoader.resolvedYAML(c)
+        let again = try TrainingConfigLoader.parse(yaml)
+        #expect(again == c)
+        #expect(try TrainingConfigLoader.hash(again) == TrainingConfigLoader.hash(c))
+    }
+
+    @Test func schedulesAndStages() throws {
+        var c = try TrainingConfigLoader.load(configURL("jdrl-unet-cpu.yaml"))
+        c.train.scheduler.type = .cosine
+        c.train.scheduler.etaMin = 1e-6
+        let cosine = LearningRateSchedule(c.train)
+        #expect(abs(cosine.learningRate(epoch: 0) - 2e-4) < 1e-12)
+        #expect(abs(cosine.learningRate(epoch: c.train.epochs) - 1e-6) < 1e-12)
+        #expect(abs(cosine.learningRate(epoch: c.train.epochs / 2) - (2e-4 + 1e-6) / 2) < 1e-9)
+        #expect(TrainingStage.at(epoch: 4, train: c.train) == .initialisation)
+        #expect(TrainingStage.at(epoch: 5, train: c.train) == .joint)
+        c.train.lossMode = .baseline
+        #expect(TrainingStage.at(epoch: 0, train: c.train) == .baseline)
+    }
+}

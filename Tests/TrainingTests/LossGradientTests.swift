@@ -1,0 +1,132 @@
+import Foundation
+import Models
+import Tensors
+import Testing
+import Training
+
+/// Finite-difference checks of the whole JDRL objective: deblur + cycle (through the warp's adjoint)
+/// + alpha * reblur (through R), with fixed, non-trivial flows and masks.
+@Suite struct LossGradientTests {
+    static let size = 16
+
+    /// A joint-stage batch: textures, wavy flows both ways, masks with holes.
+    static func batch() -> TrainingBatch {
+        let b = TrainingBatch(batchSize: 1, size: size)
+        let sharp = Fixtures.texture(width: size, height: size, seed: 11)
+        let blurry = Fixtures.boxBlur(Fixtures.texture(width: size, height: size, seed: 12))
+        b.sharp.update(from: sharp.pixels, count: 3 * size * size)
+        b.blurry.update(from: blurry.pixels, count: 3 * size * size)
+        for y in 0..<size {
+            for x in 0..<size {
+                let i = y * size + x
+                b.blurryToSharpU[i] = 1.3 * sin(Float(x) * 0.4) + 0.4
+                b.blurryToSharpV[i] = 0.8 * cos(Float(y) * 0.3) - 0.2
+                b.sharpToBlurryU[i] = -1.1 * cos(Float(y) * 0.35) - 0.3
+                b.sharpToBlurryV[i] = 0.9 * sin(Float(x + y) * 0.25) + 0.1
+                b.blurryToSharpMask[i] = (x + 2 * y) % 7 == 0 ? 0 : 1
+                b.sharpToBlurryMask[i] = (3 * x + y) % 5 == 0 ? 0 : 1
+            }
+        }
+        return b
+    }
+
+    static func settings() throws -> LossSettings {
+        var train = try TrainingConfigLoader.load(configURL("jdrl-unet-cpu.yaml")).train
+        train.flowSource = .manifest
+        return LossSettings(train)
+    }
+
+    @Test func wholeLossGradientWithRespectToTheOutput() throws {
+        let batch = Self.batch()
+        let loss = JDRLLoss(settings: try Self.settings(), batchSize: 1, size: Self.size)
+        let reblur = try ReblurModule(width: 4, seed: 3)
+        let count = 3 * Self.size * Self.size
+        var out = [Float](repeating: 0, count: count)
+        var g = SplitMix64(state: 99)
+        for i in 0..<count { out[i] = Float(0.1 + 0.8 * g.unitDouble()) }
+
+        func evaluate(_ values: [Float]) -> LossTerms {
+            values.withUnsafeBufferPointer { p in
+                let flows = try! loss.jointFlows(out: p.baseAddress!, batch: batch)
+                return loss.forward(stage: .joint, out: p.baseAddress!, batch: batch, flows: flows, reblur: reblur)
+            }
+        }
+        let terms = evaluate(out)
+        #expect(terms.cycle != nil && terms.reblur != nil)
+        #expect(abs(terms.total - (terms.deblur + terms.cycle! + 0.5 * terms.reblur!)) < 1e-12)
+        out.withUnsafeBufferPointer { p in
+            let flows = try! loss.jointFlows(out: p.baseAddress!, batch: batch)
+            loss.backward(stage: .joint, out: p.baseAddress!, batch: batch, flows: flows, reblur: reblur)
+        }
+        let analytic = Array(UnsafeBufferPointer(start: loss.gradOut, count: count))
+
+        let h: Float = 2e-3
+        var worst = 0.0
+        var checked = 0
+        for _ in 0..<40 {
+            let i = g.below(count)
+            var plus = out, minus = out
+            plus[i] += h; minus[i] -= h
+            let numeric = (evaluate(plus).total - evaluate(minus).total) / Double(2 * h)
+            // Compare in units of 1/count (the mean's scale), relative to the larger of the two.
+            let a = Double(analytic[i]) * Double(count), n = numeric * Double(count)
+            let error = abs(a - n) / max(abs(a), abs(n), 0.05)
+            worst = max(worst, error)
+            checked += 1
+        }
+        #expect(checked == 40)
+        #expect(worst < 2e-2, "worst relative error \(worst)")
+        // The cycle term really routes gradient through the warp: without it the gradient changes.
+        let noCycleSettings: LossSettings = {
+            var s = try! Self.settings(); s.ablation.noCycle = true; return s
+        }()
+        let noCycle = JDRLLoss(settings: noCycleSettings, batchSize: 1, size: Self.size)
+        out.withUnsafeBufferPointer { p in
+            let flows = try! noCycle.jointFlows(out: p.baseAddress!, batch: batch)
+            _ = noCycle.forward(stage: .joint, out: p.baseAddress!, batch: batch, flows: flows, reblur: reblur)
+            noCycle.backward(stage: .joint, out: p.baseAddress!, batch: batch, flows: flows, reblur: reblur)
+        }
+        let difference = (0..<count).map { abs(noCycle.gradOut[$0] - analytic[$0]) }.max()!
+        #expect(difference > 1e-5)
+    }
+
+    /// With tiny networks: d(loss)/d(parameter) of F and R against central differences.
+    @Test func wholeLossGradientWithRespectToParameters() throws {
+        let batch = Self.batch()
+        let loss = JDRLLoss(settings: try Self.settings(), batchSize: 1, size: Self.size)
+        let unet = try UNet(config: UNetConfig(widths: [4, 8], dropout: 0), seed: 5)
+        let reblur = try ReblurModule(width: 4, seed: 6)
+        let count = 3 * Self.size * Self.size
+        let output = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { output.deallocate() }
+
+        func objective() -> Double {
+            unet.deblur(batch.blurry, into: output, n: 1, h: Self.size, w: Self.size, training: true)
+            let flows = try! loss.jointFlows(out: output, batch: batch)
+            return loss.forward(stage: .joint, out: output, batch: batch, flows: flows, reblur: reblur).total
+        }
+        _ = objective()
+        unet.zeroGrad(); reblur.zeroGrad()
+        let flows = try loss.jointFlows(out: output, batch: batch)
+        loss.backward(stage: .joint, out: output, batch: batch, flows: flows, reblur: reblur)
+        unet.backpropagate(gradOutput: loss.gradOut)
+
+        for (name, arena) in [("F", unet.parameters), ("R", reblur.parameters)] {
+            // The parameters with the largest gradients (a clear signal above float32 noise).
+            let order = (0..<arena.count).sorted { abs(arena.gradients[$0]) > abs(arena.gradients[$1]) }
+            for index in order.prefix(4) {
+                let analytic = Double(arena.gradients[index])
+                let original = arena.values[index]
+                let h: Float = 1e-2 * max(abs(original), 0.1)
+                arena.values[index] = original + h
+                let plus = objective()
+                arena.values[index] = original - h
+                let minus = objective()
+                arena.values[index] = original
+                let numeric = (plus - minus) / Double(2 * h)
+                let error = abs(analytic - numeric) / max(abs(analytic), abs(numeric), 1e-6)
+                #expect(error < 5e-2, "\(name) parameter \(index): analytic \(analytic), numeric \(numeric)")
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import GRDB
+import Manifest
+import Models
+import Tensors
+import Testing
+import Training
+
+/// Tiny end-to-end runs: real UNet/ReblurModule (oneDNN), real warp, real SQLite rows, real files.
+@Suite(.serialized) struct TrainingRunTests {
+    /// The CPU config shrunk to seconds: widths [8, 16], R width 4, 32x32 crops of 48x48 patches.
+    static func tinyConfig(name: String, epochs: Int = 12, initEpochs: Int = 4, lossMode: LossMode = .jdrl,
+                           flowSource: FlowSource = .manifest, everySteps: Int = 5) throws -> TrainingConfig {
+        var c = try TrainingConfigLoader.load(configURL("jdrl-unet-cpu.yaml"))
+        c.name = name
+        c.seed = 17
+        c.datasets.train.manifest = ":memory:"
+        c.datasets.train.cropSize = 32
+        c.networkG.widths = [8, 16]
+        c.networkReblur.width = 4
+        c.train.optimizer.lr = 2e-3
+        c.train.scheduler.milestones = [epochs - 2]
+        c.train.epochs = epochs
+        c.train.initEpochs = initEpochs
+        c.train.lossMode = lossMode
+        c.train.flowSource = flowSource
+        c.checkpoint.everySteps = everySteps
+        c.checkpoint.keepLast = 0
+        c.logger.printEverySteps = 1000
+        try TrainingConfigLoader.validate(c)
+        return c
+    }
+
+    /// Four misaligned pairs (different shifts), 48x48, with exact flows and all-ones masks.
+    static func tinyData() -> InMemoryPatchSource {
+        var patches: [TrainingPatch] = []
+        for i in 0..<4 {
+            let shift: (Float, Float) = (Float(i % 2) * 2 - 1, Float(i / 2) + 0.5)
+            patches.append(Fixtures.pair(id: Int64(i + 1), size: 48, shift: shift, seed: UInt64(40 + i)))
+        }
+        return InMemoryPatchSource(patches)
+    }
+
+    static func train(_ config: TrainingConfig, in runs: URL, source: PatchSource = tinyData(), manifest: Manifest? = nil,
+                      maxSteps: Int? = nil) throws -> TrainingOutcome {
+        try TrainingSession.run(config: config, configPath: "<test>", source: source, manifest: manifest,
+                                runsDirectory: runs, maxSteps: maxSteps, logToTerminal: false)
+    }
+
+    static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
+
+    @Test func aShortRunLowersEveryLossTerm() throws {
+        let runs = Fixtures.temporaryDirectory("learn")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let manifest = try Manifest.inMemory()
+        let config = try Self.tinyConfig(name: "learn", epochs: 24, initEpochs: 6, everySteps: 1000)
+        let outcome = try Self.train(config, in: runs, manifest: manifest)
+        #expect(outcome.finished && outcome.step == 96)
+
+        let records = TrainingCurves.load(RunFolder(runsDirectory: runs, name: "learn").curvesCSV).records
+        #expect(records.count == 96)
+        let initial = records.filter { $0.epoch < 6 }, joint = records.filter { $0.epoch >= 6 }
+        #expect(initial.allSatisfy { $0.cycle == 0 && $0.reblur == 0 } && joint.allSatisfy { $0.cycle > 0 && $0.reblur > 0 })
+        func improves(_ rows: [StepRecord], _ term: (StepRecord) -> Double, _ label: String) {
+            let first = Self.mean(rows.prefix(8).map(term)), last = Self.mean(rows.suffix(8).map(term))
+            #expect(last < 0.9 * first, "\(label): first \(first), last \(last)")
+        }
+        improves(initial, \.deblur, "l_deblur (initialisation)")
+        improves(joint, \.deblur, "l_deblur (joint)")
+        improves(joint, \.cycle, "l_cycle")
+        improves(joint, \.reblur, "l_reblur")
+
+        // The run left its rows: one per step, checkpoints, a finished run.
+        let (steps, checkpoints, status) = try manifest.reader.read { db in
+            (try TrainingStep.fetchCount(db), try Checkpoint.fetchCount(db), try String.fetchOne(db, sql: "SELECT status FROM runs"))
+        }
+        #expect(steps == 96)
+        #expect(checkpoints == 24, "one per epoch end (every 4 steps)")
+        #expect(status == "finished")
+        let folder = RunFolder(runsDirectory: runs, name: "learn")
+        #expect(FileManager.default.fileExists(atPath: folder.curvesSVG.path))
+        #expect(try String(contentsOf: folder.logURL, encoding: .utf8).contains("OPENBLAS_CORETYPE"))
+        #expect(try TrainingConfigLoader.load(folder.configURL) == config)
+    }
+
+    @Test func theBaselineAndTheOnlineFlowPathRun() throws {
+        let runs = Fixtures.temporaryDirectory("modes")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let baseline = try Self.train(try Self.tinyConfig(name: "baseline", epochs: 3, initEpochs: 0, lossMode: .baseline), in: runs)
+        #expect(baseline.finished && baseline.lastTerms?.cycle == nil && baseline.lastTerms?.reblur == nil)
+        let online = try Self.train(try Self.tinyConfig(name: "online", epochs: 3, initEpochs: 1, flowSource: .online), in: runs)
+        #expect(online.finished && online.lastTerms?.cycle != nil && online.lastTerms?.reblur != nil)
+    }
+
+    static func weights(_ runs: URL, _ name: String) throws -> [String: SafeTensors.Tensor] {
+        let latest = try #require(try RunFolder(runsDirectory: runs, name: name).checkpoints.latest())
+        var all = try SafeTensors.read(latest.folder.appendingPathComponent(CheckpointStore.deblurWeightsFile))
+        for (key, value) in try SafeTensors.read(latest.folder.appendingPathComponent(CheckpointStore.reblurWeightsFile)) { all["R." + key] = value }
+        for (key, value) in try SafeTensors.read(latest.folder.appendingPathComponent(CheckpointStore.optimizerFile)) { all["adam." + key] = value }
+        return all
+    }
+
+    static func largestDifference(_ a: [String: SafeTensors.Tensor], _ b: [String: SafeTensors.Tensor]) -> Float {
+        precondition(Set(a.keys) == Set(b.keys))
+        var largest: Float = 0
+        for (key, tensor) in a {
+            for (x, y) in zip(tensor.values, b[key]!.values) { largest = max(largest, abs(x - y)) }
+        }
+        return largest
+    }
+
+    /// Stopping after k steps and resuming reaches the uninterrupted run's weights and Adam state
+    /// bitwise (same thread count), across the init -> joint boundary (R and its optimizer included).
+    @Test func stopAndResumeReachesTheSameWeights() throws {
+        let runs = Fixtures.temporaryDirectory("resume")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let whole = try Self.tinyConfig(name: "whole", epochs: 8, initEpochs: 3)
+        #expect(try Self.train(whole, in: runs).step == 32)
+        var pieces = whole
+        pieces.name = "pieces"
+        #expect(try Self.train(pieces, in: runs, maxSteps: 7).step == 7)      // stops inside the init stage
+        #expect(try Self.train(pieces, in: runs, maxSteps: 9).step == 16)     // crosses into the joint stage
+        #expect(try Self.train(pieces, in: runs).step == 32)
+        #expect(Self.largestDifference(try Self.weights(runs, "whole"), try Self.weights(runs, "pieces")) == 0)
+        // The stitched curves are the uninterrupted run's curves (losses and lr of every step).
+        let stitched = TrainingCurves.load(RunFolder(runsDirectory: runs, name: "pieces").curvesCSV).records
+        let straight = TrainingCurves.load(RunFolder(runsDirectory: runs, name: "whole").curvesCSV).records
+        #expect(stitched.map(\.step) == Array(1...32))
+        let firstDifference = zip(stitched, straight).first { $0.total != $1.total || $0.lr != $1.lr }
+        #expect(firstDifference == nil, "curves differ first at step \(firstDifference.map { "\($0.0.step): \($0.0.total) vs \($0.1.total)" } ?? "")")
+    }
+
+    /// Resuming replays the dropout draws of the steps before the checkpoint: a UNet fast-forwarded by
+    /// k forwards draws the masks of an uninterrupted UNet's (k+1)-th forward.
+    @Test func dropoutReplayMatchesAnUninterruptedNetwork() throws {
+        let input = [Float](repeating: 0.5, count: 3 * 32 * 32)
+        for k in [1, 3] {
+            let straight = try UNet(config: UNetConfig(widths: [8, 16], dropout: 0.4), seed: 3)
+            let resumed = try UNet(config: UNetConfig(widths: [8, 16], dropout: 0.4), seed: 3)
+            var a = [Float](repeating: 0, count: input.count), b = a
+            for _ in 0...k { straight.deblur(input, into: &a, n: 1, h: 32, w: 32, training: true) }
+            resumed.fastForwardDropout(forwards: k, n: 1, h: 32, w: 32)
+            resumed.deblur(input, into: &b, n: 1, h: 32, w: 32, training: true)
+            #expect(a == b, "after \(k) replayed forwards")
+            var fresh = [Float](repeating: 0, count: input.count)
+            try UNet(config: UNetConfig(widths: [8, 16], dropout: 0.4), seed: 3).deblur(input, into: &fresh, n: 1, h: 32, w: 32, training: true)
+            #expect(fresh != b, "without the replay the masks differ")
+        }
+    }
+
+    /// A NaN input makes the loss non-finite: the step is refused with a clear error, the run is marked
+    /// failed, and the last good checkpoint stays the newest and byte-identical.
+    @Test func nonFiniteLossStopsWithTheLastCheckpointIntact() throws {
+        let runs = Fixtures.temporaryDirectory("nan")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let manifest = try Manifest.inMemory()
+        let config = try Self.tinyConfig(name: "nan", epochs: 4)
+        #expect(try Self.train(config, in: runs, manifest: manifest, maxSteps: 5).step == 5)
+        let store = RunFolder(runsDirectory: runs, name: "nan").checkpoints
+        let before = try #require(try store.latest())
+        let bytes = try Data(contentsOf: before.folder.appendingPathComponent(CheckpointStore.deblurWeightsFile))
+
+        let poisoned = InMemoryPatchSource((0..<4).map { i -> TrainingPatch in
+            var p = Fixtures.pair(id: Int64(i + 1), size: 48, shift: (1, 1), seed: UInt64(40 + i))
+            // In the GT: a NaN in the input would be silenced by ReLU/max-pool (max(NaN, 0) = 0 in oneDNN).
+            for k in 0..<p.sharp.pixels.count where k % 97 == 0 { p.sharp.pixels[k] = .nan }
+            return p
+        })
+        do {
+            _ = try Self.train(config, in: runs, source: poisoned, manifest: manifest)
+            Issue.record("a NaN input must stop training")
+        } catch let error as TrainingError {
+            let text = "\(error)"
+            #expect(text.contains("non-finite loss at step 5") && text.contains("step 5) is intact"), "\(text)")
+        }
+        let after = try #require(try store.latest())
+        #expect(after.state == before.state)
+        #expect(try Data(contentsOf: after.folder.appendingPathComponent(CheckpointStore.deblurWeightsFile)) == bytes)
+        #expect(try manifest.reader.read { try String.fetchOne($0, sql: "SELECT status FROM runs") } == "failed")
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-import Training
-
-@Test func TrainingTestsModuleLinks() { #expect(Bool(true)) }
