@@ -50,9 +50,11 @@ let package = Package(
         .executableTarget(name: "jdrl-synth", dependencies: ["Synthesis", "Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-ingest", dependencies: ["Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-tile", dependencies: ["Imaging", "Manifest", "StageSupport"]),
-        .executableTarget(name: "jdrl-flow", dependencies: ["Flow", "Imaging", "Manifest", "StageSupport"]),
+        .executableTarget(name: "jdrl-flow", dependencies: ["Flow", "Imaging", "Manifest", "StageSupport",
+                                                     .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(name: "jdrl-train", dependencies: ["Training", "StageSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "jdrl-eval", dependencies: ["Metrics", "Models", "Flow", "Imaging", "Manifest", "StageSupport"]),
+        .executableTarget(name: "jdrl-eval", dependencies: ["Metrics", "Models", "Flow", "Imaging", "Manifest", "StageSupport",
+                                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "jdrl-deblur", dependencies: ["Models", "Imaging", "StageSupport"]),
         .executableTarget(name: "jdrl-bench", dependencies: ["Models", "Tensors", "Imaging", "Flow", "Synthesis", "Metrics", "StageSupport"]),
 

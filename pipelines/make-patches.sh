@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make patches: (synthesise the embedded default if the config says so) -> ingest -> tile.
+# make patches: (synthesise the embedded default if the config says so) -> ingest -> tile -> flows.
 # Usage: pipelines/make-patches.sh CONFIG   (e.g. configs/datasets/embedded.yaml)
 # Every stage skips finished work, so a second run does nothing and says so.
 # Exit status: the first failing stage's; ingest's 3 ("some pairs rejected") does not stop tiling.
@@ -18,6 +18,11 @@ ingest_status=$?
 if [ $ingest_status -ne 0 ] && [ $ingest_status -ne 3 ]; then exit $ingest_status; fi
 
 "$bin/jdrl-tile" --config "$config" || exit $?
+
+# Flows both ways (blurry<->GT) and calibration masks for every kept patch: training's
+# initialisation stage and the manifest flow source read them.
+manifest=$(sed -n 's/^manifest:[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$config")
+"$bin/jdrl-flow" --manifest "${manifest:-data-manifests/jdrl.sqlite}" || exit $?
 
 # The manifest's patch rows and the patch files on disk must agree.
 "$bin/jdrl-tile" --config "$config" --verify || exit $?

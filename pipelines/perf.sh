@@ -1,5 +1,12 @@
 #!/usr/bin/env bash
-# Runs every benchmark (or the one named) and prints one JSON line each. Peers: ../shared/peers.
+# Runs every benchmark (or the one named) and prints one JSON line each, ours against a peer
+# measured in the same run. Peers live in ../shared/peers (setup.sh installs PyTorch, OpenCV,
+# Pillow, pyvips, scikit-image); benchmarks whose peer is missing say so in their JSON line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+peers="${JDRL_PEERS:-../shared/peers}"
+if [ -x "$peers/setup.sh" ] || [ -f "$peers/setup.sh" ]; then
+  bash "$peers/setup.sh" >&2 || echo "perf: peer setup failed; peer columns may be missing" >&2
+fi
 exec .build/release/jdrl-bench "$@"

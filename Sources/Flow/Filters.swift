@@ -62,6 +62,48 @@ enum Filters {
         return Plane(width: w, height: h, data: out)
     }
 
+    /// Two passes of a box mean whose radius gives the Gaussian's variance (sigma^2 = 2 r (r + 1) / 3):
+    /// cost independent of sigma, close enough for removing a local mean.
+    static func boxRadius(approximatingSigma sigma: Float) -> Int {
+        max(1, Int(((1 + 6 * sigma * sigma).squareRoot() - 1) / 2 + 0.5))
+    }
+
+    /// How far from the border a band-passed plane is affected by edge handling: matching must
+    /// ignore this band, or the static border pattern (identical in both images) pulls towards zero motion.
+    static func bandPassMargin(fineSigma: Float, coarseSigma: Float) -> Int {
+        Int((3 * fineSigma).rounded(.up)) + (coarseSigma > 0 ? 2 * boxRadius(approximatingSigma: coarseSigma) : 0) + 1
+    }
+
+    static func approximateGaussian(_ plane: Plane, sigma: Float, workers: Int) -> Plane {
+        let radius = boxRadius(approximatingSigma: sigma)
+        var once = [Float](repeating: 0, count: plane.count), twice = once, scratch = once
+        plane.data.withUnsafeBufferPointer { src in
+        once.withUnsafeMutableBufferPointer { a in
+        twice.withUnsafeMutableBufferPointer { b in
+        scratch.withUnsafeMutableBufferPointer { t in
+            boxMean(src.baseAddress!, a.baseAddress!, scratch: t.baseAddress!, width: plane.width, height: plane.height, radius: radius, workers: workers)
+            boxMean(a.baseAddress!, b.baseAddress!, scratch: t.baseAddress!, width: plane.width, height: plane.height, radius: radius, workers: workers)
+        }}}}
+        return Plane(width: plane.width, height: plane.height, data: twice)
+    }
+
+    /// Band-pass (Gaussian at `fineSigma` minus Gaussian at `coarseSigma`), divided by its global
+    /// standard deviation: removes slowly varying illumination (a gain ramp, a gamma change's
+    /// low-frequency part) and the detail only a sharp image has. coarseSigma <= 0 skips the subtraction.
+    static func bandPass(_ plane: Plane, fineSigma: Float, coarseSigma: Float, workers: Int) -> Plane {
+        var out = gaussian(plane, sigma: fineSigma, workers: workers)
+        if coarseSigma > 0 {
+            let coarse = approximateGaussian(plane, sigma: coarseSigma, workers: workers)
+            for i in 0..<out.count { out.data[i] -= coarse.data[i] }
+        }
+        var sum = 0.0, sum2 = 0.0
+        for value in out.data { sum += Double(value); sum2 += Double(value * value) }
+        let mean = sum / Double(max(out.count, 1))
+        let std = Float(max(sum2 / Double(max(out.count, 1)) - mean * mean, 0).squareRoot())
+        if std > 1e-8 { for i in 0..<out.count { out.data[i] = (out.data[i] - Float(mean)) / std } }
+        return out
+    }
+
     /// Mean over the (2 radius + 1)^2 window truncated at the borders (each output divides by the
     /// number of in-image samples). Running sums: cost independent of the radius.
     static func boxMean(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
@@ -86,7 +128,8 @@ enum Filters {
             defer { sums.deallocate() }
             sums.initialize(repeating: 0, count: w)
             let first = rows.lowerBound
-            for y in max(first - r, 0)..<min(first + r, h) {
+            // Rows first-r-1 ... first+r-1: the first step below adds first+r and drops first-r-1.
+            for y in max(first - r - 1, 0)..<min(first + r, h) {
                 let row = scratch + y * w
                 for x in 0..<w { sums[x] += row[x] }
             }

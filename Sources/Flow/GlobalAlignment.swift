@@ -5,14 +5,17 @@ public struct GlobalAlignmentParameters: Codable, Sendable, Equatable, Hashable 
     public var model: MotionModel = .similarity
     /// Pyramid levels stop before a side would drop under this.
     public var coarsestSide: Int = 24
-    /// ECC runs only on levels with at most this many pixels: the fit is already sub-0.05 px there,
+    /// ECC runs only on levels with at most this many pixels (1024x540 of a 2048x1080 pair): the fit is sub-0.1 px there,
     /// and the dense stage absorbs the rest at full resolution.
-    public var maximumPixels: Int = 300_000
+    public var maximumPixels: Int = 600_000
     /// Gaussian pre-blur (level pixels) of both images: blurry and sharp then differ far less.
     public var preBlurSigma: Float = 1.5
+    /// The local mean over this scale (level pixels) is removed before matching (illumination ramps);
+    /// 0 keeps it (ECC itself is already blind to a global gain and offset).
+    public var illuminationSigma: Float = 8
     public var iterationsPerLevel: Int = 40
     /// Stop a level once the largest corner displacement update is below this (level pixels).
-    public var tolerancePixels: Double = 0.002
+    public var tolerancePixels: Double = 0.01
     public init() {}
 }
 
@@ -37,12 +40,16 @@ enum GlobalAligner {
         let usable = (0..<levels).filter { pyramidA.levels[$0].count <= parameters.maximumPixels }
         let finest = usable.min() ?? (levels - 1)
         for level in stride(from: levels - 1, through: finest, by: -1) {
-            let template = Filters.gaussian(pyramidA.levels[level], sigma: parameters.preBlurSigma, workers: workers)
-            let image = Filters.gaussian(pyramidB.levels[level], sigma: parameters.preBlurSigma, workers: workers)
+            let template = Filters.bandPass(pyramidA.levels[level], fineSigma: parameters.preBlurSigma,
+                                            coarseSigma: parameters.illuminationSigma, workers: workers)
+            let image = Filters.bandPass(pyramidB.levels[level], fineSigma: parameters.preBlurSigma,
+                                         coarseSigma: parameters.illuminationSigma, workers: workers)
             let gradient = Filters.gradients(image, workers: workers)
+            let margin = min(Filters.bandPassMargin(fineSigma: parameters.preBlurSigma, coarseSigma: parameters.illuminationSigma),
+                             min(template.width, template.height) / 6)
             for _ in 0..<parameters.iterationsPerLevel {
                 guard let step = eccStep(template: template, image: image, gradient: gradient,
-                                         motion: motion.atLevel(level), model: parameters.model, workers: workers) else { break }
+                                         motion: motion.atLevel(level), model: parameters.model, margin: margin, workers: workers) else { break }
                 correlation = step.correlation
                 motion = apply(step.delta, to: motion, model: parameters.model, level: level)
                 if step.largestDisplacement < parameters.tolerancePixels { break }
@@ -93,7 +100,7 @@ enum GlobalAligner {
 
     /// One forward-additive ECC iteration at one pyramid level.
     static func eccStep(template: Plane, image: Plane, gradient: (x: Plane, y: Plane),
-                        motion: GlobalMotion, model: MotionModel, workers: Int) -> Step? {
+                        motion: GlobalMotion, model: MotionModel, margin: Int, workers: Int) -> Step? {
         let k = parameterCount(model)
         let w = template.width, h = template.height
         let iw = image.width, ih = image.height
@@ -104,33 +111,47 @@ enum GlobalAligner {
             gradient.y.data.withUnsafeBufferPointer { gyBuffer in
                 let t = tBuffer.baseAddress!, img = iBuffer.baseAddress!, gxp = gxBuffer.baseAddress!, gyp = gyBuffer.baseAddress!
                 return Parallel.reduceRows(h, workers: workers, initial: Sums(k: k), { rows in
-                    var s = Sums(k: k)
-                    var g = [Double](repeating: 0, count: k)
-                    for y in rows {
+                    // Plain local accumulators (no arrays in the pixel loop): 6 scalars, G (k), G*i (k),
+                    // G*t (k) and the upper triangle of G G' (k x k).
+                    let acc = UnsafeMutablePointer<Double>.allocate(capacity: 6 + 3 * k + k * k)
+                    defer { acc.deallocate() }
+                    acc.initialize(repeating: 0, count: 6 + 3 * k + k * k)
+                    let sg = acc + 6, sgi = sg + k, sgt = sgi + k, sgg = sgt + k
+                    var g = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+                    let lowX = Double(margin), highX = Double(iw - 1 - margin), lowY = Double(margin), highY = Double(ih - 1 - margin)
+                    for y in rows where y >= margin && y < h - margin {
                         let cy = (Double(y) - motion.centreY)
-                        for x in 0..<w {
+                        for x in margin..<max(margin, w - margin) {
                             let cx = Double(x) - motion.centreX
                             let px = motion.centreX + motion.a00 * cx + motion.a01 * cy + motion.shiftX
                             let py = motion.centreY + motion.a10 * cx + motion.a11 * cy + motion.shiftY
-                            guard px >= 0, py >= 0, px <= Double(iw - 1), py <= Double(ih - 1) else { continue }
+                            guard px >= lowX, py >= lowY, px <= highX, py <= highY else { continue }
                             let tap = BilinearTap(sx: Float(px), sy: Float(py), width: iw, height: ih)
                             let iv = Double(tap.sample(img, width: iw))
                             let gx = Double(tap.sample(gxp, width: iw)), gy = Double(tap.sample(gyp, width: iw))
                             let tv = Double(t[y * w + x])
                             let X = cx / scale, Y = cy / scale
                             if k == 4 {
-                                g[0] = gx * X + gy * Y; g[1] = -gx * Y + gy * X; g[2] = gx; g[3] = gy
+                                g = (gx * X + gy * Y, -gx * Y + gy * X, gx, gy, 0, 0)
                             } else {
-                                g[0] = gx * X; g[1] = gx * Y; g[2] = gy * X; g[3] = gy * Y; g[4] = gx; g[5] = gy
+                                g = (gx * X, gx * Y, gy * X, gy * Y, gx, gy)
                             }
-                            s.count += 1; s.sumI += iv; s.sumT += tv
-                            s.sumII += iv * iv; s.sumTT += tv * tv; s.sumIT += iv * tv
-                            for r in 0..<k {
-                                s.sumG[r] += g[r]; s.sumGI[r] += g[r] * iv; s.sumGT[r] += g[r] * tv
-                                for c in r..<k { s.sumGG[r * k + c] += g[r] * g[c] }
+                            acc[0] += 1; acc[1] += iv; acc[2] += tv
+                            acc[3] += iv * iv; acc[4] += tv * tv; acc[5] += iv * tv
+                            withUnsafeBytes(of: g) { raw in
+                                let gp = raw.baseAddress!.assumingMemoryBound(to: Double.self)
+                                for r in 0..<k {
+                                    let gr = gp[r]
+                                    sg[r] += gr; sgi[r] += gr * iv; sgt[r] += gr * tv
+                                    for c in r..<k { sgg[r * k + c] += gr * gp[c] }
+                                }
                             }
                         }
                     }
+                    var s = Sums(k: k)
+                    s.count = acc[0]; s.sumI = acc[1]; s.sumT = acc[2]; s.sumII = acc[3]; s.sumTT = acc[4]; s.sumIT = acc[5]
+                    for r in 0..<k { s.sumG[r] = sg[r]; s.sumGI[r] = sgi[r]; s.sumGT[r] = sgt[r] }
+                    for r in 0..<(k * k) { s.sumGG[r] = sgg[r] }
                     return s
                 }, combine: { $0.add($1) })
             }}}

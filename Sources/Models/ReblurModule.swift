@@ -11,10 +11,21 @@ import Tensors
 final class ReblurTrunk {
     let prefix: String
     let first: Conv2D, blocks: [(Conv2D, Conv2D)], head: Conv2D
+    /// The first convolution as oneDNN runs it: 16 input channels, of which 6 are real. oneDNN 2.6
+    /// has JIT kernels for 3-channel plain inputs and for full 16-channel blocks, but a 6-channel
+    /// input (plain or padded block) sends backward to the reference kernels (seconds per call).
+    /// Its weights are the real ones with zero columns, copied in before each forward; its weight
+    /// gradient's real columns are added back into the arena after backward.
+    let paddedFirst: Conv2D
+    private let paddedArena: ParameterArena
+    static let paddedChannels = 16
     // Activations (blocked, except the plain head output).
-    var t0: Tensor!, inner: [Tensor] = [], branch: [Tensor] = [], out: [Tensor] = [], headOut: Tensor!
-    // Gradients.
-    var g0: Tensor!, gInner: [Tensor] = [], gBranch: [Tensor] = [], gOut: [Tensor] = [], gHead: Tensor!, gInput: Tensor!
+    // The head's output is blocked (a plain dst sends oneDNN 2.6 to its reference kernel) and
+    // reordered into `headPlain` for the plain-Swift ops.
+    var t0: Tensor!, inner: [Tensor] = [], branch: [Tensor] = [], out: [Tensor] = [], headOut: Tensor!, headPlain: Tensor!
+    // Gradients: the caller fills `gHeadPlain`; `gInput` (blocked, 6 channels) receives dLoss/dInput.
+    var g0: Tensor!, gInner: [Tensor] = [], gBranch: [Tensor] = [], gOut: [Tensor] = [], gHead: Tensor!, gHeadPlain: Tensor!
+    var gInput: Tensor!
 
     static func declare(_ table: inout ConvTable, prefix: String, width: Int, outputs: Int) {
         table.add("\(prefix).0", .conv3x3(6, width), relu: false)
@@ -28,6 +39,9 @@ final class ReblurTrunk {
     init(prefix: String, convs: [String: Conv2D]) {
         self.prefix = prefix
         first = convs["\(prefix).0"]!
+        let width = first.shape.outChannels
+        paddedArena = ParameterArena([("weight", [width, Self.paddedChannels, 3, 3]), ("bias", [width])])
+        paddedFirst = Conv2D(.conv3x3(Self.paddedChannels, width), weights: paddedArena.values, gradients: paddedArena.gradients)
         blocks = (1...3).map { (convs["\(prefix).\($0).c1"]!, convs["\(prefix).\($0).c2"]!) }
         head = convs["\(prefix).4"]!
     }
@@ -37,7 +51,8 @@ final class ReblurTrunk {
         func blocked() -> Tensor { Tensor(n: n, c: width, h: h, w: w, layout: .blocked) }
         t0 = blocked()
         inner = (0..<3).map { _ in blocked() }; branch = (0..<3).map { _ in blocked() }; out = (0..<3).map { _ in blocked() }
-        headOut = Tensor(n: n, c: head.shape.outChannels, h: h, w: w, layout: .plain)
+        headOut = Tensor(n: n, c: head.shape.outChannels, h: h, w: w, layout: .blocked)
+        headPlain = Tensor(n: n, c: head.shape.outChannels, h: h, w: w, layout: .plain)
         g0 = nil
     }
 
@@ -45,12 +60,17 @@ final class ReblurTrunk {
         if g0 != nil { return }
         func like(_ t: Tensor) -> Tensor { Tensor(n: t.n, c: t.c, h: t.h, w: t.w, layout: t.layout) }
         g0 = like(t0); gInner = inner.map(like); gBranch = branch.map(like); gOut = out.map(like)
-        gHead = like(headOut)
-        gInput = Tensor(n: t0.n, c: 6, h: t0.h, w: t0.w, layout: .plain)
+        gHead = like(headOut); gHeadPlain = like(headPlain)
+        gInput = Tensor(n: t0.n, c: Self.paddedChannels, h: t0.h, w: t0.w, layout: .blocked)
     }
 
     func forward(_ input: Tensor) {
-        first.forward(src: input, dst: t0)
+        let width = first.shape.outChannels, real = first.shape.inChannels, padded = Self.paddedChannels
+        for o in 0..<width {
+            for i in 0..<real { (paddedArena.values + (o * padded + i) * 9).update(from: first.weights + (o * real + i) * 9, count: 9) }
+            paddedArena.values[width * padded * 9 + o] = first.weights[first.shape.weightCount + o]
+        }
+        paddedFirst.forward(src: input, dst: t0)
         var x = t0!
         for (b, (c1, c2)) in blocks.enumerated() {
             c1.forward(src: x, dst: inner[b])
@@ -59,10 +79,12 @@ final class ReblurTrunk {
             x = out[b]
         }
         head.forward(src: x, dst: headOut)
+        Reorder.run(from: headOut, to: headPlain)
     }
 
-    /// Expects gHead filled; leaves dLoss/dInput in gInput (overwritten).
+    /// Expects gHeadPlain filled; leaves dLoss/dInput in gInput (overwritten).
     func backward(_ input: Tensor) {
+        Reorder.run(from: gHeadPlain, to: gHead)
         head.backward(src: out[2], dst: headOut, gradDst: gHead, gradSrc: gOut[2])
         for b in (0..<3).reversed() {
             let (c1, c2) = blocks[b]
@@ -71,7 +93,15 @@ final class ReblurTrunk {
             c1.backward(src: x, dst: inner[b], gradDst: gInner[b], gradSrc: gx)
             Elementwise.accumulate(gOut[b], into: gx)   // the identity path
         }
-        first.backward(src: input, dst: t0, gradDst: g0, gradSrc: gInput)
+        paddedArena.zeroGradients()
+        paddedFirst.backward(src: input, dst: t0, gradDst: g0, gradSrc: gInput)
+        let width = first.shape.outChannels, real = first.shape.inChannels, padded = Self.paddedChannels
+        for o in 0..<width {
+            for i in 0..<real {
+                for k in 0..<9 { first.gradients[(o * real + i) * 9 + k] += paddedArena.gradients[(o * padded + i) * 9 + k] }
+            }
+            first.gradients[first.shape.weightCount + o] += paddedArena.gradients[width * padded * 9 + o]
+        }
     }
 }
 
@@ -94,7 +124,7 @@ public final class ReblurModule: Trainable {
 
     let kpn: ReblurTrunk, wpn: ReblurTrunk
     private var n = 0, h = 0, w = 0
-    private var input: Tensor!          // concat(deblurred, blurry), plain 6 channels
+    private var input: Tensor!          // concat(deblurred, blurry): blocked, 6 real of 16 channels
     private var image: Tensor!          // the deblurred image, plain 3 channels (the blur's input)
     private var weights: Tensor!        // softmaxed WPN output
     private var reblurred: Tensor!
@@ -122,7 +152,7 @@ public final class ReblurModule: Trainable {
     private func plan(n: Int, h: Int, w: Int) {
         if n == self.n && h == self.h && w == self.w { return }
         self.n = n; self.h = h; self.w = w
-        input = Tensor(n: n, c: 6, h: h, w: w, layout: .plain)
+        input = Tensor(n: n, c: ReblurTrunk.paddedChannels, h: h, w: w, layout: .blocked)
         image = Tensor(n: n, c: 3, h: h, w: w, layout: .plain)
         weights = Tensor(n: n, c: Self.branchCount, h: h, w: w, layout: .plain)
         reblurred = Tensor(n: n, c: 3, h: h, w: w, layout: .plain)
@@ -135,18 +165,22 @@ public final class ReblurModule: Trainable {
         plan(n: n, h: h, w: w)
         let image3 = 3 * h * w
         image.pointer.update(from: deblurred, count: n * image3)
+        let plane = h * w
         for ni in 0..<n {
-            (input.pointer + ni * 2 * image3).update(from: deblurred + ni * image3, count: image3)
-            (input.pointer + ni * 2 * image3 + image3).update(from: blurry + ni * image3, count: image3)
+            for c in 0..<6 {
+                let source = (c < 3 ? deblurred : blurry) + (ni * 3 + c % 3) * plane
+                let target = input.pointer + input.offset(ni, c, 0, 0)
+                for p in 0..<plane { target[16 * p] = source[p] }
+            }
         }
         kpn.forward(input)
         wpn.forward(input)
-        ChannelSoftmax.forward(input: wpn.headOut.pointer, output: weights.pointer, n: n, c: Self.branchCount, h: h, w: w)
-        IsotropicBlur.forward(image: image.pointer, seeds: kpn.headOut.pointer, weights: weights.pointer,
+        ChannelSoftmax.forward(input: wpn.headPlain.pointer, output: weights.pointer, n: n, c: Self.branchCount, h: h, w: w)
+        IsotropicBlur.forward(image: image.pointer, seeds: kpn.headPlain.pointer, weights: weights.pointer,
                               output: reblurred.pointer, n: n, h: h, w: w)
         output.update(from: reblurred.pointer, count: n * image3)
         if let seeds {
-            let raw = kpn.headOut.pointer
+            let raw = kpn.headPlain.pointer
             for i in 0..<(n * Self.seedCount * h * w) { seeds[i] = abs(raw[i]) }
         }
     }
@@ -160,20 +194,24 @@ public final class ReblurModule: Trainable {
         }
         // The custom ops accumulate: start their outputs from zero (the image gradient goes
         // straight into the caller's gradDeblurred, which is what accumulation is for).
-        gradSeeds.zero(); gradWeights.zero(); wpn.gHead.zero()
-        IsotropicBlur.backward(image: image.pointer, seeds: kpn.headOut.pointer, weights: weights.pointer,
+        gradSeeds.zero(); gradWeights.zero(); wpn.gHeadPlain.zero()
+        IsotropicBlur.backward(image: image.pointer, seeds: kpn.headPlain.pointer, weights: weights.pointer,
                                gradOutput: gradReblurred, gradImage: gradDeblurred, gradSeeds: gradSeeds.pointer,
                                gradWeights: gradWeights.pointer, n: n, h: h, w: w)
-        ChannelSoftmax.backward(output: weights.pointer, gradOutput: gradWeights.pointer, gradInput: wpn.gHead.pointer,
+        ChannelSoftmax.backward(output: weights.pointer, gradOutput: gradWeights.pointer, gradInput: wpn.gHeadPlain.pointer,
                                 n: n, c: Self.branchCount, h: h, w: w)
-        kpn.gHead.pointer.update(from: gradSeeds.pointer, count: gradSeeds.storageCount)
+        kpn.gHeadPlain.pointer.update(from: gradSeeds.pointer, count: gradSeeds.storageCount)
         kpn.backward(input)
         wpn.backward(input)
-        let image3 = 3 * h * w
-        let gk = kpn.gInput.pointer, gw = wpn.gInput.pointer
+        // Both trunks read the same input: their gradients add; the deblurred half goes to the caller.
+        Elementwise.accumulate(kpn.gInput, into: wpn.gInput)
+        let plane = h * w
         for ni in 0..<n {
-            let target = gradDeblurred + ni * image3, base = ni * 2 * image3
-            for i in 0..<image3 { target[i] += gk[base + i] + gw[base + i] }
+            for c in 0..<3 {
+                let source = wpn.gInput.pointer + wpn.gInput.offset(ni, c, 0, 0)
+                let target = gradDeblurred + (ni * 3 + c) * plane
+                for p in 0..<plane { target[p] += source[16 * p] }
+            }
         }
     }
 

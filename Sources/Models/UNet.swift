@@ -121,8 +121,10 @@ public final class UNet: Trainable {
                 cPrev = width
             }
             self.up = up; self.upConv = upConv; self.concat = concat; self.decA = decA; self.decB = decB
-            headOut = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: .plain)
-            output = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: .plain)
+            // Blocked even for 3 channels: with a plain NCHW dst oneDNN 2.6 falls back to its reference
+            // convolution (seconds at 256x256); one reorder at the edge is cheap.
+            headOut = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: .blocked)
+            output = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: .blocked)
         }
 
         /// The tensor the head reads (the last decoder output, or the encoder for depth 1).

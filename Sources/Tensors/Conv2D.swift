@@ -63,6 +63,7 @@ public final class Conv2D {
 
     // The current plan (per input shape and layouts); replanned when they change.
     private var planKey = ""
+    private var plannedSource: Tensor?, plannedDestination: Tensor?   // strong: identity stays meaningful
     private var forwardPrimitive: Primitive!
     private var backwardDataPrimitive: Primitive?
     private var backwardWeightsPrimitive: Primitive?
@@ -109,6 +110,9 @@ public final class Conv2D {
     }
 
     private func plan(src: Tensor, dst: Tensor) {
+        // Same tensors as last time (the usual case in a step loop): nothing to look up or build.
+        if src === plannedSource && dst === plannedDestination { return }
+        plannedSource = src; plannedDestination = dst
         let (key, padL, padR) = descriptors(src: src, dst: dst)
         if key == planKey { return }
         planKey = key
@@ -215,7 +219,8 @@ public final class Conv2D {
     /// pre-activation gradient when the ReLU is fused. Must follow a forward with the same tensors'
     /// shapes (the weights in the forward layout are still those of that forward).
     public func backward(src: Tensor, dst: Tensor, gradDst: Tensor, gradSrc: Tensor?) {
-        precondition(planKey == descriptors(src: src, dst: dst).0, "Conv2D.backward without a matching forward")
+        precondition(src === plannedSource && dst === plannedDestination || planKey == descriptors(src: src, dst: dst).0,
+                     "Conv2D.backward without a matching forward")
         if fusedReLU { Eltwise.backward(.relu, dst: dst, gradDst: gradDst, gradSrc: gradDst) }
         planBackward(src: src, dst: dst, needData: gradSrc != nil)
         if let gradSrc, let backwardDataPrimitive {

@@ -4,6 +4,7 @@ import CDNNL
 
 public final class MaxPool2x2 {
     private var planKey = ""
+    private var plannedSource: Tensor?, plannedDestination: Tensor?
     private var forwardPrimitive: Primitive!
     private var backwardPrimitive: Primitive?
     /// Argmax indices written by forward, read by backward.
@@ -12,6 +13,8 @@ public final class MaxPool2x2 {
     public init() {}
 
     private func plan(src: Tensor, dst: Tensor) {
+        if src === plannedSource && dst === plannedDestination { return }
+        plannedSource = src; plannedDestination = dst
         precondition(src.h % 2 == 0 && src.w % 2 == 0 && dst.h == src.h / 2 && dst.w == src.w / 2
                      && dst.c == src.c && dst.n == src.n, "MaxPool2x2 needs even sizes and a half-size dst")
         let key = "maxpool2 \(descriptorKey(src.desc)) -> \(descriptorKey(dst.desc))"

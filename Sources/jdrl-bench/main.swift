@@ -1,4 +1,5 @@
-// jdrl-bench: placeholder until its issue lands.
+// jdrl-bench [NAME]: runs every registered benchmark, or the named one; one JSON line each.
+// The registry lives in Benchmarks.swift.
 import Foundation
-FileHandle.standardError.write("jdrl-bench: not built yet\n".data(using: .utf8)!)
-exit(2)
+
+exit(Benchmarks.main(CommandLine.arguments))

@@ -1,1 +1,0 @@
-// Metrics: see design.md. (Placeholder until the module lands.)

@@ -1,0 +1,159 @@
+// Benchmarks of the numeric core: a JDRL training step (F + R, Adam) at 256x256 and UNet inference,
+// against the PyTorch peer (../shared/peers/torch_jdrl.py time) spawned from this process.
+import COpenBLAS
+import Foundation
+import Models
+import Tensors
+
+enum NumericBenchmarks {
+    static let peerScript = "/work/shared/peers/torch_jdrl.py"
+
+    static func trainStepPaper() throws {
+        try trainStep(name: "train-step-paper", widths: [64, 128, 256, 512, 1024], reblurWidth: 64)
+    }
+
+    static func trainStepCPU() throws {
+        try trainStep(name: "train-step-cpu", widths: [32, 64, 128, 256], reblurWidth: 32)
+    }
+
+    static func trainStep(name: String, widths: [Int], reblurWidth: Int, size: Int = 256, steps: Int = 5) throws {
+        let unet = try UNet(config: UNetConfig(widths: widths, dropout: 0.4), seed: 0)
+        let reblur = try ReblurModule(width: reblurWidth, seed: 1)
+        let step = TrainingStep(unet: unet, reblur: reblur, optimizer: Adam(lr: 2e-5))
+        var g = SeededGenerator(seed: 2)
+        let count = 3 * size * size
+        let blurry = (0..<count).map { _ in g.nextUniform() }, target = (0..<count).map { _ in g.nextUniform() }
+        // Split timing of the parts (F, R) is taken on one extra step, outside the median.
+        _ = step.run(blurry: blurry, target: target, n: 1, h: size, w: size)   // plans buffers and primitives
+        var times: [Double] = []
+        for _ in 0..<steps {
+            let t0 = now()
+            _ = step.run(blurry: blurry, target: target, n: 1, h: size, w: size)
+            times.append(now() - t0)
+        }
+        let ours = median(times)
+        // Multiply-adds: forward, backward-data and backward-weights each cost one forward's worth.
+        let macs = 3 * (unet.forwardMACs(n: 1, h: size, w: size) + reblur.forwardMACs(n: 1, h: size, w: size))
+        let peer = runPeer(["time", "--threads", "2", "--size", "\(size)", "--widths", widths.map(String.init).joined(separator: ","),
+                            "--reblur-width", "\(reblurWidth)"])
+        let peerSeconds = peer?["train_step_s_median"] as? Double
+        var fields: [String: Any] = [
+            "bench": name, "ours_s": ours, "ours_s_all": times, "size": size, "widths": widths, "reblur_width": reblurWidth,
+            "threads": Engine.shared.threads, "conv_impl": unet.convolutionImplementation,
+            "unet_params": unet.parameterCount, "reblur_params": reblur.parameterCount,
+            "conv_gflop_per_step": 2 * macs / 1e9, "conv_gflops": 2 * macs / ours / 1e9,
+            "peak_gflops_sgemm": measuredPeakGFLOPS(), "vmhwm_mb": peakMemoryMB(),
+            "reblur_blur": "naive stand-in (_ReblurOpsStandIn.swift) until the ring-sum IsotropicBlur is merged",
+        ]
+        fields["peer"] = peer?["peer"] as? String ?? "unavailable"
+        if let peerSeconds { fields["peer_s"] = peerSeconds; fields["speedup"] = peerSeconds / ours }
+        fields["parts_s"] = partTimes(unet: unet, reblur: reblur, blurry: blurry, size: size)
+        Benchmarks.emit(fields)
+    }
+
+    /// Forward/backward of F and R separately (one run each) to show where a step's time goes.
+    static func partTimes(unet: UNet, reblur: ReblurModule, blurry: [Float], size: Int) -> [String: Double] {
+        var out = [Float](repeating: 0, count: blurry.count), re = out, grad = out
+        let g = [Float](repeating: 1e-3, count: blurry.count)
+        var t = now(); unet.forward(input: blurry, output: &out, n: 1, h: size, w: size, training: true)
+        let fF = now() - t
+        t = now(); reblur.forward(deblurred: out, blurry: blurry, reblurred: &re, seeds: nil, n: 1, h: size, w: size)
+        let fR = now() - t
+        t = now(); reblur.backward(gradReblurred: g, gradDeblurred: &grad)
+        let bR = now() - t
+        t = now(); unet.backward(gradOutput: g)
+        let bF = now() - t
+        var adam = Adam(lr: 0)
+        t = now(); adam.step([unet, reblur]); let a = now() - t
+        return ["unet_forward": fF, "reblur_forward": fR, "reblur_backward": bR, "unet_backward": bF, "adam": a]
+    }
+
+    /// Where a CPU-sized step's time goes (F and R forward/backward, Adam), no peer.
+    static func stepPartsCPU() throws {
+        let size = 256
+        let unet = try UNet(config: .cpu, seed: 0)
+        let reblur = try ReblurModule(width: 32, seed: 1)
+        var g = SeededGenerator(seed: 2)
+        let blurry = (0..<(3 * size * size)).map { _ in g.nextUniform() }
+        _ = partTimes(unet: unet, reblur: reblur, blurry: blurry, size: size)
+        let parts = partTimes(unet: unet, reblur: reblur, blurry: blurry, size: size)
+        Benchmarks.emit(["bench": "step-parts-cpu", "ours_s": parts.values.reduce(0, +), "parts_s": parts,
+                         "peer": "none", "vmhwm_mb": peakMemoryMB()])
+    }
+
+    static func unetInfer() throws {
+        let size = 256
+        let unet = try UNet(config: .paper, seed: 0)
+        var g = SeededGenerator(seed: 2)
+        let input = (0..<(3 * size * size)).map { _ in g.nextUniform() }
+        var output = [Float](repeating: 0, count: input.count)
+        unet.forward(input: input, output: &output, n: 1, h: size, w: size, training: false)
+        var times: [Double] = []
+        for _ in 0..<5 {
+            let t0 = now()
+            unet.forward(input: input, output: &output, n: 1, h: size, w: size, training: false)
+            times.append(now() - t0)
+        }
+        let ours = median(times)
+        let macs = unet.forwardMACs(n: 1, h: size, w: size)
+        let peer = runPeer(["time", "--threads", "2", "--size", "\(size)", "--steps", "1"])
+        var fields: [String: Any] = ["bench": "unet-infer", "ours_s": ours, "ours_s_all": times, "size": size,
+                                     "conv_gflops": 2 * macs / ours / 1e9, "vmhwm_mb": peakMemoryMB(),
+                                     "threads": Engine.shared.threads, "conv_impl": unet.convolutionImplementation]
+        fields["peer"] = peer?["peer"] as? String ?? "unavailable"
+        if let p = peer?["unet_infer_s"] as? Double { fields["peer_s"] = p; fields["speedup"] = p / ours }
+        Benchmarks.emit(fields)
+    }
+
+    // MARK: helpers
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    static func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+
+    /// The PyTorch peer's JSON (nil when python3/torch is unavailable), run with OPENBLAS_CORETYPE set.
+    static func runPeer(_ arguments: [String]) -> [String: Any]? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [peerScript] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = environment["OPENBLAS_CORETYPE"] ?? "SkylakeX"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+        return json
+    }
+
+    /// FP32 rate of OpenBLAS sgemm (1024^3, best of 5) on all threads: the machine's practical peak.
+    static func measuredPeakGFLOPS() -> Double {
+        let n = 1024
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let t0 = now()
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+            best = min(best, now() - t0)
+        }
+        return 2 * Double(n * n * n) / best / 1e9
+    }
+
+    /// VmHWM (peak resident set) of this process in MB.
+    static func peakMemoryMB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
+        return kb / 1024
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Flow
+import Foundation
+import Imaging
+import StageSupport
+
+extension MaskMode: ExpressibleByArgument {}
+
+/// jdrl-flow: misalignment between blurry and sharp images as dense flow, masks and statistics.
+/// Direct mode: one pair (--from/--to/--out). Manifest mode (no --from): every patch (or, with
+/// --captures, every full capture) of the manifest, both directions, idempotent and resumable.
+/// Flow convention everywhere: A(p) matches B(p + flow(p)); backward-warping B by it gives A's frame.
+@main
+struct FlowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jdrl-flow",
+        abstract: "Estimate the flow that backward-warps one image into another's frame (A(p) matches B(p + flow(p))).")
+
+    @OptionGroup var stage: StageOptions
+
+    @Option(help: "Direct mode: image A (e.g. the blurry image); the flow lives on A's pixels.")
+    var from: String?
+    @Option(help: "Direct mode: image B (e.g. the sharp image), sampled at p + flow(p).")
+    var to: String?
+    @Option(help: "Direct mode: the Middlebury .flo file to write.")
+    var out: String?
+    @Option(help: "Direct mode: also write the calibration mask (8-bit PNG, 255 = kept).")
+    var mask: String?
+    @Option(help: "Calibration mask: paperMagnitude, referenceColorWheel or forwardBackward.")
+    var maskMode: MaskMode = .referenceColorWheel
+    @Option(help: "Direct mode: also write the Middlebury colour-wheel rendering of the flow (PNG).")
+    var visualise: String?
+
+    @Option(help: "Manifest mode: where flows and masks are written.")
+    var outputDirectory: String = "work-data/flows"
+    @Flag(help: "Manifest mode: flows of full captures instead of patches.")
+    var captures = false
+
+    func validate() throws {
+        if from != nil || to != nil || out != nil {
+            guard from != nil, to != nil, out != nil else {
+                throw ValidationError("Direct mode needs all of --from, --to and --out.")
+            }
+        }
+    }
+
+    func run() throws {
+        let workers = stage.threads
+        if let from, let to, let out {
+            try runDirect(from: from, to: to, out: out, workers: workers)
+        } else {
+            let failures = try ManifestFlows(options: stage, outputDirectory: URL(fileURLWithPath: outputDirectory),
+                                             maskMode: maskMode, fullCaptures: captures).run()
+            if failures > 0 { throw ExitCode(3) }
+        }
+    }
+
+    private func runDirect(from: String, to: String, out: String, workers: Int) throws {
+        let a = try load(from), b = try load(to)
+        let parameters = FlowParameters()
+        let forward: FlowEstimate, backward: FlowEstimate?
+        if maskMode == .forwardBackward && mask != nil {
+            let both = try FlowEstimator.estimateBothWays(a, b, parameters: parameters, workers: workers)
+            (forward, backward) = (both.forward, both.backward)
+        } else {
+            forward = try FlowEstimator.estimate(from: a, to: b, parameters: parameters, workers: workers)
+            backward = nil
+        }
+        try FlowFile.write(forward.flow, to: URL(fileURLWithPath: out))
+        if let mask {
+            let image = try CalibrationMask.make(maskMode, forward: forward.flow, backward: backward?.flow)
+            try image.savePNG(to: URL(fileURLWithPath: mask))
+        }
+        if let visualise { try ColorWheel.render(forward.flow).savePNG(to: URL(fileURLWithPath: visualise)) }
+        let m = forward.motion
+        print(String(format: "%@ -> %@: zoom %.5f, shift (%.3f, %.3f) px, rotation %.4f deg, residual %.3f px, ECC %.4f",
+                     from, to, m.zoom, m.shiftX, m.shiftY, m.rotationDegrees, forward.residualMeanPixels, forward.correlation))
+    }
+
+    private func load(_ path: String) throws -> PlanarImage {
+        do { return try ImageFile.loadPlanar(URL(fileURLWithPath: path)).image } catch {
+            throw ValidationError("\(path): cannot load image (\(error))")
+        }
+    }
+}

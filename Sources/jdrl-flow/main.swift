@@ -1,4 +1,0 @@
-// jdrl-flow: placeholder until its issue lands.
-import Foundation
-FileHandle.standardError.write("jdrl-flow: not built yet\n".data(using: .utf8)!)
-exit(2)

@@ -1,4 +1,0 @@
-import Testing
-import Metrics
-
-@Test func MetricsTestsModuleLinks() { #expect(Bool(true)) }
