@@ -54,28 +54,28 @@ import Training
         let directory = Fixtures.temporaryDirectory("kill")
         defer { try? FileManager.default.removeItem(at: directory) }
         let manifestPath = try Self.makeManifest(in: directory)
-        var config = try TrainingRunTests.tinyConfig(name: "killed", epochs: 16, initEpochs: 4, everySteps: 1000)
+        var config = try TrainingRunTests.tinyConfig(name: "killed", epochs: 10, initEpochs: 3, everySteps: 1000)
         config.datasets.train.manifest = manifestPath
         let configURL = directory.appendingPathComponent("tiny.yaml")
         try TrainingConfigLoader.resolvedYAML(config).write(to: configURL, atomically: true, encoding: .utf8)
         let runs = directory.appendingPathComponent("runs")
 
-        // Kill it as soon as a few epoch-end checkpoints exist (64 steps in all).
+        // Kill it as soon as a few epoch-end checkpoints exist (40 steps in all).
         let store = RunFolder(runsDirectory: runs, name: "killed").checkpoints
         let victim = try Self.launch(config: configURL, runs: runs, runName: "killed")
         let deadline = Date().addingTimeInterval(120)
-        while victim.isRunning, Date() < deadline, ((try? store.latest())??.state.step ?? 0) < 12 { usleep(10_000) }
+        while victim.isRunning, Date() < deadline, ((try? store.latest())??.state.step ?? 0) < 8 { usleep(10_000) }
         let killedAt = (try? store.latest())??.state.step ?? 0
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
         let victimLog = (try? String(contentsOf: directory.appendingPathComponent("killed-stderr.txt"), encoding: .utf8)) ?? ""
         #expect(victim.terminationReason == .uncaughtSignal, "the run ended before it could be killed: \(victimLog.suffix(600))")
-        #expect(killedAt >= 12 && killedAt < 64)
+        #expect(killedAt >= 8 && killedAt < 40)
 
         let rerun = try Self.launch(config: configURL, runs: runs, runName: "killed")
         rerun.waitUntilExit()
         #expect(rerun.terminationStatus == 0)
-        #expect(try store.latest()?.state.step == 64)
+        #expect(try store.latest()?.state.step == 40)
 
         // The same config, uninterrupted, in this process.
         var straight = config
@@ -84,11 +84,11 @@ import Training
         let source = try ManifestPatchSource(manifest: manifest, manifestPath: manifestPath, split: "train")
         let outcome = try TrainingSession.run(config: straight, configPath: configURL.path, source: source, manifest: manifest,
                                               runsDirectory: runs, maxSteps: nil, logToTerminal: false)
-        #expect(outcome.step == 64)
+        #expect(outcome.step == 40)
         #expect(TrainingRunTests.largestDifference(try TrainingRunTests.weights(runs, "killed"), try TrainingRunTests.weights(runs, "straight")) == 0)
         let rows = try manifest.reader.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM training_steps s JOIN runs r ON r.id = s.run_id WHERE r.name = 'killed'")
         }
-        #expect(rows == 64, "steps redone after the kill replace their rows")
+        #expect(rows == 40, "steps redone after the kill replace their rows")
     }
 }

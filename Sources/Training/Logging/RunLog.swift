@@ -32,6 +32,9 @@ public final class RunLog: @unchecked Sendable {
         FileHandle.standardError.write(Data(stamped.utf8))
     }
 
+    /// Whether every step's line is shown (a terminal); otherwise only logged steps need formatting.
+    public var showsEveryStep: Bool { isTerminal }
+
     /// The progress line of a step. `logged` says whether this step is on the print interval.
     public func progress(_ text: String, logged: Bool) {
         if logged { file?.write(Data("\(Self.timestamp()) \(text)\n".utf8)) }

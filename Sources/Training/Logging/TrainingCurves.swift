@@ -30,6 +30,8 @@ public struct TrainingCurves {
 
     public mutating func append(_ record: StepRecord) { records.append(record) }
 
+    public mutating func reserveCapacity(_ count: Int) { records.reserveCapacity(count) }
+
     /// Keeps rows up to `step` (inclusive): after a resume, rows past the checkpoint are redone.
     public mutating func truncate(after step: Int) { records.removeAll { $0.step > step } }
 

@@ -89,6 +89,7 @@ public final class TrainingLoop {
         let end = min(totalSteps, maxSteps.map { first + $0 } ?? totalSteps)
         var curves = TrainingCurves.load(folder.curvesCSV)
         curves.truncate(after: first)
+        curves.reserveCapacity(end)
         var outcome = TrainingOutcome(firstStep: first, step: first, totalSteps: totalSteps, lastTerms: nil, stepsPerSecond: 0)
         guard first < end else {
             log.info("nothing to do: step \(first) of \(totalSteps)")
@@ -142,8 +143,10 @@ public final class TrainingLoop {
             outcome.lastTerms = terms
             outcome.stepsPerSecond = Double(done - first) / max(Date().timeIntervalSince(started), 1e-9)
             let logged = done % config.logger.printEverySteps == 0 || done == end
-            log.progress(ProgressLine(epoch: epoch, epochs: config.train.epochs, step: done, totalSteps: totalSteps, stage: stage,
-                                      record: record, stepsPerSecond: outcome.stepsPerSecond).text, logged: logged)
+            if logged || log.showsEveryStep {  // format only what is shown (no per-step strings otherwise)
+                log.progress(ProgressLine(epoch: epoch, epochs: config.train.epochs, step: done, totalSteps: totalSteps, stage: stage,
+                                          record: record, stepsPerSecond: outcome.stepsPerSecond).text, logged: logged)
+            }
             let epochEnds = done % assembler.stepsPerEpoch == 0
             if done % config.checkpoint.everySteps == 0 || epochEnds || done == end {
                 // Rows first: a kill between the two leaves rows past the last checkpoint, which the
