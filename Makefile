@@ -10,6 +10,10 @@ BIN := .build/release
 DATASET ?=
 CONFIG ?=
 ONLY ?=
+# The dataset config every target reads (the embedded sample the project synthesises itself if none),
+# and the manifest it names.
+DATASET_CONFIG := $(or $(DATASET),configs/datasets/embedded.yaml)
+MANIFEST ?= $(shell awk '/^manifest:/{print $$2}' $(DATASET_CONFIG))
 
 .PHONY: all build setup patches train benchmark reevaluate test perf clean
 
@@ -26,18 +30,17 @@ build:
 # Every stage skips finished work: a second run does nothing and says so.
 patches:
 	$(SWIFT) build -c release
-	./pipelines/make-patches.sh $(or $(DATASET),configs/datasets/embedded.yaml)
+	./pipelines/make-patches.sh $(DATASET_CONFIG)
 
 # JDRL training (Sources/Training). CONFIG: a training config (default: the CPU-sized JDRL config);
 # the manifest is the dataset's (DATASET, default embedded). MAX_STEPS=N stops after N steps with a
 # checkpoint; re-running resumes from runs/<name>/checkpoints. RUN_NAME overrides the config's name.
 TRAIN_CONFIG = $(or $(CONFIG),configs/jdrl-unet-cpu.yaml)
-TRAIN_MANIFEST = $(shell awk '/^manifest:/ {print $$2}' $(or $(DATASET),configs/datasets/embedded.yaml))
 MAX_STEPS ?=
 RUN_NAME ?=
 train:
 	$(SWIFT) build -c release --product jdrl-train
-	$(BIN)/jdrl-train --config $(TRAIN_CONFIG) --manifest $(TRAIN_MANIFEST) \
+	$(BIN)/jdrl-train --config $(TRAIN_CONFIG) --manifest $(MANIFEST) \
 	  $(if $(MAX_STEPS),--max-steps $(MAX_STEPS)) $(if $(RUN_NAME),--run-name $(RUN_NAME))
 
 test:
@@ -47,9 +50,6 @@ test:
 perf: build
 	./pipelines/perf.sh $(ONLY)
 
-# The dataset config the benchmark and re-evaluation read their manifest from (the embedded default if none).
-DATASET_CONFIG := $(or $(DATASET),configs/datasets/embedded.yaml)
-MANIFEST ?= $(shell awk '/^manifest:/{print $$2}' $(DATASET_CONFIG))
 RUNS ?= runs
 REPORTS ?= reports
 INBOX ?=
