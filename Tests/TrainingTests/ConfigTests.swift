@@ -60,7 +60,7 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
         let cases: [(String, String, String)] = [
             ("    no_isotropic: false", "    no_isotropic: true", "isotropic kernels"),
             ("    crop_size: 128", "    crop_size: 100", "multiple of 8"),
-            ("  init_epochs: 5", "  init_epochs: 50", "init_epochs"),
+            ("  init_epochs: 9", "  init_epochs: 500", "init_epochs"),
             ("  loss_mode: jdrl", "  loss_mode: jdrI", "loss_mode"),
         ]
         for (original, replacement, expected) in cases {
@@ -90,8 +90,8 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
         #expect(abs(cosine.learningRate(epoch: 0) - 2e-4) < 1e-12)
         #expect(abs(cosine.learningRate(epoch: c.train.epochs) - 1e-6) < 1e-12)
         #expect(abs(cosine.learningRate(epoch: c.train.epochs / 2) - (2e-4 + 1e-6) / 2) < 1e-9)
-        #expect(TrainingStage.at(epoch: 4, train: c.train) == .initialisation)
-        #expect(TrainingStage.at(epoch: 5, train: c.train) == .joint)
+        #expect(TrainingStage.at(epoch: 8, train: c.train) == .initialisation)
+        #expect(TrainingStage.at(epoch: 9, train: c.train) == .joint)
         c.train.lossMode = .baseline
         #expect(TrainingStage.at(epoch: 0, train: c.train) == .baseline)
     }
