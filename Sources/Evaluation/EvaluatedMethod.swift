@@ -58,7 +58,7 @@ public struct EvaluationSettings: Sendable {
     /// Only captures ingested from this folder (cron: the inbox); nil: the whole split.
     public var root: String?
     public var tile = 512
-    public var overlap = 64
+    public var overlap = 128
     public var border = 0
     public var flow = FlowParameters()
     public var lpipsWeights: URL?

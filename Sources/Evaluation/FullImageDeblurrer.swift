@@ -10,7 +10,7 @@ public final class FullImageDeblurrer {
     public let tiling: TiledInference
 
     /// `tile` is rounded up to the UNet's size multiple (2^(depth-1)); `overlap` is clamped to tile/2.
-    public init(checkpoint: DeblurCheckpoint, tile: Int = 512, overlap: Int = 64) throws {
+    public init(checkpoint: DeblurCheckpoint, tile: Int = 512, overlap: Int = 128) throws {
         network = try checkpoint.makeUNet()
         let multiple = checkpoint.config.sizeMultiple
         let roundedTile = max(multiple, (tile + multiple - 1) / multiple * multiple)

@@ -33,7 +33,7 @@ struct JDRLDeblur: ParsableCommand {
     var tile: Int = 512
 
     @Option(help: "Overlap between neighbouring tiles in pixels (blended by a raised-cosine ramp).")
-    var overlap: Int = 64
+    var overlap: Int = 128
 
     func validate() throws {
         if (out == nil) == (outDir == nil) { throw ValidationError("Give --out FILE (one input) or --out-dir DIR, not both.") }

@@ -33,7 +33,7 @@ struct ManifestModeOptions: ParsableArguments {
     var tile: Int = 512
 
     @Option(help: "Manifest mode: overlap between tiles.")
-    var overlap: Int = 64
+    var overlap: Int = 128
 
     func check() throws {
         guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, val or test.") }
