@@ -3,7 +3,7 @@
 // i.e. the loss of the benchmark and of the composed-gradient test; the Training module builds its
 // masked/warped terms on the same pieces (forward F, forward R, backward both, Adam).
 // `computeGradients` and `applyUpdate` are separate so that an allreduce can sit between them.
-// After the first step for an (n, h, w) nothing is allocated (the stand-in reblur ops excepted).
+// After the first step for an (n, h, w) the layers allocate nothing (the custom ops keep per-call scratch).
 import Tensors
 
 public final class TrainingStep {
