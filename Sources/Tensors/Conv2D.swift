@@ -64,7 +64,8 @@ public final class Conv2D {
     // The current plan (per input shape and layouts); replanned when they change.
     private var planKey = ""
     private var plannedSource: Tensor?, plannedDestination: Tensor?   // strong: identity stays meaningful
-    private var forwardPrimitive: Primitive!
+    /// The cached oneDNN forward primitive of the current plan (shared by every conv of the same shape).
+    public private(set) var forwardPrimitive: Primitive!
     private var backwardDataPrimitive: Primitive?
     private var backwardWeightsPrimitive: Primitive?
     private var forwardWeights: Tensor?           // nil when oneDNN takes OIHW as is

@@ -88,12 +88,6 @@ public final class Engine {
         return made
     }
 
-    /// Number of distinct primitives created so far (tests use it to see that replanning reuses them).
-    public var cachedPrimitiveCount: Int {
-        lock.lock(); defer { lock.unlock() }
-        return cache.count
-    }
-
     /// Creates a primitive descriptor from an op descriptor (optionally with attributes and a forward hint).
     func makeDescriptor(_ opDesc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil,
                         hint: dnnl_primitive_desc_t? = nil, what: String) -> dnnl_primitive_desc_t {
