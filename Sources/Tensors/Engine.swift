@@ -18,9 +18,12 @@ func dnnlCheck(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
 public final class Primitive {
     public let descriptor: dnnl_primitive_desc_t
     public let handle: dnnl_primitive_t
+    /// The cache key up to its first memory descriptor: what a profile groups by.
+    let label: String
 
     init(descriptor: dnnl_primitive_desc_t, what: String) {
         self.descriptor = descriptor
+        label = what.split(separator: " ").prefix(while: { $0.count < 40 && $0 != "src" }).joined(separator: " ")
         var primitive: dnnl_primitive_t?
         dnnlCheck(dnnl_primitive_create(&primitive, descriptor), "primitive_create(\(what))")
         self.handle = primitive!
@@ -47,8 +50,10 @@ public final class Primitive {
         // oneDNN's library-managed scratchpad is shared between primitives: executions from
         // several threads (tests run in parallel) must not overlap.
         engine.executionLock.lock(); defer { engine.executionLock.unlock() }
+        let start = engine.profiling ? ProfileClock.now() : 0
         dnnlCheck(dnnl_primitive_execute(handle, engine.stream, Int32(args.count), &args), "execute")
         dnnlCheck(dnnl_stream_wait(engine.stream), "stream_wait")
+        if engine.profiling { engine.record(label, ProfileClock.now() - start) }
     }
 }
 
@@ -62,6 +67,14 @@ public final class Engine {
     public let threads: Int
 
     private var cache: [String: Primitive] = [:]
+    /// Time per primitive label, collected while `profiling` is on (a development aid for benchmarks).
+    public var profiling = false
+    public private(set) var profile: [String: (calls: Int, seconds: Double)] = [:]
+    func record(_ label: String, _ seconds: Double) {
+        let old = profile[label] ?? (0, 0)
+        profile[label] = (old.calls + 1, old.seconds + seconds)
+    }
+    public func resetProfile() { profile = [:] }
     /// Serialises primitive execution (recursive: staging copies hold it around a reorder).
     let executionLock = NSRecursiveLock()
     private let lock = NSLock()
@@ -88,6 +101,23 @@ public final class Engine {
         return made
     }
 
+    /// Like `primitive`, but nil (and nothing cached) when oneDNN has no implementation for the descriptor.
+    public func primitiveIfSupported(_ key: String, _ makeDescriptor: () -> dnnl_primitive_desc_t?) -> Primitive? {
+        lock.lock(); defer { lock.unlock() }
+        if let hit = cache[key] { return hit }
+        guard let descriptor = makeDescriptor() else { return nil }
+        let made = Primitive(descriptor: descriptor, what: key)
+        cache[key] = made
+        return made
+    }
+
+    /// A primitive descriptor, or nil when oneDNN reports the combination unimplemented.
+    func descriptorIfSupported(_ opDesc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil,
+                               hint: dnnl_primitive_desc_t? = nil) -> dnnl_primitive_desc_t? {
+        var pd: dnnl_primitive_desc_t?
+        return dnnl_primitive_desc_create(&pd, opDesc, attr, engine, hint) == dnnl_success ? pd : nil
+    }
+
     /// Creates a primitive descriptor from an op descriptor (optionally with attributes and a forward hint).
     func makeDescriptor(_ opDesc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil,
                         hint: dnnl_primitive_desc_t? = nil, what: String) -> dnnl_primitive_desc_t {
@@ -101,4 +131,12 @@ public final class Engine {
 func descriptorKey(_ desc: dnnl_memory_desc_t) -> String {
     var copy = desc
     return withUnsafeBytes(of: &copy) { Data($0).base64EncodedString() }
+}
+
+enum ProfileClock {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
 }

@@ -81,6 +81,30 @@ enum NumericBenchmarks {
                          "peer": "none", "vmhwm_mb": peakMemoryMB()])
     }
 
+    /// Where a paper-sized step's time goes, per oneDNN primitive kind (the rest is Swift ops).
+    static func stepProfile() throws {
+        let size = 256
+        let unet = try UNet(config: .paper, seed: 0)
+        let reblur = try ReblurModule(width: 64, seed: 1)
+        let step = TrainingStep(unet: unet, reblur: reblur, optimizer: Adam(lr: 2e-5))
+        var g = SeededGenerator(seed: 2)
+        let blurry = (0..<(3 * size * size)).map { _ in g.nextUniform() }
+        _ = step.run(blurry: blurry, target: blurry, n: 1, h: size, w: size)
+        Engine.shared.profiling = true
+        let steps = 3
+        let t0 = now()
+        for _ in 0..<steps { _ = step.run(blurry: blurry, target: blurry, n: 1, h: size, w: size) }
+        let total = (now() - t0) / Double(steps)
+        Engine.shared.profiling = false
+        let rows = Engine.shared.profile.sorted { $0.value.seconds > $1.value.seconds }
+        var inPrimitives = 0.0
+        for (label, entry) in rows {
+            inPrimitives += entry.seconds / Double(steps)
+            print(String(format: "%8.1f ms %5d  %@", entry.seconds / Double(steps) * 1000, entry.calls / steps, label))
+        }
+        Benchmarks.emit(["bench": "step-profile", "ours_s": total, "onednn_s": inPrimitives, "other_s": total - inPrimitives, "peer": "none"])
+    }
+
     static func unetInfer() throws {
         let size = 256
         let unet = try UNet(config: .paper, seed: 0)

@@ -9,6 +9,7 @@ enum Benchmarks {
         ("train-step-cpu", NumericBenchmarks.trainStepCPU),
         ("unet-infer", NumericBenchmarks.unetInfer),
         ("step-parts-cpu", NumericBenchmarks.stepPartsCPU),
+        ("step-profile", NumericBenchmarks.stepProfile),
         ("conv-probe", NumericBenchmarks.convProbe),
         ("isotropic-blur", benchIsotropicBlur),
         ("tiling", benchTiling),

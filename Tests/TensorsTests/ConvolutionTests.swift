@@ -116,3 +116,25 @@ func primitiveCacheReuse() {
     #expect(fixture.conv.forwardPrimitive === first)
     #expect(fixture.conv.forwardImplementation.contains("jit") || fixture.conv.forwardImplementation.contains("gemm"))
 }
+
+@Test("Winograd 3x3 convolution (chosen from 32x32 up) matches the naive conv, forward and backward")
+func winogradConvMatchesNaive() {
+    let s = ConvShape.conv3x3(16, 32)
+    let (n, h, w) = (2, 33, 40)
+    let fixture = ConvFixture(s, relu: true, seed: 11)
+    let input = randomValues(n * 16 * h * w, seed: 12)
+    let probe = randomValues(n * 32 * h * w, seed: 13)
+    let src = tensor(input, n: n, c: 16, h: h, w: w, layout: .blocked)
+    let dst = Tensor(n: n, c: 32, h: h, w: w, layout: .blocked)
+    fixture.conv.forward(src: src, dst: dst)
+    #expect(fixture.conv.forwardImplementation.contains("wino"))
+    let z = NaiveReference.convForward(input, n: n, h: h, w: w, shape: s, parameters: fixture.parameters)
+    #expect(maxRelativeDifference(dst.plainValues(), z.map { max($0, 0) }) < 1e-5)
+    let gDst = tensor(probe, n: n, c: 32, h: h, w: w, layout: .blocked)
+    let gSrc = Tensor(n: n, c: 16, h: h, w: w, layout: .blocked)
+    fixture.conv.backward(src: src, dst: dst, gradDst: gDst, gradSrc: gSrc)
+    let masked = zip(probe, z).map { $1 > 0 ? $0 : 0 }
+    let (gi, gp) = NaiveReference.convBackward(input, n: n, h: h, w: w, shape: s, parameters: fixture.parameters, gradOut: masked)
+    #expect(maxRelativeDifference(gSrc.plainValues(), gi) < 1e-5)
+    #expect(maxRelativeDifference(fixture.gradients, gp) < 1e-5)
+}
