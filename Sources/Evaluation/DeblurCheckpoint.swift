@@ -8,9 +8,11 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case missing(path: String)
     case notACheckpoint(path: String, reason: String)
     case unreadable(path: String, reason: String)
+    case unsupported(path: String, reason: String)
 
     public var description: String {
         switch self {
+        case let .unsupported(path, reason): return "\(path) cannot be run this way: \(reason)"
         case let .missing(path): return "\(path): no such file or folder"
         case let .notACheckpoint(path, reason): return "\(path) is not a UNet checkpoint: \(reason)"
         case let .unreadable(path, reason): return "\(path) could not be read: \(reason)"

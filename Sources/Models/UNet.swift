@@ -97,20 +97,26 @@ public final class UNet: Trainable {
 
     /// Activation buffers for one (n, h, w): named slots, allocated once per plan.
     private final class Activations {
-        let n: Int, h: Int, w: Int
+        let n: Int, h: Int, w: Int, precision: ElementType
         let input: Tensor, encA: [Tensor], encB: [Tensor], encOut: [Tensor], pooled: [Tensor]
         let up: [Tensor], upConv: [Tensor], concat: [Tensor], decA: [Tensor], decB: [Tensor]
         let headOut: Tensor, output: Tensor
 
-        init(_ c: UNetConfig, dropoutLevels: [Bool], n: Int, h: Int, w: Int) {
-            self.n = n; self.h = h; self.w = w
+        init(_ c: UNetConfig, dropoutLevels: [Bool], n: Int, h: Int, w: Int, precision: ElementType) {
+            self.n = n; self.h = h; self.w = w; self.precision = precision
             let widths = c.widths, depth = widths.count
-            func blocked(_ ch: Int, _ level: Int) -> Tensor { Tensor(n: n, c: ch, h: h >> level, w: w >> level, layout: .blocked) }
-            input = Tensor(n: n, c: c.inputChannels, h: h, w: w, layout: .plain)
+            // f32 runs in nChw16c (oneDNN's AVX-512 kernels and the Swift ops); bf16 in NHWC, the
+            // only layout oneDNN 2.6's AMX convolutions take.
+            let layout: Layout = precision == .f32 ? .blocked : .channelsLast
+            func blocked(_ ch: Int, _ level: Int) -> Tensor {
+                Tensor(n: n, c: ch, h: h >> level, w: w >> level, layout: layout, elementType: precision)
+            }
+            input = Tensor(n: n, c: c.inputChannels, h: h, w: w, layout: precision == .f32 ? .plain : .channelsLast, elementType: precision)
             encA = widths.enumerated().map { blocked($1, $0) }
             let encB = widths.enumerated().map { blocked($1, $0) }
             self.encB = encB
-            encOut = (0..<depth).map { i in dropoutLevels[i] ? Tensor(n: n, c: widths[i], h: h >> i, w: w >> i, layout: .blocked) : encB[i] }
+            // Dropout needs its own output only in training, which is f32.
+            encOut = (0..<depth).map { i in dropoutLevels[i] && precision == .f32 ? blocked(widths[i], i) : encB[i] }
             pooled = (0..<max(depth - 1, 0)).map { blocked(widths[$0], $0 + 1) }
             var up: [Tensor] = [], upConv: [Tensor] = [], concat: [Tensor] = [], decA: [Tensor] = [], decB: [Tensor] = []
             var cPrev = widths[depth - 1]
@@ -122,9 +128,11 @@ public final class UNet: Trainable {
             }
             self.up = up; self.upConv = upConv; self.concat = concat; self.decA = decA; self.decB = decB
             // Blocked even for 3 channels: with a plain NCHW dst oneDNN 2.6 falls back to its reference
-            // convolution (seconds at 256x256); one reorder at the edge is cheap.
-            headOut = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: .blocked)
-            output = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: .blocked)
+            // convolution (seconds at 256x256); one reorder at the edge is cheap. The head writes f32
+            // at either precision (oneDNN's bf16 convolutions may write f32): the sigmoid and the
+            // output stay f32.
+            headOut = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: layout)
+            output = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: layout)
         }
 
         /// The tensor the head reads (the last decoder output, or the encoder for depth 1).
@@ -148,37 +156,51 @@ public final class UNet: Trainable {
     }
 
     /// Plain NCHW in, plain NCHW out (sigmoid, [0, 1]). Dropout is active only with `training`.
-    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int, training: Bool) {
+    /// `precision: .bf16` (inference only; widths in whole 16-channel blocks, see `supportsBF16`)
+    /// runs the convolutions on bf16 activations and weights with f32 accumulation: AMX where
+    /// the CPU has it. f32 is the default and the reference. `reuseWeights`: the parameters did
+    /// not change since the previous forward (tiles of one image), so their reordered copies are kept.
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int,
+                        training: Bool, precision: ElementType = .f32, reuseWeights: Bool = false) {
         precondition(h % config.sizeMultiple == 0 && w % config.sizeMultiple == 0,
                      "UNet input \(h)x\(w) must be a multiple of \(config.sizeMultiple) on both sides")
-        if activations == nil || activations!.n != n || activations!.h != h || activations!.w != w {
-            activations = Activations(config, dropoutLevels: dropouts.map { $0 != nil }, n: n, h: h, w: w)
+        precondition(precision == .f32 || (!training && supportsBF16), "UNet: bf16 is for inference with widths in 16-channel blocks")
+        if activations == nil || activations!.n != n || activations!.h != h || activations!.w != w || activations!.precision != precision {
+            activations = Activations(config, dropoutLevels: dropouts.map { $0 != nil }, n: n, h: h, w: w, precision: precision)
             gradients = nil
         }
         let a = activations!
         let depth = config.widths.count
         a.input.load(fromPlain: input)
         for i in 0..<depth {
-            encoderA[i].forward(src: i == 0 ? a.input : a.pooled[i - 1], dst: a.encA[i])
-            encoderB[i].forward(src: a.encA[i], dst: a.encB[i])
-            dropouts[i]?.forward(src: a.encB[i], dst: a.encOut[i], training: training)
-            if i < depth - 1 { pools[i].forward(src: a.encOut[i], dst: a.pooled[i]) }
+            encoderA[i].forward(src: i == 0 ? a.input : a.pooled[i - 1], dst: a.encA[i], reuseWeights: reuseWeights)
+            encoderB[i].forward(src: a.encA[i], dst: a.encB[i], reuseWeights: reuseWeights)
+            if training { dropouts[i]?.forward(src: a.encB[i], dst: a.encOut[i], training: true) }
+            if i < depth - 1 { pools[i].forward(src: levelOutput(a, i, training), dst: a.pooled[i]) }
         }
-        var x = a.encOut[depth - 1]
+        var x = levelOutput(a, depth - 1, training)
         for j in 0..<(depth - 1) {
             let level = depth - 2 - j
             Upsample2x.forward(src: x, dst: a.up[j])
-            upConvs[j].forward(src: a.up[j], dst: a.upConv[j])
-            ChannelConcat.forward(a.upConv[j], a.encOut[level], into: a.concat[j])
-            decoderA[j].forward(src: a.concat[j], dst: a.decA[j])
-            decoderB[j].forward(src: a.decA[j], dst: a.decB[j])
+            upConvs[j].forward(src: a.up[j], dst: a.upConv[j], reuseWeights: reuseWeights)
+            ChannelConcat.forward(a.upConv[j], levelOutput(a, level, training), into: a.concat[j])
+            decoderA[j].forward(src: a.concat[j], dst: a.decA[j], reuseWeights: reuseWeights)
+            decoderB[j].forward(src: a.decA[j], dst: a.decB[j], reuseWeights: reuseWeights)
             x = a.decB[j]
         }
-        head.forward(src: x, dst: a.headOut)
+        head.forward(src: x, dst: a.headOut, reuseWeights: reuseWeights)
         Eltwise.forward(.sigmoid, src: a.headOut, dst: a.output)
         a.output.store(toPlain: output)
         lastForwardWasTraining = training
     }
+
+    /// An encoder level's output: after dropout in training, the second conv's output otherwise.
+    private func levelOutput(_ a: Activations, _ level: Int, _ training: Bool) -> Tensor {
+        training ? a.encOut[level] : a.encB[level]
+    }
+
+    /// bf16 inference needs every width in whole 16-channel blocks (the concat copies blocks).
+    public var supportsBF16: Bool { config.widths.allSatisfy { $0 % 16 == 0 } }
 
     /// gradOutput: dLoss/dOutput, plain NCHW like the output. Accumulates parameter gradients.
     public func backward(gradOutput: UnsafePointer<Float>) {
@@ -215,6 +237,11 @@ public final class UNet: Trainable {
 
     /// oneDNN implementation of the first encoder convolution (for logs: `jit:avx512_core`, ...).
     public var convolutionImplementation: String { encoderB[0].forwardImplementation }
+
+    /// Every convolution's oneDNN forward implementation after a forward, by layer (for benchmarks).
+    public var forwardImplementations: [String] {
+        (encoderA + encoderB + upConvs + decoderA + decoderB + [head]).map { "\($0.shape): \($0.forwardImplementation)" }
+    }
 
     /// Multiply-adds of one forward pass at n x h x w (backward costs about twice that).
     public func forwardMACs(n: Int, h: Int, w: Int) -> Double {

@@ -1,3 +1,5 @@
+import CDNNL
+
 // Concatenation along channels of two tensors with the same n, h, w (the UNet's [up, skip]).
 //
 // In nChw16c, when the first part's channel count is a multiple of 16 the parts are whole channel
@@ -6,7 +8,22 @@
 public enum ChannelConcat {
     public static func forward(_ first: Tensor, _ second: Tensor, into out: Tensor) {
         check(first, second, out)
+        if out.layout == .channelsLast { return interleave(first, second, into: out) }
         transfer(first, second, out, toOutput: true, accumulate: false)
+    }
+
+    /// Channels-last parts interleave per pixel: oneDNN's concat primitive does it (any element type).
+    private static func interleave(_ first: Tensor, _ second: Tensor, into out: Tensor) {
+        let key = "concat \(descriptorKey(first.desc)) \(descriptorKey(second.desc)) -> \(descriptorKey(out.desc))"
+        Engine.shared.primitive(key) {
+            var pd: dnnl_primitive_desc_t?
+            var d = out.desc
+            let sources = [first.desc, second.desc]
+            Engine.withAttributes(nil) { attr in
+                dnnlCheck(dnnl_concat_primitive_desc_create(&pd, &d, 2, 1, sources, attr, Engine.shared.engine), "concat desc")
+            }
+            return pd!
+        }.execute([(DNNL_ARG_MULTIPLE_SRC, first.memory), (DNNL_ARG_MULTIPLE_SRC + 1, second.memory), (DNNL_ARG_DST, out.memory)])
     }
 
     /// Splits gradOut into gradFirst and gradSecond; overwrites them, or adds with `accumulate`.
@@ -19,6 +36,9 @@ public enum ChannelConcat {
         precondition(a.n == out.n && b.n == out.n && a.h == out.h && b.h == out.h && a.w == out.w && b.w == out.w
                      && a.c + b.c == out.c && a.layout == out.layout && b.layout == out.layout,
                      "ChannelConcat: shapes do not fit")
+        precondition(a.elementType == out.elementType && b.elementType == out.elementType
+                     && (out.elementType == .f32 || out.layout != .blocked || a.c % 16 == 0),
+                     "ChannelConcat: bf16 only as whole channel blocks")
     }
 
     private static func transfer(_ a: Tensor, _ b: Tensor, _ out: Tensor, toOutput: Bool, accumulate: Bool) {
@@ -27,6 +47,16 @@ public enum ChannelConcat {
             // Contiguous: per image, part a's storage then part b's.
             let aPer = a.storageCount / a.n, bPer = b.storageCount / b.n, outPer = out.storageCount / out.n
             precondition(aPer + bPer == outPer)
+            if out.elementType != .f32 {
+                precondition(toOutput, "ChannelConcat: backward is f32 only")
+                let size = out.elementType.byteSize
+                let pa = UnsafeRawPointer(a.pointer), pb = UnsafeRawPointer(b.pointer), po = UnsafeMutableRawPointer(out.pointer)
+                for ni in 0..<out.n {
+                    (po + ni * outPer * size).copyMemory(from: pa + ni * aPer * size, byteCount: aPer * size)
+                    (po + (ni * outPer + aPer) * size).copyMemory(from: pb + ni * bPer * size, byteCount: bPer * size)
+                }
+                return
+            }
             for ni in 0..<out.n {
                 move(a.pointer + ni * aPer, out.pointer + ni * outPer, aPer, toOutput, accumulate)
                 move(b.pointer + ni * bPer, out.pointer + ni * outPer + aPer, bPer, toOutput, accumulate)

@@ -72,6 +72,7 @@ public final class Conv2D {
     private var backwardDataPrimitive: Primitive?
     private var backwardWeightsPrimitive: Primitive?
     private var forwardWeights: Tensor?           // nil when oneDNN takes OIHW as is
+    private var forwardWeightsCurrent = false     // forwardWeights holds the arena's weights of the last forward
     private var backwardDataWeights: Tensor?      // nil when it equals the forward layout or OIHW
     private var backwardDataWeightsMemory: dnnl_memory_t?
     private var weightGradScratch: Tensor?
@@ -122,7 +123,7 @@ public final class Conv2D {
         planKey = key
         let shape = self.shape, relu = fusedReLU, algorithms = self.algorithms(height: src.h, width: src.w)
         var anyWeights = dnnl_memory_desc_t()
-        dnnlCheck(dnnl_memory_desc_init_by_tag(&anyWeights, 4, Conv2D.weightDims(shape), dnnl_f32, dnnl_format_tag_any), "any md")
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&anyWeights, 4, Conv2D.weightDims(shape), src.elementType.dnnlType, dnnl_format_tag_any), "any md")
         var biasMD = dnnl_memory_desc_t()
         dnnlCheck(dnnl_memory_desc_init_by_tag(&biasMD, 1, [Int64(shape.outChannels)], dnnl_f32, dnnl_x), "bias md")
         forwardPrimitive = Conv2D.primitive(kind: "fwd", key: key, algorithms: algorithms) { algorithm in
@@ -144,6 +145,7 @@ public final class Conv2D {
         }
         let fwdWeightsMD = forwardPrimitive.memoryDescriptor(dnnl_query_weights_md)
         forwardWeights = Conv2D.scratch(fwdWeightsMD, unless: oihw, reuse: forwardWeights)
+        forwardWeightsCurrent = false
         // Backward primitives are planned lazily: inference never needs them.
         backwardDataPrimitive = nil
         backwardWeightsPrimitive = nil
@@ -185,7 +187,7 @@ public final class Conv2D {
         let hint = forwardPrimitive.descriptor
         let shape = self.shape, algorithms = self.algorithms(height: src.h, width: src.w)
         var anyWeights = dnnl_memory_desc_t()
-        dnnlCheck(dnnl_memory_desc_init_by_tag(&anyWeights, 4, Conv2D.weightDims(shape), dnnl_f32, dnnl_format_tag_any), "any md")
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&anyWeights, 4, Conv2D.weightDims(shape), src.elementType.dnnlType, dnnl_format_tag_any), "any md")
         if backwardWeightsPrimitive == nil {
             var biasMD = dnnl_memory_desc_t()
             dnnlCheck(dnnl_memory_desc_init_by_tag(&biasMD, 1, [Int64(shape.outChannels)], dnnl_f32, dnnl_x), "bias md")
@@ -228,12 +230,17 @@ public final class Conv2D {
     }
 
     /// dst = conv(src) + bias (then ReLU if fused). Plans on first use and when shapes/layouts change.
-    public func forward(src: Tensor, dst: Tensor) {
+    /// `reuseWeights`: the arena's weights have not changed since the previous forward, so the copy
+    /// in oneDNN's layout made then is still right (tiled inference: every tile after the first).
+    public func forward(src: Tensor, dst: Tensor, reuseWeights: Bool = false) {
         plan(src: src, dst: dst)
         let weightsMemory: dnnl_memory_t
         if let forwardWeights {
-            Reorder.primitive(from: oihw, to: forwardWeights.desc, accumulate: false)
-                .execute([(DNNL_ARG_FROM, arenaWeights), (DNNL_ARG_TO, forwardWeights.memory)])
+            if !(reuseWeights && forwardWeightsCurrent) {
+                Reorder.primitive(from: oihw, to: forwardWeights.desc, accumulate: false)
+                    .execute([(DNNL_ARG_FROM, arenaWeights), (DNNL_ARG_TO, forwardWeights.memory)])
+                forwardWeightsCurrent = true
+            }
             weightsMemory = forwardWeights.memory
         } else {
             weightsMemory = arenaWeights

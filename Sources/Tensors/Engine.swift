@@ -3,6 +3,7 @@
 // One engine per process is what oneDNN expects on a CPU; it is created on first use. The thread count
 // comes from OMP_NUM_THREADS (default 2: this project's machines have two cores and other thread pools
 // share them; OMP_WAIT_POLICY=passive keeps idle OpenMP workers from spinning against them).
+import CAMXTileConfig
 import CDNNL
 import Foundation
 
@@ -20,6 +21,9 @@ public final class Primitive {
     public let handle: dnnl_primitive_t
     /// The cache key up to its first memory descriptor: what a profile groups by.
     let label: String
+    /// A memory object of the primitive's scratchpad size, pointed at the engine's shared buffer
+    /// at each execution; nil when the primitive needs none.
+    private let scratchpad: (memory: dnnl_memory_t, bytes: Int)?
 
     init(descriptor: dnnl_primitive_desc_t, what: String) {
         self.descriptor = descriptor
@@ -27,6 +31,15 @@ public final class Primitive {
         var primitive: dnnl_primitive_t?
         dnnlCheck(dnnl_primitive_create(&primitive, descriptor), "primitive_create(\(what))")
         self.handle = primitive!
+        var md = dnnl_primitive_desc_query_md(descriptor, dnnl_query_scratchpad_md, 0)!.pointee
+        let bytes = dnnl_memory_desc_get_size(&md)
+        if bytes > 0 {
+            var memory: dnnl_memory_t?
+            dnnlCheck(dnnl_memory_create(&memory, &md, Engine.shared.engine, nil), "scratchpad memory_create")
+            scratchpad = (memory!, bytes)
+        } else {
+            scratchpad = nil
+        }
     }
 
     /// The memory descriptor the primitive chose for an argument (e.g. `dnnl_query_weights_md`).
@@ -47,9 +60,13 @@ public final class Primitive {
     public func execute(_ arguments: [(Int32, dnnl_memory_t)]) {
         var args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1) }
         let engine = Engine.shared
-        // oneDNN's library-managed scratchpad is shared between primitives: executions from
-        // several threads (tests run in parallel) must not overlap.
+        // Executions from several threads (tests run in parallel) must not overlap: they share
+        // the scratchpad buffer.
         engine.executionLock.lock(); defer { engine.executionLock.unlock() }
+        if let scratchpad {
+            dnnlCheck(dnnl_memory_set_data_handle(scratchpad.memory, engine.scratchpadBuffer(bytes: scratchpad.bytes)), "scratchpad handle")
+            args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad.memory))
+        }
         let start = engine.profiling ? ProfileClock.now() : 0
         dnnlCheck(dnnl_primitive_execute(handle, engine.stream, Int32(args.count), &args), "execute")
         dnnlCheck(dnnl_stream_wait(engine.stream), "stream_wait")
@@ -91,6 +108,44 @@ public final class Engine {
         self.stream = stream!
     }
 
+    // One scratchpad for every primitive (executions are serialised). oneDNN's own "library"
+    // scratchpad lives in thread-local storage of the thread that created the primitive: a cached
+    // primitive run from another thread then reads a missing buffer (seen as a crash of Winograd
+    // convolutions when tests ran networks on two threads). So every primitive is created with a
+    // user scratchpad, passed at execution.
+    private var scratchpad: UnsafeMutableRawPointer?
+    private var scratchpadBytes = 0
+
+    /// The shared scratchpad, grown to at least `bytes` (call with `executionLock` held).
+    func scratchpadBuffer(bytes: Int) -> UnsafeMutableRawPointer {
+        if bytes > scratchpadBytes {
+            scratchpad?.deallocate()
+            scratchpad = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096)
+            scratchpadBytes = bytes
+        }
+        return scratchpad!
+    }
+
+    /// Sets the user-scratchpad mode on attributes a caller builds (see `scratchpadBuffer`).
+    static func useCallerScratchpad(_ attr: dnnl_primitive_attr_t?) {
+        dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "set_scratchpad_mode")
+    }
+
+    /// Runs `body` with `attr`, or with fresh attributes when nil, in user-scratchpad mode.
+    static func withAttributes<T>(_ attr: dnnl_primitive_attr_t?, _ body: (dnnl_primitive_attr_t?) -> T) -> T {
+        var own: dnnl_primitive_attr_t?
+        if attr == nil { dnnlCheck(dnnl_primitive_attr_create(&own), "attr_create") }
+        defer { if let own { dnnl_primitive_attr_destroy(own) } }
+        let used = attr ?? own
+        useCallerScratchpad(used)
+        return body(used)
+    }
+
+    /// True once oneDNN configured AMX tiles with palette 0 and CAMXTileConfig corrected it to 1.
+    public var amxPaletteWasCorrected: Bool { jdrl_amx_palette_was_corrected() != 0 }
+    /// AMX tile configurations seen by the interposer (0 when AMX never ran or the interposer is bypassed).
+    public var amxTileConfigurations: Int { jdrl_amx_tile_configurations() }
+
     /// Returns the cached primitive for `key`, creating it with `makeDescriptor` on first request.
     /// The key must spell out every shape, layout and attribute the descriptor depends on.
     public func primitive(_ key: String, _ makeDescriptor: () -> dnnl_primitive_desc_t) -> Primitive {
@@ -115,14 +170,15 @@ public final class Engine {
     func descriptorIfSupported(_ opDesc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil,
                                hint: dnnl_primitive_desc_t? = nil) -> dnnl_primitive_desc_t? {
         var pd: dnnl_primitive_desc_t?
-        return dnnl_primitive_desc_create(&pd, opDesc, attr, engine, hint) == dnnl_success ? pd : nil
+        let status = Engine.withAttributes(attr) { dnnl_primitive_desc_create(&pd, opDesc, $0, engine, hint) }
+        return status == dnnl_success ? pd : nil
     }
 
     /// Creates a primitive descriptor from an op descriptor (optionally with attributes and a forward hint).
     func makeDescriptor(_ opDesc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil,
                         hint: dnnl_primitive_desc_t? = nil, what: String) -> dnnl_primitive_desc_t {
         var pd: dnnl_primitive_desc_t?
-        dnnlCheck(dnnl_primitive_desc_create(&pd, opDesc, attr, engine, hint), "primitive_desc_create(\(what))")
+        Engine.withAttributes(attr) { dnnlCheck(dnnl_primitive_desc_create(&pd, opDesc, $0, engine, hint), "primitive_desc_create(\(what))") }
         return pd!
     }
 }

@@ -13,17 +13,37 @@ public enum Layout: Sendable, Equatable {
     case plain
     /// oneDNN's nChw16c: [N][ceil(C/16)][H][W][16], padding channels are zero.
     case blocked
+    /// NHWC: what oneDNN 2.6's AMX (brgemm) convolutions take; bf16 inference runs in it.
+    case channelsLast
 
-    var formatTag: dnnl_format_tag_t { self == .plain ? dnnl_nchw : dnnl_nChw16c }
+    var formatTag: dnnl_format_tag_t {
+        switch self {
+        case .plain: return dnnl_nchw
+        case .blocked: return dnnl_nChw16c
+        case .channelsLast: return dnnl_nhwc
+        }
+    }
 }
 
-/// Owns a 64-byte aligned, zero-initialised float buffer and the oneDNN memory object over it.
+/// What one element is. Training and every plain-Swift op work in f32; bf16 exists for inference
+/// convolutions on AMX (oneDNN converts at reorders; see UNet's `precision`).
+public enum ElementType: Sendable, Equatable, CustomStringConvertible {
+    case f32, bf16
+
+    var dnnlType: dnnl_data_type_t { self == .f32 ? dnnl_f32 : dnnl_bf16 }
+    public var byteSize: Int { self == .f32 ? 4 : 2 }
+    public var description: String { self == .f32 ? "f32" : "bf16" }
+}
+
+/// Owns a 64-byte aligned, zero-initialised buffer and the oneDNN memory object over it.
 public final class Tensor {
     public let n: Int, c: Int, h: Int, w: Int
     public let layout: Layout
+    public let elementType: ElementType
     public let desc: dnnl_memory_desc_t
-    /// Floats in the buffer, including blocked-layout channel padding.
+    /// Elements in the buffer, including blocked-layout channel padding.
     public let storageCount: Int
+    /// The buffer as floats: meaningful for f32 tensors only (the plain-Swift ops check).
     public let pointer: UnsafeMutablePointer<Float>
     public let memory: dnnl_memory_t
 
@@ -32,23 +52,24 @@ public final class Tensor {
     /// Channels rounded up to the layout's block.
     public var paddedChannels: Int { layout == .blocked ? (c + 15) / 16 * 16 : c }
 
-    public init(n: Int, c: Int, h: Int, w: Int, layout: Layout) {
-        self.n = n; self.c = c; self.h = h; self.w = w; self.layout = layout
+    public init(n: Int, c: Int, h: Int, w: Int, layout: Layout, elementType: ElementType = .f32) {
+        self.n = n; self.c = c; self.h = h; self.w = w; self.layout = layout; self.elementType = elementType
         var md = dnnl_memory_desc_t()
-        dnnlCheck(dnnl_memory_desc_init_by_tag(&md, 4, [Int64(n), Int64(c), Int64(h), Int64(w)], dnnl_f32,
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&md, 4, [Int64(n), Int64(c), Int64(h), Int64(w)], elementType.dnnlType,
                                                layout.formatTag), "memory_desc_init_by_tag")
         desc = md
-        (storageCount, pointer, memory) = Tensor.allocate(md)
+        (storageCount, pointer, memory) = Tensor.allocate(md, elementType)
     }
 
     /// A buffer in whatever layout a primitive chose (weights in OIhw16i16o, ...).
     public init(desc md: dnnl_memory_desc_t) {
         desc = md
         n = 0; c = 0; h = 0; w = 0; layout = .plain
-        (storageCount, pointer, memory) = Tensor.allocate(md)
+        elementType = md.data_type == dnnl_bf16 ? .bf16 : .f32
+        (storageCount, pointer, memory) = Tensor.allocate(md, elementType)
     }
 
-    private static func allocate(_ md: dnnl_memory_desc_t) -> (Int, UnsafeMutablePointer<Float>, dnnl_memory_t) {
+    private static func allocate(_ md: dnnl_memory_desc_t, _ type: ElementType) -> (Int, UnsafeMutablePointer<Float>, dnnl_memory_t) {
         var md = md
         let bytes = dnnl_memory_desc_get_size(&md)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64)
@@ -56,7 +77,7 @@ public final class Tensor {
         let floats = raw.bindMemory(to: Float.self, capacity: max(bytes, 64) / 4)
         var memory: dnnl_memory_t?
         dnnlCheck(dnnl_memory_create(&memory, &md, Engine.shared.engine, raw), "memory_create")
-        return (bytes / 4, floats, memory!)
+        return (bytes / type.byteSize, floats, memory!)
     }
 
     deinit {
@@ -64,7 +85,7 @@ public final class Tensor {
         UnsafeMutableRawPointer(pointer).deallocate()
     }
 
-    public func zero() { pointer.update(repeating: 0, count: storageCount) }
+    public func zero() { UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: 0, count: storageCount * elementType.byteSize) }
 
     public func hasSameShape(_ other: Tensor) -> Bool {
         n == other.n && c == other.c && h == other.h && w == other.w
@@ -78,12 +99,13 @@ public final class Tensor {
         case .blocked:
             let blocks = (c + 15) / 16
             return (((ni * blocks + ci / 16) * h + y) * w + x) * 16 + ci % 16
+        case .channelsLast: return ((ni * h + y) * w + x) * c + ci
         }
     }
 
     /// Copies plain NCHW floats in (a reorder when the tensor is blocked).
     public func load(fromPlain source: UnsafePointer<Float>) {
-        if layout == .plain { pointer.update(from: source, count: count); return }
+        if layout == .plain && elementType == .f32 { pointer.update(from: source, count: count); return }
         PlainStaging.with(n: n, c: c, h: h, w: w, pointer: UnsafeMutablePointer(mutating: source)) { staging in
             Reorder.run(from: staging, to: self)
         }
@@ -91,7 +113,7 @@ public final class Tensor {
 
     /// Copies the tensor out as plain NCHW floats.
     public func store(toPlain destination: UnsafeMutablePointer<Float>) {
-        if layout == .plain { destination.update(from: pointer, count: count); return }
+        if layout == .plain && elementType == .f32 { destination.update(from: pointer, count: count); return }
         PlainStaging.with(n: n, c: c, h: h, w: w, pointer: destination) { staging in
             Reorder.run(from: self, to: staging)
         }
@@ -161,6 +183,7 @@ public enum Reorder {
             var pd: dnnl_primitive_desc_t?
             var s = src, d = dst
             let engine = Engine.shared.engine
+            Engine.useCallerScratchpad(attr)
             dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &s, engine, &d, engine, attr), "reorder_primitive_desc_create")
             return pd!
         }

@@ -105,27 +105,49 @@ enum NumericBenchmarks {
         Benchmarks.emit(["bench": "step-profile", "ours_s": total, "onednn_s": inPrimitives, "other_s": total - inPrimitives, "peer": "none"])
     }
 
+    /// UNet inference at 256x256 (paper widths) in f32 and in bf16 (AMX), with their difference.
     static func unetInfer() throws {
         let size = 256
         let unet = try UNet(config: .paper, seed: 0)
         var g = SeededGenerator(seed: 2)
         let input = (0..<(3 * size * size)).map { _ in g.nextUniform() }
-        var output = [Float](repeating: 0, count: input.count)
-        unet.forward(input: input, output: &output, n: 1, h: size, w: size, training: false)
-        var times: [Double] = []
-        for _ in 0..<5 {
-            let t0 = now()
-            unet.forward(input: input, output: &output, n: 1, h: size, w: size, training: false)
-            times.append(now() - t0)
+        var output = [Float](repeating: 0, count: input.count), outputBF16 = output
+        func time(_ precision: ElementType, into out: inout [Float]) -> [Double] {
+            unet.forward(input: input, output: &out, n: 1, h: size, w: size, training: false, precision: precision)
+            return (0..<5).map { _ in
+                let t0 = now()
+                unet.forward(input: input, output: &out, n: 1, h: size, w: size, training: false, precision: precision)
+                return now() - t0
+            }
         }
-        let ours = median(times)
+        let f32 = time(.f32, into: &output)
+        let bf16 = time(.bf16, into: &outputBF16)
+        let ours = median(f32)
         let macs = unet.forwardMACs(n: 1, h: size, w: size)
+        let maxDifference = zip(output, outputBF16).map { abs($0 - $1) }.max() ?? 0
+        let meanDifference = zip(output, outputBF16).map { Double(abs($0 - $1)) }.reduce(0, +) / Double(output.count)
         let peer = runPeer(["time", "--threads", "2", "--size", "\(size)", "--steps", "1"])
-        var fields: [String: Any] = ["bench": "unet-infer", "ours_s": ours, "ours_s_all": times, "size": size,
+        var fields: [String: Any] = ["bench": "unet-infer", "ours_s": ours, "ours_s_all": f32, "size": size,
                                      "conv_gflops": 2 * macs / ours / 1e9, "vmhwm_mb": peakMemoryMB(),
-                                     "threads": Engine.shared.threads, "conv_impl": unet.convolutionImplementation]
+                                     "threads": Engine.shared.threads, "conv_impl": unet.convolutionImplementation,
+                                     "bf16_s": median(bf16), "bf16_s_all": bf16, "bf16_speedup_vs_f32": ours / median(bf16),
+                                     "bf16_conv_impl": unet.forwardImplementations[1],
+                                     "bf16_amx_palette_corrected": Engine.shared.amxPaletteWasCorrected,
+                                     "bf16_amx_tile_configurations": Engine.shared.amxTileConfigurations,
+                                     "bf16_vs_f32_max_abs_diff": Double(maxDifference), "bf16_vs_f32_mean_abs_diff": meanDifference]
         fields["peer"] = peer?["peer"] as? String ?? "unavailable"
-        if let p = peer?["unet_infer_s"] as? Double { fields["peer_s"] = p; fields["speedup"] = p / ours }
+        if let p = peer?["unet_infer_s"] as? Double {
+            fields["peer_s"] = p; fields["speedup"] = p / ours; fields["bf16_speedup"] = p / median(bf16)
+        }
+        if ProcessInfo.processInfo.environment["JDRL_BENCH_VERBOSE"] != nil {
+            for line in unet.forwardImplementations { print("  " + line) }
+            Engine.shared.profiling = true
+            unet.forward(input: input, output: &outputBF16, n: 1, h: size, w: size, training: false, precision: .bf16)
+            Engine.shared.profiling = false
+            for (label, entry) in Engine.shared.profile.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+                print(String(format: "%8.2f ms %4d  %@", entry.seconds * 1000, entry.calls, label))
+            }
+        }
         Benchmarks.emit(fields)
     }
 
