@@ -39,6 +39,7 @@ let package = Package(
         ]),
         .target(name: "Synthesis", dependencies: ["Imaging"], swiftSettings: fast),
         .target(name: "CAMXTileConfig"),
+        .target(name: "CPeakFlops"),
         .target(name: "Tensors", dependencies: ["CDNNL", "COpenBLAS", "CAMXTileConfig"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Tensors"], swiftSettings: fast),
         .target(name: "Flow", dependencies: ["Imaging"], swiftSettings: fast),
@@ -60,7 +61,7 @@ let package = Package(
                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "jdrl-deblur", dependencies: ["Evaluation", "Models", "Imaging", "StageSupport",
                                                       .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "jdrl-bench", dependencies: ["Models", "Tensors", "Imaging", "Flow", "Synthesis", "Metrics", "StageSupport"]),
+        .executableTarget(name: "jdrl-bench", dependencies: ["CPeakFlops", "Models", "Tensors", "Imaging", "Flow", "Synthesis", "Metrics", "StageSupport"]),
 
         // Tests: one target per module; fixtures are found through #filePath (Tests/<Target>/Fixtures).
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),

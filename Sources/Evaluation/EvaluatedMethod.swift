@@ -1,5 +1,6 @@
 import Flow
 import Foundation
+import Tensors
 import Manifest
 
 /// What produced the image being scored: the blurry input itself (the baseline row of the paper's
@@ -40,6 +41,8 @@ public enum EvaluatedMethod: @unchecked Sendable {
         if case let .checkpoint(checkpoint) = self {
             parts += ["weights=\(checkpoint.weightsHash)", "path=\(checkpoint.weightsURL.path)",
                       "tile=\(settings.tile)", "overlap=\(settings.overlap)"]
+            // Only named when not the f32 default, so that earlier f32 rows keep their hash.
+            if settings.precision != .f32 { parts.append("precision=\(settings.precision)") }
         }
         return ContentHash.of(parts.joined(separator: "|"))
     }
@@ -59,6 +62,8 @@ public struct EvaluationSettings: Sendable {
     public var root: String?
     public var tile = 512
     public var overlap = 128
+    /// The UNet's arithmetic: f32 (reference) or bf16 (AMX convolutions).
+    public var precision = ElementType.f32
     public var border = 0
     public var flow = FlowParameters()
     public var lpipsWeights: URL?

@@ -87,7 +87,8 @@ public struct ManifestEvaluator {
                         scored = loaded.blurry
                     case let .checkpoint(checkpoint):
                         if deblurrers[index] == nil {
-                            deblurrers[index] = try FullImageDeblurrer(checkpoint: checkpoint, tile: settings.tile, overlap: settings.overlap)
+                            deblurrers[index] = try FullImageDeblurrer(checkpoint: checkpoint, tile: settings.tile, overlap: settings.overlap,
+                                                                       precision: settings.precision)
                         }
                         scored = deblurrers[index]!.deblur(loaded.blurry)
                     }

@@ -63,6 +63,9 @@ public struct TiledInference: Sendable {
         }
     }
 
+    /// How many tiles `run` processes for an image of this size.
+    public func tileCount(height: Int, width: Int) -> Int { spans(length: height).count * spans(length: width).count }
+
     /// One tile's extent along an axis and its blending weights (one per tile pixel).
     struct Span {
         var start: Int

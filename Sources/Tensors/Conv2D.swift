@@ -129,7 +129,7 @@ public final class Conv2D {
         forwardPrimitive = Conv2D.primitive(kind: "fwd", key: key, algorithms: algorithms) { algorithm in
             var desc = dnnl_convolution_desc_t()
             var s = src.desc, d = dst.desc, wmd = anyWeights, b = biasMD
-            guard dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, algorithm,
+            guard dnnl_convolution_forward_desc_init(&desc, src.elementType == .bf16 ? dnnl_forward_inference : dnnl_forward_training, algorithm,
                                                      &s, &wmd, &b, &d, [1, 1], padL, padR) == dnnl_success else { return nil }
             var attr: dnnl_primitive_attr_t?
             dnnlCheck(dnnl_primitive_attr_create(&attr), "attr_create")

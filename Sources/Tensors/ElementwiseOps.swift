@@ -1,10 +1,12 @@
 // Plain-Swift element-wise ops over whole buffers: residual add, gradient accumulation, copies.
 // They run over the storage (blocked padding included), which stays zero because zeros add to zero.
+// f32 only: bf16 tensors exist for inference convolutions, which oneDNN runs.
 
 public enum Elementwise {
     /// out = a + b (the residual connection). out may alias a or b.
     public static func add(_ a: Tensor, _ b: Tensor, into out: Tensor) {
         precondition(a.storageCount == b.storageCount && a.storageCount == out.storageCount && a.layout == b.layout)
+        precondition(a.elementType == .f32 && b.elementType == .f32 && out.elementType == .f32, "Elementwise.add is f32 only")
         let pa = a.pointer, pb = b.pointer, po = out.pointer
         Parallel.chunks(a.storageCount) { range in
             for i in range { po[i] = pa[i] + pb[i] }
@@ -14,6 +16,7 @@ public enum Elementwise {
     /// target += source (a second gradient path meeting the first).
     public static func accumulate(_ source: Tensor, into target: Tensor) {
         precondition(source.storageCount == target.storageCount && source.layout == target.layout)
+        precondition(source.elementType == .f32 && target.elementType == .f32, "Elementwise.accumulate is f32 only")
         let ps = source.pointer, pt = target.pointer
         Parallel.chunks(source.storageCount) { range in
             for i in range { pt[i] += ps[i] }
@@ -21,7 +24,8 @@ public enum Elementwise {
     }
 
     public static func copy(_ source: Tensor, into target: Tensor) {
-        precondition(source.storageCount == target.storageCount && source.layout == target.layout)
-        target.pointer.update(from: source.pointer, count: source.storageCount)
+        precondition(source.storageCount == target.storageCount && source.layout == target.layout
+                     && source.elementType == target.elementType)
+        UnsafeMutableRawPointer(target.pointer).copyMemory(from: source.pointer, byteCount: source.storageCount * source.elementType.byteSize)
     }
 }

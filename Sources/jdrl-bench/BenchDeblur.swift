@@ -1,0 +1,51 @@
+// deblur-4k: the paper UNet over a 4096x2160 capture as jdrl-deblur runs it (512-pixel tiles,
+// 128 overlap), in f32 and in bf16, against PyTorch running the same number of tiles.
+import Foundation
+import Models
+import Tensors
+
+extension NumericBenchmarks {
+    static func deblur4K() throws {
+        let height = 2160, width = 4096
+        let unet = try UNet(config: .paper, seed: 0)
+        let tiling = TiledInference(tile: 512, overlap: 128, multiple: unet.config.sizeMultiple)
+        let tiles = tiling.tileCount(height: height, width: width)
+        var g = SeededGenerator(seed: 3)
+        let image = (0..<(3 * height * width)).map { _ in g.nextUniform() }
+        var output = [Float](repeating: 0, count: image.count)
+
+        func deblur(_ precision: ElementType) -> (seconds: Double, peakMB: Double) {
+            resetPeakMemory()
+            var firstTile = true
+            let start = now()
+            image.withUnsafeBufferPointer { input in
+                output.withUnsafeMutableBufferPointer { out in
+                    tiling.run(input: input.baseAddress!, channels: 3, height: height, width: width, output: out.baseAddress!) { tileIn, tileOut, h, w in
+                        unet.forward(input: tileIn, output: tileOut, n: 1, h: h, w: w, training: false,
+                                     precision: precision, reuseWeights: !firstTile)
+                        firstTile = false
+                    }
+                }
+            }
+            let seconds = now() - start
+            FileHandle.standardError.write("deblur-4k: \(precision) \(tiles) tiles in \(String(format: "%.1f", seconds)) s\n".data(using: .utf8)!)
+            return (seconds, peakMemoryMB())
+        }
+        let f32 = deblur(.f32)
+        let reference = output
+        let bf16 = deblur(.bf16)
+        let maxDifference = zip(reference, output).map { abs($0 - $1) }.max() ?? 0
+        let script = FileManager.default.currentDirectoryPath + "/pipelines/peers/torch_tiled_unet.py"
+        let peer = runPeer(["--tiles", "\(tiles)", "--size", "512"], script: script)
+        var fields: [String: Any] = ["bench": "deblur-4k", "image": "\(width)x\(height)", "tile": 512, "overlap": 128, "tiles": tiles,
+                                     "ours_s": f32.seconds, "vmhwm_mb": f32.peakMB,
+                                     "bf16_s": bf16.seconds, "bf16_vmhwm_mb": bf16.peakMB,
+                                     "bf16_vs_f32_max_abs_diff": Double(maxDifference), "threads": Engine.shared.threads]
+        fields["peer"] = (peer?["peer"] as? String).map { "\($0), per-tile time x tiles" } ?? "unavailable"
+        if let peerSeconds = peer?["total_s"] as? Double {
+            fields["peer_s"] = peerSeconds; fields["speedup"] = peerSeconds / f32.seconds
+            fields["bf16_speedup"] = peerSeconds / bf16.seconds
+        }
+        Benchmarks.emit(fields)
+    }
+}
