@@ -67,28 +67,13 @@ struct IngestCommand: ParsableCommand {
         if !report.rejected.isEmpty { throw ExitCode(3) }
     }
 
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let failure as StageFailure {
-            FileHandle.standardError.write(Data("jdrl-ingest: \(failure.message)\n".utf8))
-            Foundation.exit(2)
-        } catch let error as DatasetConfigError {
-            FileHandle.standardError.write(Data("jdrl-ingest: \(error)\n".utf8))
-            Foundation.exit(2)
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("jdrl-ingest: \(error)\n".utf8))
-            Foundation.exit(2)
-        } catch {
-            self.exit(withError: error)
-        }
-    }
+    static func main() { mainReportingInputErrors([StageFailure.self, DatasetConfigError.self, ConfigError.self]) }
 }
 
-struct StageFailure: Error {
+struct StageFailure: Error, CustomStringConvertible {
     let message: String
     init(_ message: String) { self.message = message }
+    var description: String { message }
 }
 
 enum LayoutChoice: String, ExpressibleByArgument, CaseIterable {

@@ -67,21 +67,5 @@ struct SynthCommand: ParsableCommand {
     }
 
     /// Bad input (unreadable photo, bad config) exits 2 with one readable line instead of a Swift dump.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let error as ImagingError {
-            FileHandle.standardError.write(Data("jdrl-synth: \(error)\n".utf8))
-            Foundation.exit(2)
-        } catch let error as DatasetConfigError {
-            FileHandle.standardError.write(Data("jdrl-synth: \(error)\n".utf8))
-            Foundation.exit(2)
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("jdrl-synth: \(error)\n".utf8))
-            Foundation.exit(2)
-        } catch {
-            self.exit(withError: error)
-        }
-    }
+    static func main() { mainReportingInputErrors([ImagingError.self, DatasetConfigError.self, ConfigError.self]) }
 }

@@ -108,23 +108,7 @@ struct TileCommand: ParsableCommand {
         for note in notes { print("tile: note: \(note)") }
     }
 
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let error as ImagingError {
-            FileHandle.standardError.write(Data("jdrl-tile: \(error)\n".utf8))
-            Foundation.exit(2)
-        } catch let error as DatasetConfigError {
-            FileHandle.standardError.write(Data("jdrl-tile: \(error)\n".utf8))
-            Foundation.exit(2)
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("jdrl-tile: \(error)\n".utf8))
-            Foundation.exit(2)
-        } catch {
-            self.exit(withError: error)
-        }
-    }
+    static func main() { mainReportingInputErrors([ImagingError.self, DatasetConfigError.self, ConfigError.self]) }
 }
 
 enum ProtocolChoice: String, ExpressibleByArgument, CaseIterable {
