@@ -14,7 +14,11 @@ extension MaskMode: ExpressibleByArgument {}
 struct FlowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jdrl-flow",
-        abstract: "Estimate the flow that backward-warps one image into another's frame (A(p) matches B(p + flow(p))).")
+        abstract: "Estimate the flow that backward-warps one image into another's frame (A(p) matches B(p + flow(p))).",
+        discussion: """
+            Exit status: 0 done; 2 an input image missing, unreadable or unusable (named); \
+            3 some manifest items failed (each named, the others done); 64 bad call.
+            """)
 
     @OptionGroup var stage: StageOptions
 
@@ -56,7 +60,8 @@ struct FlowCommand: ParsableCommand {
     }
 
     private func runDirect(from: String, to: String, out: String, workers: Int) throws {
-        let a = try load(from), b = try load(to)
+        let a = try ImageFile.loadPlanar(URL(fileURLWithPath: from)).image
+        let b = try ImageFile.loadPlanar(URL(fileURLWithPath: to)).image
         let parameters = FlowParameters()
         let forward: FlowEstimate, backward: FlowEstimate?
         if maskMode == .forwardBackward && mask != nil {
@@ -77,9 +82,6 @@ struct FlowCommand: ParsableCommand {
                      from, to, m.zoom, m.shiftX, m.shiftY, m.rotationDegrees, forward.residualMeanPixels, forward.correlation))
     }
 
-    private func load(_ path: String) throws -> PlanarImage {
-        do { return try ImageFile.loadPlanar(URL(fileURLWithPath: path)).image } catch {
-            throw ValidationError("\(path): cannot load image (\(error))")
-        }
-    }
+    /// A missing or unreadable image, or a pair flow cannot use, exits 2 with one line naming the problem.
+    static func main() { mainReportingInputErrors([ImagingError.self, FlowError.self]) }
 }
