@@ -29,17 +29,11 @@ struct JDRLDeblur: ParsableCommand {
     @Option(help: "Output folder (any number of inputs; each keeps its name, as .png).")
     var outDir: String?
 
-    @Option(help: "Tile side in pixels (rounded up to the UNet's multiple, 2^(depth-1)).")
-    var tile: Int = 512
-
-    @Option(help: "Overlap between neighbouring tiles in pixels (blended by a raised-cosine ramp).")
-    var overlap: Int = 128
+    @OptionGroup var tiling: TileOptions
 
     func validate() throws {
         if (out == nil) == (outDir == nil) { throw ValidationError("Give --out FILE (one input) or --out-dir DIR, not both.") }
         if out != nil && inputs.count != 1 { throw ValidationError("--out takes one input; use --out-dir for \(inputs.count) inputs.") }
-        if tile < 1 { throw ValidationError("--tile must be positive.") }
-        if overlap < 0 || 2 * overlap > tile { throw ValidationError("--overlap must be between 0 and tile/2.") }
     }
 
     func run() throws {
@@ -48,7 +42,7 @@ struct JDRLDeblur: ParsableCommand {
         let source: DeblurCheckpoint
         do {
             source = try DeblurCheckpoint(path: checkpoint)
-            deblurrer = try FullImageDeblurrer(checkpoint: source, tile: tile, overlap: overlap)
+            deblurrer = try FullImageDeblurrer(checkpoint: source, tile: tiling.tile, overlap: tiling.overlap)
         } catch {
             FileHandle.standardError.write(Data("jdrl-deblur: \(error)\n".utf8))
             throw ExitCode(1)

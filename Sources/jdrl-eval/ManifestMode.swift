@@ -2,6 +2,7 @@ import ArgumentParser
 import Evaluation
 import Foundation
 import Manifest
+import StageSupport
 
 /// The manifest-mode options (grouped so the direct-mode interface stays exactly as it was).
 struct ManifestModeOptions: ParsableArguments {
@@ -29,15 +30,11 @@ struct ManifestModeOptions: ParsableArguments {
     @Option(help: "Manifest mode: history folder; rows scored by this run are appended to history.csv and history.md.")
     var history: String?
 
-    @Option(help: "Manifest mode: tile side for full-resolution deblurring.")
-    var tile: Int = 512
-
-    @Option(help: "Manifest mode: overlap between tiles.")
-    var overlap: Int = 128
+    /// How each capture is tiled for full-resolution deblurring (the same options as jdrl-deblur's).
+    @OptionGroup(title: "Manifest-mode tiling") var tiling: TileOptions
 
     func check() throws {
         guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, val or test.") }
-        guard tile > 0, overlap >= 0, 2 * overlap <= tile else { throw ValidationError("--tile must be positive and --overlap between 0 and tile/2.") }
     }
 }
 
@@ -69,8 +66,8 @@ struct ManifestMode {
             }
             let methods = [EvaluatedMethod.blurryInput] + checkpoints.map { .checkpoint($0) }
             var settings = EvaluationSettings(split: Split(rawValue: options.split)!, root: options.root)
-            settings.tile = options.tile
-            settings.overlap = options.overlap
+            settings.tile = options.tiling.tile
+            settings.overlap = options.tiling.overlap
             settings.border = border
             settings.lpipsWeights = lpipsWeights.map { URL(fileURLWithPath: $0) }
             let report = options.report.map { ReportWriter(folder: URL(fileURLWithPath: $0)) }

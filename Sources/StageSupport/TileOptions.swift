@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// How a whole image is cut for the UNet (jdrl-deblur, and jdrl-eval's manifest mode): overlapping
+/// tiles keep memory bounded whatever the image size, and the overlap hides the seams.
+public struct TileOptions: ParsableArguments {
+    @Option(help: "Tile side in pixels (rounded up to the UNet's multiple, 2^(depth-1)).")
+    public var tile: Int = 512
+
+    @Option(help: "Overlap between neighbouring tiles in pixels (blended by a raised-cosine ramp).")
+    public var overlap: Int = 128
+
+    public init() {}
+
+    public func validate() throws {
+        if tile < 1 { throw ValidationError("--tile must be positive.") }
+        if overlap < 0 || 2 * overlap > tile { throw ValidationError("--overlap must be between 0 and tile/2.") }
+    }
+}
