@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Seeding
 
 /// A synthetic scene depth in [0, 1] (0 near, 1 far) that is smooth inside objects and jumps where the
 /// image has edges, as real depth does. Built in two steps:

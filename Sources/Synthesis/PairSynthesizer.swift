@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Seeding
 
 /// Knobs of the SDD-like pair generator. Defaults follow SDD's measured misalignment (zoom about
 /// +-1.5 %, shifts up to ~12 px at 4096 px width) and a blur strong enough to matter at the width used.
@@ -87,7 +88,7 @@ public enum PairSynthesizer {
 
     public static func synthesize(sharp: PlanarImage, seed: UInt64, parameters: SynthesisParameters = .init(),
                                   threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> SyntheticPair {
-        var rng = SplitMix64(seed: seed)
+        var rng = SplitMix64(state: seed)
         let width = sharp.width, height = sharp.height
         let widthScale = Double(width) / 4096
 

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Seeding
 import Training
 
 /// Small deterministic test data: a textured sharp image, a blurred and shifted "blurry" partner and

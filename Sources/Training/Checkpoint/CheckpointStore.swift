@@ -1,4 +1,5 @@
 import Foundation
+import Seeding
 import StageSupport
 
 /// Everything besides tensors that a resumed run needs to continue exactly where the checkpoint was.

@@ -1,4 +1,5 @@
 import Imaging
+import Seeding
 
 /// Turns a step index into that step's batch: which patches (the epoch's seeded order), where to crop,
 /// which flip/rotation. Everything is re-derived from (seed, step), so the batch

@@ -1,5 +1,6 @@
 import Foundation
 import Manifest
+import Seeding
 import Tensors
 
 public enum TrainingError: Error, CustomStringConvertible {

@@ -1,42 +1,4 @@
-/// SplitMix64 (Steele, Lea & Flood 2014): a 64-bit counter advanced by a fixed odd gamma, then mixed.
-/// Chosen for training because its whole state is one integer (trivial to checkpoint) and jumping
-/// ahead n draws is one multiply, so any step's randomness can be re-derived from (seed, step)
-/// without replaying the steps before it.
-public struct SplitMix64: RandomNumberGenerator, Codable, Equatable, Sendable {
-    public static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
-    public var state: UInt64
-
-    public init(state: UInt64) { self.state = state }
-
-    public mutating func next() -> UInt64 {
-        state &+= Self.gamma
-        return Self.mix(state)
-    }
-
-    /// The generator after `draws` more calls to `next()`, without making them.
-    public func advanced(by draws: UInt64) -> SplitMix64 {
-        SplitMix64(state: state &+ Self.gamma &* draws)
-    }
-
-    /// The SplitMix64 output function (also a good 64-bit hash of an integer).
-    public static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<bound (Lemire's multiply-shift; the bias is below 2^-40 for the bounds used here).
-    public mutating func below(_ bound: Int) -> Int {
-        precondition(bound > 0)
-        return Int(next().multipliedFullWidth(by: UInt64(bound)).high)
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    public mutating func unitDouble() -> Double {
-        Double(next() >> 11) * 0x1.0p-53
-    }
-}
+import Seeding
 
 /// All randomness of a run, derived from the config seed and the step index alone.
 ///
