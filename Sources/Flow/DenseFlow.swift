@@ -6,7 +6,7 @@ import Foundation
 /// (measured on Synthesis pairs: EPE 0.28 px with 3 levels / 11x11 windows vs 0.04 px with these), so
 /// the residual only follows smooth misalignment the global model misses. `nonRigid` is the preset
 /// for pairs with real local motion and mild blur.
-public struct DenseFlowParameters: Codable, Sendable, Equatable, Hashable {
+public struct DenseFlowParameters: BandPassMatching, Codable, Sendable, Equatable, Hashable {
     /// Number of pyramid levels the residual is refined on, coarse to fine, ending at `finestLevel`.
     public var levels: Int = 1
     /// 0 refines at full resolution; 1 stops at half resolution and upsamples the (smooth) residual.
@@ -14,9 +14,9 @@ public struct DenseFlowParameters: Codable, Sendable, Equatable, Hashable {
     public var iterationsPerLevel: Int = 2
     /// Half-size of the square window whose structure tensor is pooled (Lucas-Kanade window).
     public var windowRadius: Int = 16
-    /// Pre-blur (level pixels) before band-pass normalisation: suppresses the detail only the sharp image has.
+    /// Gaussian pre-blur, level pixels (BandPassMatching).
     public var preBlurSigma: Float = 1.0
-    /// The local mean removed over this scale (level pixels) cancels slowly varying illumination.
+    /// Scale of the local mean removed, level pixels (BandPassMatching).
     public var illuminationSigma: Float = 8
     /// Tikhonov damping of each update, relative to the normalised images' gradient energy: where the
     /// window has no texture (a defocused background) the residual stays at the global model.
@@ -44,10 +44,6 @@ public struct DenseFlowParameters: Codable, Sendable, Equatable, Hashable {
 /// Convention: the flow f satisfies A(p) ~ B(p + f(p)); samples outside B are clamped to its border
 /// and then given zero weight, so near-border pixels keep what the window or the global model says.
 enum DenseRefiner {
-    static func normalise(_ plane: Plane, parameters: DenseFlowParameters, workers: Int) -> Plane {
-        Filters.bandPass(plane, fineSigma: parameters.preBlurSigma, coarseSigma: parameters.illuminationSigma, workers: workers)
-    }
-
     /// The residual flow r at level `level` (A(p) ~ B(W(p) + r(p)), in level pixels), refined from `initial`.
     static func refine(a: Plane, b: Plane, motion: GlobalMotion, initial: (u: [Float], v: [Float]),
                        parameters: DenseFlowParameters, workers: Int) -> (u: [Float], v: [Float]) {
@@ -72,9 +68,7 @@ enum DenseRefiner {
         let robust2 = parameters.robustScale * parameters.robustScale
         let maximumStep = parameters.maximumStep
         let confidencePower = parameters.confidencePower
-        // Pixels near the border see the band-pass's edge handling, the same in both images: ignored.
-        let margin = min(Filters.bandPassMargin(fineSigma: parameters.preBlurSigma, coarseSigma: parameters.illuminationSigma),
-                         min(w, h) / 6)
+        let margin = parameters.ignoredBorder(width: w, height: h)
         let lowEdge = Float(margin)
         // Gradient energy of the normalised images sets the damping's scale.
         var energy = 0.0

@@ -102,8 +102,8 @@ public enum FlowEstimator {
         let coarsest = min(finest + parameters.dense.levels - 1, count - 1)
         var residual: (u: [Float], v: [Float]) = ([], [])
         for level in stride(from: coarsest, through: finest, by: -1) {
-            let a = DenseRefiner.normalise(pyramidA.levels[level], parameters: parameters.dense, workers: workers)
-            let b = DenseRefiner.normalise(pyramidB.levels[level], parameters: parameters.dense, workers: workers)
+            let a = parameters.dense.bandPassed(pyramidA.levels[level], workers: workers)
+            let b = parameters.dense.bandPassed(pyramidB.levels[level], workers: workers)
             if level == coarsest {
                 residual = ([Float](repeating: 0, count: a.count), [Float](repeating: 0, count: a.count))
             } else {

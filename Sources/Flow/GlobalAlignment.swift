@@ -1,17 +1,17 @@
 import Foundation
 
 /// Settings of the global aligner (part of the flow parameters hash: change one and flows are redone).
-public struct GlobalAlignmentParameters: Codable, Sendable, Equatable, Hashable {
+public struct GlobalAlignmentParameters: BandPassMatching, Codable, Sendable, Equatable, Hashable {
     public var model: MotionModel = .similarity
     /// Pyramid levels stop before a side would drop under this.
     public var coarsestSide: Int = 24
     /// ECC runs only on levels with at most this many pixels (1024x540 of a 2048x1080 pair): the fit is sub-0.1 px there,
     /// and the dense stage absorbs the rest at full resolution.
     public var maximumPixels: Int = 600_000
-    /// Gaussian pre-blur (level pixels) of both images: blurry and sharp then differ far less.
+    /// Gaussian pre-blur, level pixels (BandPassMatching).
     public var preBlurSigma: Float = 1.5
-    /// The local mean over this scale (level pixels) is removed before matching (illumination ramps);
-    /// 0 keeps it (ECC itself is already blind to a global gain and offset).
+    /// Scale of the local mean removed, level pixels (BandPassMatching); 0 keeps it (ECC itself is
+    /// already blind to a global gain and offset).
     public var illuminationSigma: Float = 8
     public var iterationsPerLevel: Int = 40
     /// Stop a level once the largest corner displacement update is below this (level pixels).
@@ -40,13 +40,10 @@ enum GlobalAligner {
         let usable = (0..<levels).filter { pyramidA.levels[$0].count <= parameters.maximumPixels }
         let finest = usable.min() ?? (levels - 1)
         for level in stride(from: levels - 1, through: finest, by: -1) {
-            let template = Filters.bandPass(pyramidA.levels[level], fineSigma: parameters.preBlurSigma,
-                                            coarseSigma: parameters.illuminationSigma, workers: workers)
-            let image = Filters.bandPass(pyramidB.levels[level], fineSigma: parameters.preBlurSigma,
-                                         coarseSigma: parameters.illuminationSigma, workers: workers)
+            let template = parameters.bandPassed(pyramidA.levels[level], workers: workers)
+            let image = parameters.bandPassed(pyramidB.levels[level], workers: workers)
             let gradient = Filters.gradients(image, workers: workers)
-            let margin = min(Filters.bandPassMargin(fineSigma: parameters.preBlurSigma, coarseSigma: parameters.illuminationSigma),
-                             min(template.width, template.height) / 6)
+            let margin = parameters.ignoredBorder(width: template.width, height: template.height)
             for _ in 0..<parameters.iterationsPerLevel {
                 guard let step = eccStep(template: template, image: image, gradient: gradient,
                                          motion: motion.atLevel(level), model: parameters.model, margin: margin, workers: workers) else { break }

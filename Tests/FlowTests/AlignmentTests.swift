@@ -84,3 +84,12 @@ import Flow
     let a = PlanarImage(width: 64, height: 64, channels: 1), b = PlanarImage(width: 64, height: 60, channels: 1)
     #expect(throws: FlowError.self) { try FlowEstimator.estimate(from: a, to: b) }
 }
+
+/// The settings' JSON is the input of every stored flow's parameters hash: a refactor that changes it
+/// (a renamed or regrouped field, a new default) silently makes every manifest recompute its flows.
+@Test func defaultFlowSettingsKeepTheirFingerprint() {
+    #expect(FlowParameters().fingerprint == #"{"dense":{"confidencePower":8,"damping":1,"finestLevel":1,"illuminationSigma":8,"#
+        + #""iterationsPerLevel":2,"levels":1,"maximumStep":1,"preBlurSigma":1,"robustScale":0.5,"windowRadius":16},"#
+        + #""denseEnabled":true,"global":{"coarsestSide":24,"illuminationSigma":8,"iterationsPerLevel":40,"#
+        + #""maximumPixels":600000,"model":"similarity","preBlurSigma":1.5,"tolerancePixels":0.01}}"#)
+}
