@@ -20,7 +20,9 @@ public final class Dropout {
             if src !== dst { Elementwise.copy(src, into: dst) }
             return
         }
-        if mask == nil || mask!.storageCount != src.storageCount || !mask!.hasSameShape(src) {
+        // The mask is applied storage element by storage element: it must share the source's layout, not
+        // only its shape (16 channels take as many floats plain as blocked).
+        if mask == nil || !mask!.hasSameShape(src) || mask!.layout != src.layout {
             mask = Tensor(n: src.n, c: src.c, h: src.h, w: src.w, layout: src.layout)
         }
         let m = mask!

@@ -137,3 +137,23 @@ func dropout() {
                                     backward: { layer.backward(gradDst: $0, gradSrc: $1) })
     #expect(report.maxRelativeError < 1e-2, "\(report)")
 }
+
+@Test("Dropout draws a mask in the new layout when only the layout changes, as if the layout had never been another")
+func dropoutFollowsALayoutChange() {
+    // 16 channels: plain and blocked hold the same number of floats, so only the layout tells them apart.
+    let (n, c, h, w) = (1, 16, 4, 4)
+    let input = randomValues(n * c * h * w, seed: 63).map { $0 + 2 }   // strictly positive
+    let ones = [Float](repeating: 1, count: input.count)
+    func run(_ layer: Dropout, _ layout: Layout) -> (out: [Float], gradient: [Float]) {
+        let dst = Tensor(n: n, c: c, h: h, w: w, layout: layout), gradSrc = Tensor(n: n, c: c, h: h, w: w, layout: layout)
+        layer.forward(src: tensor(input, n: n, c: c, h: h, w: w, layout: layout), dst: dst, training: true)
+        layer.backward(gradDst: tensor(ones, n: n, c: c, h: h, w: w, layout: layout), gradSrc: gradSrc)
+        return (dst.plainValues(), gradSrc.plainValues())
+    }
+    let switching = Dropout(probability: 0.5, seed: 9), steady = Dropout(probability: 0.5, seed: 9)
+    #expect(run(switching, .plain) == run(steady, .plain))
+    // The second forward draws the same values in both (one per logical element, in logical order),
+    // so the blocked output and gradient must be the plain ones.
+    let blocked = run(switching, .blocked), plain = run(steady, .plain)
+    #expect(blocked.out == plain.out && blocked.gradient == plain.gradient)
+}

@@ -25,8 +25,7 @@ extension UNet: DeblurNetwork {
         }
         for (level, layer) in layers.enumerated() {
             guard let layer else { continue }
-            // Blocked, as the UNet's activations are: Dropout keeps its mask tensor when only the layout
-            // differs, so a plain scratch tensor would leave a mask of the wrong layout behind.
+            // Blocked, as the UNet's activations are: the next training forward then reuses this mask tensor.
             let shape = Tensor(n: n, c: config.widths[level], h: h >> level, w: w >> level, layout: .blocked)
             for _ in 0..<forwards { layer.forward(src: shape, dst: shape, training: true) }
         }
