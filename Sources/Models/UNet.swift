@@ -45,7 +45,7 @@ public final class UNet: Trainable {
     private let upConvs: [Conv2D], decoderA: [Conv2D], decoderB: [Conv2D]
     private let head: Conv2D
     private let pools: [MaxPool2x2]
-    private let dropouts: [Dropout?]
+    let dropouts: [Dropout?]  // not private: UNetDropoutReplay.swift fast-forwards their generators
     private var activations: Activations?
     private var gradients: Gradients?
     private var lastForwardWasTraining = false

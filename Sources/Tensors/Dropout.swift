@@ -41,6 +41,13 @@ public final class Dropout {
         Parallel.chunks(src.storageCount) { range in for i in range { pd[i] = ps[i] * pm[i] } }
     }
 
+    /// Leaves the generator where `forwards` training forwards over `elements` logical elements each
+    /// would (one draw per element), without drawing: replaying a resumed run's earlier steps.
+    public func skipTrainingForwards(_ forwards: Int, elements: Int) {
+        guard probability > 0 else { return }   // such a forward draws nothing
+        generator.skip(UInt64(forwards) * UInt64(elements))
+    }
+
     /// gradSrc = gradDst * mask (overwrites; gradSrc may alias gradDst).
     public func backward(gradDst: Tensor, gradSrc: Tensor) {
         guard let m = mask else { preconditionFailure("Dropout.backward before a training forward") }

@@ -157,3 +157,15 @@ func dropoutFollowsALayoutChange() {
     let blocked = run(switching, .blocked), plain = run(steady, .plain)
     #expect(blocked.out == plain.out && blocked.gradient == plain.gradient)
 }
+
+@Test("Dropout skipping k training forwards draws the mask of forward k+1")
+func dropoutSkipsForwards() {
+    let (n, c, h, w) = (2, 5, 3, 4)
+    let src = tensor(randomValues(n * c * h * w, seed: 64).map { $0 + 2 }, n: n, c: c, h: h, w: w, layout: .blocked)
+    let drawn = Dropout(probability: 0.4, seed: 3), skipped = Dropout(probability: 0.4, seed: 3)
+    let a = Tensor(n: n, c: c, h: h, w: w, layout: .blocked), b = Tensor(n: n, c: c, h: h, w: w, layout: .blocked)
+    for _ in 0..<3 { drawn.forward(src: src, dst: a, training: true) }
+    skipped.skipTrainingForwards(2, elements: n * c * h * w)
+    skipped.forward(src: src, dst: b, training: true)
+    #expect(a.plainValues() == b.plainValues())
+}

@@ -11,25 +11,6 @@ extension UNet: DeblurNetwork {
     public func backpropagate(gradOutput: UnsafePointer<Float>) {
         backward(gradOutput: gradOutput)
     }
-
-    /// Models' Dropout layers draw from private generators seeded when the UNet is built and offer no
-    /// reseed, so the only way to reach the state after k steps is to draw what k forwards drew: run
-    /// each dropout layer's forward k times on a scratch tensor of its training shape. The layers are
-    /// reached by reflection (read-only; the `dropouts` member is private). Cost: one uniform draw per
-    /// dropped element per replayed step (~0.5 s per 1000 steps for the CPU config). A `reseed` API in
-    /// Models would make this O(1); see the issue notes.
-    public func fastForwardDropout(forwards: Int, n: Int, h: Int, w: Int) {
-        guard forwards > 0, config.dropout > 0 else { return }
-        guard let layers = Mirror(reflecting: self).children.first(where: { $0.label == "dropouts" })?.value as? [Dropout?] else {
-            preconditionFailure("Models.UNet no longer stores `dropouts`: update fastForwardDropout")
-        }
-        for (level, layer) in layers.enumerated() {
-            guard let layer else { continue }
-            // Blocked, as the UNet's activations are: the next training forward then reuses this mask tensor.
-            let shape = Tensor(n: n, c: config.widths[level], h: h >> level, w: w >> level, layout: .blocked)
-            for _ in 0..<forwards { layer.forward(src: shape, dst: shape, training: true) }
-        }
-    }
 }
 
 extension ReblurModule: ReblurNetwork {
