@@ -2,6 +2,7 @@ import Flow
 import Foundation
 import Tensors
 import Manifest
+import StageSupport
 
 /// What produced the image being scored: the blurry input itself (the baseline row of the paper's
 /// tables) or a checkpoint's UNet.
@@ -60,6 +61,8 @@ public struct EvaluationSettings: Sendable {
     public var split: Split
     /// Only captures ingested from this folder (cron: the inbox); nil: the whole split.
     public var root: String?
+    /// Only this shard's captures (`Capture.shardKey`). Scope only: the scores do not depend on it.
+    public var shard = Shard.all
     public var tile = 512
     public var overlap = 128
     /// The UNet's arithmetic: f32 (reference) or bf16 (AMX convolutions).

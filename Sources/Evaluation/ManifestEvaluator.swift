@@ -13,7 +13,7 @@ public struct EvaluationOutcome: Sendable {
     public var skipped = 0
     /// Items that failed, each with the file and the reason; the others went on.
     public var failures: [String] = []
-    /// The captures in scope (split and root), for the table.
+    /// The captures in scope (split, root and shard), for the table.
     public var captures: [Capture] = []
 }
 
@@ -112,11 +112,11 @@ public struct ManifestEvaluator {
         return outcome
     }
 
-    /// Ok captures of the split (and root, when given), in id order.
+    /// Ok captures of the split (and root and shard, when given), in id order.
     func capturesInScope() throws -> [Capture] {
         let root = settings.root.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         return try manifest.captures(status: .ok).filter { capture in
-            capture.split == settings.split && (root == nil || capture.root == root)
+            capture.split == settings.split && (root == nil || capture.root == root) && settings.shard.contains(key: capture.shardKey)
         }
     }
 

@@ -50,6 +50,11 @@ public struct Capture: ManifestRecord, Equatable {
     /// Both files' content hashes: what later stages key their idempotence on.
     public var contentHash: String { "\(blurryHash ?? "-"):\(sharpHash ?? "-")" }
 
+    /// What `--shard` splits captures by: stable over re-ingests and the same in every stage (ingest,
+    /// tile, eval), so shard K of each stage handles the same captures.
+    public static func shardKey(root: String, split: Split, name: String) -> String { "\(root)|\(split.rawValue)|\(name)" }
+    public var shardKey: String { Self.shardKey(root: root, split: split, name: name) }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 

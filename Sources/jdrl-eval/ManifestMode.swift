@@ -24,6 +24,9 @@ struct ManifestModeOptions: ParsableArguments {
     @Option(help: "Manifest mode: only captures ingested from this folder (e.g. a cron inbox).")
     var root: String?
 
+    @Option(help: "Manifest mode: process only shard K of N of the captures (K counts from 0), e.g. 0/4; the table covers this shard (a later run without --shard scores nothing new and prints the whole split's table).")
+    var shard: Shard = .all
+
     @Option(help: "Manifest mode: report folder (results.md, results.csv, index.html, crops/, curves/).")
     var report: String?
 
@@ -66,6 +69,7 @@ struct ManifestMode {
             }
             let methods = [EvaluatedMethod.blurryInput] + checkpoints.map { .checkpoint($0) }
             var settings = EvaluationSettings(split: Split(rawValue: options.split)!, root: options.root)
+            settings.shard = options.shard
             settings.tile = options.tiling.tile
             settings.overlap = options.tiling.overlap
             settings.border = border
@@ -73,11 +77,12 @@ struct ManifestMode {
             let report = options.report.map { ReportWriter(folder: URL(fileURLWithPath: $0)) }
 
             let outcome = try ManifestEvaluator(manifest: manifest, settings: settings, report: report, log: log).run(methods: methods)
+            let inShard = options.shard == .all ? "" : " in shard \(options.shard)"
             if outcome.captures.isEmpty {
-                print("jdrl-eval: no ok \(options.split) captures\(options.root.map { " from \($0)" } ?? "") in \(manifestPath): nothing to score")
+                print("jdrl-eval: no ok \(options.split) captures\(options.root.map { " from \($0)" } ?? "")\(inShard) in \(manifestPath): nothing to score")
             }
             let table = try ResultsTable(manifest: manifest, captures: outcome.captures, methods: methods, settings: settings)
-            let title = "Results on \(URL(fileURLWithPath: manifestPath).lastPathComponent), \(options.split) split"
+            let title = "Results on \(URL(fileURLWithPath: manifestPath).lastPathComponent), \(options.split) split\(inShard)"
             print(table.markdown(title: title))
             if let report {
                 let page = try report.write(table: table, methods: methods, captures: outcome.captures, title: title)

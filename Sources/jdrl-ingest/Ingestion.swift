@@ -49,7 +49,7 @@ struct Ingestion {
 
     func run() throws -> IngestReport {
         let (candidates, ignored) = try LayoutScanner.scan(root, layout: layout, genericSplit: genericSplit)
-        let mine = candidates.filter { shard.contains(key: "\(root.path)|\($0.split.rawValue)|\($0.name)") }
+        let mine = candidates.filter { shard.contains(key: Capture.shardKey(root: root.path, split: $0.split, name: $0.name)) }
         var report = IngestReport()
         report.ignoredFiles = ignored
         report.skippedOtherShards = candidates.count - mine.count

@@ -20,7 +20,7 @@ struct ManifestTiling {
         AtomicFile.removeStalePartials(under: out)
         let all = try manifest.captures(status: .ok)
         let pending = try manifest.pendingCaptures(stage: "tile", paramsHash: paramsHash)
-            .filter { shard.contains(key: "\($0.root)|\($0.split.rawValue)|\($0.name)") }
+            .filter { shard.contains(key: $0.shardKey) }
         guard !pending.isEmpty else {
             let counts = try manifest.counts()
             print("tile: nothing to do: all \(all.count) ok captures already tiled with params \(paramsHash.prefix(8)) (\(plan.description)); \(counts)")

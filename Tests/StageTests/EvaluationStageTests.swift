@@ -78,6 +78,39 @@ struct EvaluationStageTests {
         #expect(try EvaluationStage.sqlite(manifest, "SELECT count(*) FROM evaluations") == "8")
     }
 
+    /// Shard K of N scores exactly the captures whose key (root|split|name, as in ingest and tile)
+    /// FNV-1a hashes to K mod N; together the shards score every capture once.
+    @Test func manifestModeShardsSplitTheCapturesAsTheOtherStagesDo() throws {
+        let root = try temporaryFolder("eval-shard")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let captures = root.appendingPathComponent("captures"), manifest = root.appendingPathComponent("m.sqlite").path
+        let names = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
+        for (i, name) in names.enumerated() { try EvaluationStage.pair(name, in: captures, seed: 10 + i) }
+        let ingest = try Executables.run("jdrl-ingest", [captures.path, "--manifest", manifest, "--layout", "generic", "--split", "test"])
+        #expect(ingest.status == 0, "\(ingest.output)")
+        let capturesRoot = try EvaluationStage.sqlite(manifest, "SELECT DISTINCT root FROM captures")
+
+        var scoredByAnyShard: [String] = []
+        for k in 0..<2 {
+            let run = try Executables.run("jdrl-eval", ["--manifest", manifest, "--split", "test", "--shard", "\(k)/2"])
+            #expect(run.status == 0, "\(run.output)")
+            let mine = names.filter { EvaluationStage.fnv1a("\(capturesRoot)|test|\($0)") % 2 == UInt64(k) }
+            // Per-item log lines: "eval: [i/n] NAME | METHOD | ..."
+            let scored = run.output.split(separator: "\n").filter { $0.hasPrefix("eval: [") }
+                .compactMap { $0.split(separator: "]").dropFirst().first?.split(separator: "|").first }
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(scored.sorted() == mine.sorted(), "shard \(k)/2: \(run.output)")
+            #expect(run.output.contains("test split in shard \(k)/2") && run.output.contains("\(mine.count) items scored"), "\(run.output)")
+            scoredByAnyShard += scored
+        }
+        #expect(scoredByAnyShard.sorted() == names.sorted())
+        #expect(try EvaluationStage.sqlite(manifest, "SELECT count(*) FROM evaluations") == "\(2 * names.count)")
+        let whole = try Executables.run("jdrl-eval", ["--manifest", manifest, "--split", "test"])
+        #expect(whole.status == 0 && whole.output.contains("0 items scored, \(names.count) already scored"), "\(whole.output)")
+        let outOfRange = try Executables.run("jdrl-eval", ["--manifest", manifest, "--split", "test", "--shard", "2/2"])
+        #expect(outOfRange.status == 64 && outOfRange.output.contains("'2/2' is invalid for '--shard <shard>'"), "\(outOfRange.output)")
+    }
+
     @Test func reevaluateRunsOnceAtATimeAndPicksUpNewCaptures() throws {
         let root = try temporaryFolder("reevaluate")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -136,6 +169,11 @@ enum EvaluationStage {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try writePNG(folder.appendingPathComponent("\(name)_sharp.png"), width: 96, height: 80, seed: seed)
         try writePNG(folder.appendingPathComponent("\(name)_blur.png"), width: 96, height: 80, seed: seed + 100)
+    }
+
+    /// FNV-1a, the stable hash `--shard` splits items by (StageSupport's Shard), as the tests' own oracle.
+    static func fnv1a(_ key: String) -> UInt64 {
+        key.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 
     static func sqlite(_ path: String, _ query: String) throws -> String {
