@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Models
+import StageSupport
 import Tensors
 
 /// Deblurs whole images of any size with a checkpoint's UNet, by overlapping tiles blended without
@@ -44,6 +45,11 @@ public final class FullImageDeblurrer {
         output.quantizeToBitDepth()
         return output
     }
+}
+
+extension InferencePrecision {
+    /// The tensors' element type for this precision.
+    public var elementType: ElementType { self == .f32 ? .f32 : .bf16 }
 }
 
 extension PlanarImage {

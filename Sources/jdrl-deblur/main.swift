@@ -42,12 +42,13 @@ struct JDRLDeblur: ParsableCommand {
         let source: DeblurCheckpoint
         do {
             source = try DeblurCheckpoint(path: checkpoint)
-            deblurrer = try FullImageDeblurrer(checkpoint: source, tile: tiling.tile, overlap: tiling.overlap)
+            deblurrer = try FullImageDeblurrer(checkpoint: source, tile: tiling.tile, overlap: tiling.overlap,
+                                               precision: tiling.precision.elementType)
         } catch {
             FileHandle.standardError.write(Data("jdrl-deblur: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        print("jdrl-deblur: UNet widths \(source.config.widths) from \(source.weightsURL.path); tiles \(deblurrer.tiling.tile) px, overlap \(deblurrer.tiling.overlap) px")
+        print("jdrl-deblur: UNet widths \(source.config.widths) from \(source.weightsURL.path); tiles \(deblurrer.tiling.tile) px, overlap \(deblurrer.tiling.overlap) px, \(deblurrer.precision)")
         var failures = 0
         for input in inputs {
             let destination = out.map { URL(fileURLWithPath: $0) }

@@ -72,6 +72,7 @@ struct ManifestMode {
             settings.shard = options.shard
             settings.tile = options.tiling.tile
             settings.overlap = options.tiling.overlap
+            settings.precision = options.tiling.precision.elementType
             settings.border = border
             settings.lpipsWeights = lpipsWeights.map { URL(fileURLWithPath: $0) }
             let report = options.report.map { ReportWriter(folder: URL(fileURLWithPath: $0)) }

@@ -37,6 +37,29 @@ struct EvaluationStageTests {
         }
     }
 
+    @Test func bf16DeblurStaysCloseToF32AndNeedsWholeChannelBlocks() throws {
+        let root = try temporaryFolder("deblur-bf16")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("in.png")
+        try writePNG(input, width: 160, height: 96, bitDepth: 16, seed: 5)
+        let narrow = try EvaluationStage.checkpoint(in: root.appendingPathComponent("narrow"))
+        let refused = try Executables.run("jdrl-deblur", ["--checkpoint", narrow.path, input.path, "--out", root.appendingPathComponent("r.png").path,
+                                                          "--precision", "bf16"])
+        #expect(refused.status == 1 && refused.output.contains("net_g.safetensors") && refused.output.contains("multiples of 16"), "\(refused.output)")
+        let checkpoint = try EvaluationStage.checkpoint(in: root.appendingPathComponent("runs"), widths: [16, 32, 48])
+        var images: [PlanarImage] = []
+        for precision in ["f32", "bf16"] {
+            let out = root.appendingPathComponent("\(precision).png")
+            let result = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", out.path,
+                                                             "--tile", "64", "--overlap", "16", "--precision", precision])
+            #expect(result.status == 0 && result.output.contains(", \(precision)"), "\(result.output)")
+            images.append(try ImageFile.loadPlanar(out).image)
+        }
+        let differences = zip(images[0].pixels, images[1].pixels).map { abs($0 - $1) }
+        let mean = differences.reduce(0, +) / Float(differences.count)
+        #expect(mean > 0 && mean < 5e-3 && differences.max()! < 0.05, "bf16 vs f32: mean \(mean), max \(differences.max()!)")
+    }
+
     @Test func aBadCheckpointIsNamed() throws {
         let root = try temporaryFolder("deblur-bad")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -154,10 +177,10 @@ enum EvaluationStage {
 
     /// runs/tiny/checkpoints/step_00000002/ (net_g.safetensors) + latest.json, and a curves.svg in the run folder.
     @discardableResult
-    static func checkpoint(in runs: URL) throws -> URL {
+    static func checkpoint(in runs: URL, widths: [Int] = [4, 8, 16]) throws -> URL {
         let run = runs.appendingPathComponent("tiny"), step = run.appendingPathComponent("checkpoints/step_00000002")
         try FileManager.default.createDirectory(at: step, withIntermediateDirectories: true)
-        let unet = try UNet(config: UNetConfig(widths: [4, 8, 16], dropout: 0), seed: 11)
+        let unet = try UNet(config: UNetConfig(widths: widths, dropout: 0), seed: 11)
         try unet.save(safetensors: step.appendingPathComponent("net_g.safetensors"))
         try Data(#"{"folder": "step_00000002", "step": 2}"#.utf8).write(to: run.appendingPathComponent("checkpoints/latest.json"))
         try Data("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>".utf8).write(to: run.appendingPathComponent("curves.svg"))
