@@ -62,7 +62,7 @@ let package = Package(
                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "jdrl-deblur", dependencies: ["Evaluation", "Models", "Imaging", "StageSupport",
                                                       .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "jdrl-bench", dependencies: ["CPeakFlops", "Models", "Tensors", "Imaging", "Flow", "Synthesis", "Metrics", "StageSupport"]),
+        .executableTarget(name: "jdrl-bench", dependencies: ["CPeakFlops", "Seeding", "Models", "Tensors", "Imaging", "Flow", "Synthesis", "Metrics", "StageSupport"]),
 
         // Tests: one target per module; fixtures are found through #filePath (Tests/<Target>/Fixtures).
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),

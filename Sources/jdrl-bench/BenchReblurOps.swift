@@ -3,6 +3,7 @@
 // this machine's cores. Prints one JSON line.
 
 import Foundation
+import Seeding
 import Tensors
 
 /// Times IsotropicBlur.forward + backward at 256x256 (median of several runs), checks the fast path
@@ -10,7 +11,7 @@ import Tensors
 func benchIsotropicBlur() throws {
     let size = 256, plane = size * size, repeats = 5
     let threads = ProcessInfo.processInfo.activeProcessorCount
-    var rng = BenchGenerator(seed: 42)
+    var rng = SplitMix64(state: 42)   // the same inputs on every run
     let image = (0..<(3 * plane)).map { _ in Float.random(in: 0...1, using: &rng) }
     let seeds = (0..<(35 * plane)).map { _ in Float.random(in: -3...3, using: &rng) }
     let logits = (0..<(8 * plane)).map { _ in Float.random(in: -2...2, using: &rng) }
@@ -64,7 +65,7 @@ func benchIsotropicBlur() throws {
 /// Max over forward and all gradients of |fast - naive| / max |naive|, on a random n=1 case.
 private func fastVersusNaiveError(size: Int) -> Double {
     let plane = size * size
-    var rng = BenchGenerator(seed: 7)
+    var rng = SplitMix64(state: 7)
     let image = (0..<(3 * plane)).map { _ in Float.random(in: 0...1, using: &rng) }
     let seeds = (0..<(35 * plane)).map { _ in Float.random(in: -3...3, using: &rng) }
     let weights = (0..<(8 * plane)).map { _ in Float.random(in: 0...0.25, using: &rng) }
@@ -161,17 +162,4 @@ private func runTorchUnfoldPeer(size: Int, threads: Int, repeats: Int) -> Result
         return .failure(PeerFailure(description: "python3 peer failed (status \(process.terminationStatus)): \(message)"))
     }
     return .success(TorchTiming(median: median, min: min, version: object["version"] as? String ?? "unknown"))
-}
-
-/// SplitMix64, so the benchmark's inputs are the same on every run.
-private struct BenchGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

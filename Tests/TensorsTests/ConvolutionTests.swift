@@ -80,20 +80,29 @@ func convGradientCheck() {
     #expect(broken.maxRelativeError > 0.05)
 }
 
-@Test("Conv2D with fused ReLU matches naive conv + ReLU, forward and backward")
-func convReLUMatchesNaive() {
-    let s = ConvShape.conv3x3(16, 16)
-    let (n, h, w) = (1, 6, 6)
+/// A fused-ReLU convolution at a size where oneDNN runs `algorithm` (direct below 32x32, Winograd from it).
+struct ReLUConvCase: CustomStringConvertible, Sendable {
+    var cin: Int, cout: Int, n: Int, h: Int, w: Int, algorithm: String
+    var description: String { "\(cin)->\(cout) \(n)x\(h)x\(w) \(algorithm)" }
+}
+
+@Test("Conv2D with fused ReLU matches naive conv + ReLU, forward and backward (direct and Winograd)",
+      arguments: [ReLUConvCase(cin: 16, cout: 16, n: 1, h: 6, w: 6, algorithm: "jit:"),
+                  ReLUConvCase(cin: 16, cout: 32, n: 2, h: 33, w: 40, algorithm: "wino")])
+func convReLUMatchesNaive(_ c: ReLUConvCase) {
+    let s = ConvShape.conv3x3(c.cin, c.cout)
+    let (n, h, w) = (c.n, c.h, c.w)
     let fixture = ConvFixture(s, relu: true, seed: 4)
-    let input = randomValues(n * 16 * h * w, seed: 5)
-    let probe = randomValues(n * 16 * h * w, seed: 6)
-    let src = tensor(input, n: n, c: 16, h: h, w: w, layout: .blocked)
-    let dst = Tensor(n: n, c: 16, h: h, w: w, layout: .blocked)
+    let input = randomValues(n * c.cin * h * w, seed: 5)
+    let probe = randomValues(n * c.cout * h * w, seed: 6)
+    let src = tensor(input, n: n, c: c.cin, h: h, w: w, layout: .blocked)
+    let dst = Tensor(n: n, c: c.cout, h: h, w: w, layout: .blocked)
     fixture.conv.forward(src: src, dst: dst)
+    #expect(fixture.conv.forwardImplementation.contains(c.algorithm), "\(fixture.conv.forwardImplementation)")
     let z = NaiveReference.convForward(input, n: n, h: h, w: w, shape: s, parameters: fixture.parameters)
     #expect(maxRelativeDifference(dst.plainValues(), z.map { max($0, 0) }) < 1e-5)
-    let gDst = tensor(probe, n: n, c: 16, h: h, w: w, layout: .blocked)
-    let gSrc = Tensor(n: n, c: 16, h: h, w: w, layout: .blocked)
+    let gDst = tensor(probe, n: n, c: c.cout, h: h, w: w, layout: .blocked)
+    let gSrc = Tensor(n: n, c: c.cin, h: h, w: w, layout: .blocked)
     fixture.conv.backward(src: src, dst: dst, gradDst: gDst, gradSrc: gSrc)
     let masked = zip(probe, z).map { $1 > 0 ? $0 : 0 }
     let (gi, gp) = NaiveReference.convBackward(input, n: n, h: h, w: w, shape: s, parameters: fixture.parameters, gradOut: masked)
@@ -115,26 +124,4 @@ func primitiveCacheReuse() {
     #expect(first != nil && other.conv.forwardPrimitive === first)
     #expect(fixture.conv.forwardPrimitive === first)
     #expect(fixture.conv.forwardImplementation.contains("jit") || fixture.conv.forwardImplementation.contains("gemm"))
-}
-
-@Test("Winograd 3x3 convolution (chosen from 32x32 up) matches the naive conv, forward and backward")
-func winogradConvMatchesNaive() {
-    let s = ConvShape.conv3x3(16, 32)
-    let (n, h, w) = (2, 33, 40)
-    let fixture = ConvFixture(s, relu: true, seed: 11)
-    let input = randomValues(n * 16 * h * w, seed: 12)
-    let probe = randomValues(n * 32 * h * w, seed: 13)
-    let src = tensor(input, n: n, c: 16, h: h, w: w, layout: .blocked)
-    let dst = Tensor(n: n, c: 32, h: h, w: w, layout: .blocked)
-    fixture.conv.forward(src: src, dst: dst)
-    #expect(fixture.conv.forwardImplementation.contains("wino"))
-    let z = NaiveReference.convForward(input, n: n, h: h, w: w, shape: s, parameters: fixture.parameters)
-    #expect(maxRelativeDifference(dst.plainValues(), z.map { max($0, 0) }) < 1e-5)
-    let gDst = tensor(probe, n: n, c: 32, h: h, w: w, layout: .blocked)
-    let gSrc = Tensor(n: n, c: 16, h: h, w: w, layout: .blocked)
-    fixture.conv.backward(src: src, dst: dst, gradDst: gDst, gradSrc: gSrc)
-    let masked = zip(probe, z).map { $1 > 0 ? $0 : 0 }
-    let (gi, gp) = NaiveReference.convBackward(input, n: n, h: h, w: w, shape: s, parameters: fixture.parameters, gradOut: masked)
-    #expect(maxRelativeDifference(gSrc.plainValues(), gi) < 1e-5)
-    #expect(maxRelativeDifference(fixture.gradients, gp) < 1e-5)
 }
