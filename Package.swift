@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Seeding"),
         .target(name: "Synthesis", dependencies: ["Imaging", "Seeding"], swiftSettings: fast),
         .target(name: "CAMXTileConfig"),
-        .target(name: "CPeakFlops"),
+        .target(name: "CBenchSupport"),
         .target(name: "Tensors", dependencies: ["CDNNL", "COpenBLAS", "CAMXTileConfig", "Seeding"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Tensors"], swiftSettings: fast),
         .target(name: "Flow", dependencies: ["Imaging"], swiftSettings: fast),
@@ -62,7 +62,7 @@ let package = Package(
                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "jdrl-deblur", dependencies: ["Evaluation", "Models", "Imaging", "StageSupport",
                                                       .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "jdrl-bench", dependencies: ["CPeakFlops", "Seeding", "Models", "Tensors", "Imaging", "Flow", "Synthesis", "Metrics", "StageSupport"]),
+        .executableTarget(name: "jdrl-bench", dependencies: ["CBenchSupport", "Seeding", "Models", "Tensors", "Imaging", "Flow", "Synthesis", "Metrics", "StageSupport"]),
 
         // Tests: one target per module; fixtures are found through #filePath (Tests/<Target>/Fixtures).
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),

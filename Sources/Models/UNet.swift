@@ -166,6 +166,8 @@ public final class UNet: Trainable {
                      "UNet input \(h)x\(w) must be a multiple of \(config.sizeMultiple) on both sides")
         precondition(precision == .f32 || (!training && supportsBF16), "UNet: bf16 is for inference with widths in 16-channel blocks")
         if activations == nil || activations!.n != n || activations!.h != h || activations!.w != w || activations!.precision != precision {
+            for conv in convolutions { conv.forgetPlannedTensors() }
+            activations = nil; gradients = nil
             activations = Activations(config, dropoutLevels: dropouts.map { $0 != nil }, n: n, h: h, w: w, precision: precision)
             gradients = nil
         }
@@ -240,8 +242,10 @@ public final class UNet: Trainable {
 
     /// Every convolution's oneDNN forward implementation after a forward, by layer (for benchmarks).
     public var forwardImplementations: [String] {
-        (encoderA + encoderB + upConvs + decoderA + decoderB + [head]).map { "\($0.shape): \($0.forwardImplementation)" }
+        convolutions.map { "\($0.shape): \($0.forwardImplementation)" }
     }
+
+    private var convolutions: [Conv2D] { encoderA + encoderB + upConvs + decoderA + decoderB + [head] }
 
     /// Multiply-adds of one forward pass at n x h x w (backward costs about twice that).
     public func forwardMACs(n: Int, h: Int, w: Int) -> Double {

@@ -175,6 +175,12 @@ public final class Conv2D {
         fatalError("oneDNN: no implementation for \(kind) \(key)")
     }
 
+    /// Drops the references to the last planned tensors (a network replacing its buffers calls it, so
+    /// the old ones are freed now, not when each layer next plans). The plan itself is kept.
+    public func forgetPlannedTensors() {
+        plannedSource = nil; plannedDestination = nil
+    }
+
     private static func scratch(_ md: dnnl_memory_desc_t, unless plain: dnnl_memory_desc_t, reuse: Tensor?) -> Tensor? {
         var a = md, b = plain
         if dnnl_memory_desc_equal(&a, &b) != 0 { return nil }

@@ -1,7 +1,7 @@
 // Benchmarks of the numeric core: a JDRL training step (F + R, Adam) at 256x256 and UNet inference,
 // against the PyTorch peer (../shared/peers/torch_jdrl.py time) spawned from this process.
 import COpenBLAS
-import CPeakFlops
+import CBenchSupport
 import Foundation
 import Models
 import Tensors
@@ -203,8 +203,10 @@ enum NumericBenchmarks {
         return 2 * Double(n * n * n) / best / 1e9
     }
 
-    /// Restarts VmHWM from the current resident set (Linux: 5 > /proc/self/clear_refs).
+    /// Restarts VmHWM from the current resident set (Linux: 5 > /proc/self/clear_refs), after
+    /// handing memory freed by earlier work back to the system (else it counts in the next peak).
     static func resetPeakMemory() {
+        jdrl_release_free_memory()
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
     }
 

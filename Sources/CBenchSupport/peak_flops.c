@@ -1,8 +1,8 @@
-// See include/peak_flops.h.
+// See include/bench_support.h.
 #include <pthread.h>
 #include <time.h>
 #include <immintrin.h>
-#include "peak_flops.h"
+#include "bench_support.h"
 
 enum { chains = 12 };   // FMA latency 4 cycles x 2 ports = 8 chains in flight, plus slack
 
