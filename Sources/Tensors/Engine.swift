@@ -91,7 +91,6 @@ public final class Engine {
         let old = profile[label] ?? (0, 0)
         profile[label] = (old.calls + 1, old.seconds + seconds)
     }
-    public func resetProfile() { profile = [:] }
     /// Serialises primitive execution (recursive: staging copies hold it around a reorder).
     let executionLock = NSRecursiveLock()
     private let lock = NSLock()
