@@ -117,22 +117,9 @@ private func centreCrop(_ image: PlanarImage, width: Int, height: Int) throws ->
 /// Runs the peer script with the interpreter on PATH; OPENBLAS_CORETYPE as the peers README asks.
 private func runDIS(a: URL, b: URL, out: URL) throws -> (name: String, seconds: Double) {
     let script = ProcessInfo.processInfo.environment["JDRL_PEERS"].map { "\($0)/flow_dis.py" } ?? "/work/shared/peers/flow_dis.py"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, a.path, b.path, out.path, "--preset", "MEDIUM", "--threads", "2"]
-    var environment = ProcessInfo.processInfo.environment
-    environment["OPENBLAS_CORETYPE"] = environment["OPENBLAS_CORETYPE"] ?? "SkylakeX"
-    process.environment = environment
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0,
-          let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last,
-          let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-          let seconds = json["seconds_median"] as? Double else {
-        throw BenchFlowError("\(script) failed (exit \(process.terminationStatus)); is the peers' python3 set up?")
+    let run = try PeerRun.python([script, a.path, b.path, out.path, "--preset", "MEDIUM", "--threads", "2"])
+    guard let json = run.result, let seconds = json["seconds_median"] as? Double else {
+        throw BenchFlowError("\(script) failed (exit \(run.status)); is the peers' python3 set up?")
     }
     return ((json["peer"] as? String) ?? "opencv DIS MEDIUM", seconds)
 }

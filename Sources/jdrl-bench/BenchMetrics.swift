@@ -80,18 +80,9 @@ private func timeScikitImage(folder: URL, width: Int, height: Int, repeats: Int)
         best = min(best, time.perf_counter() - t)
     print(json.dumps({'seconds': best, 'ssim': s}))
     """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script, folder.path, "\(height)", "\(width)", "\(repeats)"]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0,
-          let result = try JSONSerialization.jsonObject(with: data) as? [String: Double],
-          let seconds = result["seconds"], let ssim = result["ssim"] else {
-        throw BenchFailure("scikit-image timing failed (python3 with numpy and scikit-image needed; exit \(process.terminationStatus))")
+    let run = try PeerRun.python(["-c", script, folder.path, "\(height)", "\(width)", "\(repeats)"])
+    guard let result = run.result, let seconds = result["seconds"] as? Double, let ssim = result["ssim"] as? Double else {
+        throw BenchFailure("scikit-image timing failed (python3 with numpy and scikit-image needed; exit \(run.status))")
     }
     return (seconds, ssim)
 }

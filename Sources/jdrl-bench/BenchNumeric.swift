@@ -171,22 +171,7 @@ enum NumericBenchmarks {
 
     /// The PyTorch peer's JSON (nil when python3/torch is unavailable), run with OPENBLAS_CORETYPE set.
     static func runPeer(_ arguments: [String], script: String = peerScript) -> [String: Any]? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_CORETYPE"] = environment["OPENBLAS_CORETYPE"] ?? "SkylakeX"
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
-        return json
+        (try? PeerRun.python([script] + arguments, interpreter: PeerRun.debianPython))?.result
     }
 
     /// FP32 rate of OpenBLAS sgemm (1024^3, best of 5) on all threads: the machine's practical peak.

@@ -141,25 +141,12 @@ private func runTorchUnfoldPeer(size: Int, threads: Int, repeats: Int) -> Result
     times.sort()
     print(json.dumps({'version': torch.__version__, 'median_s': times[len(times) // 2], 'min_s': times[0]}))
     """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    process.arguments = ["-c", script, "\(threads)", "\(size)", "\(repeats)"]
-    var environment = ProcessInfo.processInfo.environment
-    environment["OPENBLAS_CORETYPE"] = "SkylakeX"
-    process.environment = environment
-    let stdout = Pipe(), stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    do { try process.run() } catch { return .failure(PeerFailure(description: "cannot run /usr/bin/python3: \(error)")) }
-    let outData = stdout.fileHandleForReading.readDataToEndOfFile()
-    let errData = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0,
-          let line = String(decoding: outData, as: UTF8.self).split(separator: "\n").last,
-          let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-          let median = object["median_s"] as? Double, let min = object["min_s"] as? Double else {
-        let message = String(decoding: errData, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "no output"
-        return .failure(PeerFailure(description: "python3 peer failed (status \(process.terminationStatus)): \(message)"))
+    let run: PeerRun
+    do { run = try PeerRun.python(["-c", script, "\(threads)", "\(size)", "\(repeats)"], interpreter: PeerRun.debianPython) } catch {
+        return .failure(PeerFailure(description: "cannot run python3: \(error)"))
+    }
+    guard let object = run.result, let median = object["median_s"] as? Double, let min = object["min_s"] as? Double else {
+        return .failure(PeerFailure(description: "python3 peer failed (status \(run.status)): \(run.lastError)"))
     }
     return .success(TorchTiming(median: median, min: min, version: object["version"] as? String ?? "unknown"))
 }

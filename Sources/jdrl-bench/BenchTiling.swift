@@ -51,21 +51,10 @@ private func tileOnce(_ source: URL, into out: URL, threads: Int) throws -> Int 
 /// Runs tile_peers.py and returns each peer's best time in seconds.
 private func runPeers(script: String, image: URL, out: URL) throws -> [String: Double] {
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, image.path, out.path, "--scale", "0.5", "--stride", "256"]
-    var environment = ProcessInfo.processInfo.environment
-    environment["OPENBLAS_CORETYPE"] = environment["OPENBLAS_CORETYPE"] ?? "SkylakeX"
-    process.environment = environment
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let run = try PeerRun.python([script, image.path, out.path, "--scale", "0.5", "--stride", "256"])
     var seconds: [String: Double] = [:]
-    for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let peer = object["peer"] as? String, let value = object["seconds_best"] as? Double else { continue }
+    for object in run.jsonLines {
+        guard let peer = object["peer"] as? String, let value = object["seconds_best"] as? Double else { continue }
         seconds[peer] = value
     }
     return seconds

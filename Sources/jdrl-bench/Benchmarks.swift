@@ -46,3 +46,44 @@ enum Benchmarks {
         fflush(stdout)
     }
 }
+
+/// One run of a Python peer with OPENBLAS_CORETYPE set (Debian's OpenBLAS needs it to use AVX-512
+/// on this CPU, for the peer as for us). The PyTorch peers run on Debian's python3 (its CPU PyTorch
+/// package); the others on the python3 first on PATH, where the peers' setup.sh installs them.
+struct PeerRun {
+    let status: Int32
+    let output: String
+    let errorOutput: String
+
+    static let debianPython = "/usr/bin/python3"
+
+    static func python(_ arguments: [String], interpreter: String = "python3") throws -> PeerRun {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [interpreter] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = environment["OPENBLAS_CORETYPE"] ?? "SkylakeX"
+        process.environment = environment
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        // stderr is read after stdout: peers write little to it, so its pipe never fills.
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errorOutput = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return PeerRun(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                       errorOutput: String(decoding: errorOutput, as: UTF8.self))
+    }
+
+    /// Every stdout line that is a JSON object.
+    var jsonLines: [[String: Any]] {
+        output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    /// The last stdout line as a JSON object, when the peer succeeded.
+    var result: [String: Any]? { status == 0 ? jsonLines.last : nil }
+
+    /// The last line of stderr, for an error message.
+    var lastError: String { errorOutput.split(separator: "\n").last.map(String.init) ?? "no output" }
+}
