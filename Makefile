@@ -1,6 +1,5 @@
-# jdrl: the user's vocabulary. Every process started from here sees the same numeric environment:
-# Debian's OpenBLAS runs SSE3 kernels on this CPU unless OPENBLAS_CORETYPE is set before it loads.
-export OPENBLAS_CORETYPE ?= SkylakeX
+# jdrl: the user's vocabulary. Every process started from here sees the same numeric environment.
+# Nothing CPU-specific is set: the numeric core asks oneDNN what the running CPU does best.
 export OMP_WAIT_POLICY ?= passive
 export OMP_NUM_THREADS ?= $(shell nproc)
 

@@ -4,7 +4,8 @@
 # Pillow, pyvips, scikit-image); benchmarks whose peer is missing say so in their JSON line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+# No OPENBLAS_CORETYPE here: jdrl-bench gives each peer the OpenBLAS core that fits this CPU.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 peers="${JDRL_PEERS:-../shared/peers}"
 if [ -x "$peers/setup.sh" ] || [ -f "$peers/setup.sh" ]; then
   bash "$peers/setup.sh" >&2 || echo "perf: peer setup failed; peer columns may be missing" >&2

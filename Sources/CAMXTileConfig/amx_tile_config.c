@@ -8,6 +8,7 @@ static volatile long configurations = 0;
 int jdrl_amx_palette_was_corrected(void) { return palette_corrected; }
 long jdrl_amx_tile_configurations(void) { return configurations; }
 
+#if defined(__x86_64__)
 // dnnl::impl::cpu::x64::amx_tile_configure(const char *palette): loads a 64-byte tile configuration.
 __attribute__((target("amx-tile")))
 void _ZN4dnnl4impl3cpu3x6418amx_tile_configureEPKc(const char *palette) {
@@ -20,3 +21,5 @@ void _ZN4dnnl4impl3cpu3x6418amx_tile_configureEPKc(const char *palette) {
     }
     __builtin_ia32_tile_loadconfig(config);
 }
+#endif
+// Elsewhere (aarch64, ...) oneDNN has no AMX code to correct: only the counters exist, and stay 0.

@@ -1,4 +1,4 @@
-import COpenBLAS
+import CDNNL
 import Dispatch
 
 /// A planar feature map (channels x height x width) flowing through the LPIPS trunk.
@@ -9,8 +9,11 @@ struct FeatureMap {
     var values: [Float]
 }
 
-/// A 2-D convolution with bias and a fused ReLU, as im2col + cblas_sgemm. The column matrix is built
+/// A 2-D convolution with bias and a fused ReLU, as im2col + sgemm. The column matrix is built
 /// for a chunk of output rows at a time so its memory stays bounded at any image size.
+/// The sgemm is oneDNN's: it picks its kernels from the running CPU by itself, where Debian's
+/// OpenBLAS 0.3.21 misreads some (Emerald Rapids as Prescott: SSE3 kernels, 5x slower) unless a
+/// user sets OPENBLAS_CORETYPE before it loads.
 struct ConvolutionReLU {
     let inputChannels: Int
     let outputChannels: Int
@@ -43,10 +46,11 @@ struct ConvolutionReLU {
                             fillColumns(cols.baseAddress!, from: source.baseAddress!, input: input,
                                         firstRow: firstRow, rows: rows, outWidth: outWidth)
                             let n = rows * outWidth
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                        Int32(outputChannels), Int32(n), Int32(depth),
-                                        1, w.baseAddress!, Int32(depth), cols.baseAddress!, Int32(n),
-                                        0, destination.baseAddress! + firstRow * outWidth, Int32(outHeight * outWidth))
+                            let status = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")),
+                                                    Int64(outputChannels), Int64(n), Int64(depth),
+                                                    1, w.baseAddress!, Int64(depth), cols.baseAddress!, Int64(n),
+                                                    0, destination.baseAddress! + firstRow * outWidth, Int64(outHeight * outWidth))
+                            precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue)")
                             firstRow += rows
                         }
                     }

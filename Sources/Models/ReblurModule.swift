@@ -11,14 +11,15 @@ import Tensors
 final class ReblurTrunk {
     let prefix: String
     let first: Conv2D, blocks: [(Conv2D, Conv2D)], head: Conv2D
-    /// The first convolution as oneDNN runs it: 16 input channels, of which 6 are real. oneDNN 2.6
-    /// has JIT kernels for 3-channel plain inputs and for full 16-channel blocks, but a 6-channel
-    /// input (plain or padded block) sends backward to the reference kernels (seconds per call).
+    /// The first convolution as oneDNN runs it: one whole channel block (16 on AVX-512, 8 on AVX2), of
+    /// which 6 channels are real. oneDNN 2.6 has JIT kernels for 3-channel plain inputs and for full
+    /// channel blocks, but a 6-channel input (plain or padded block) sends backward to the reference
+    /// kernels (seconds per call).
     /// Its weights are the real ones with zero columns, copied in before each forward; its weight
     /// gradient's real columns are added back into the arena after backward.
     let paddedFirst: Conv2D
     private let paddedArena: ParameterArena
-    static let paddedChannels = 16
+    static var paddedChannels: Int { max(8, Layout.channelBlock) }
     // Activations (blocked, except the plain head output).
     // The head's output is blocked (a plain dst sends oneDNN 2.6 to its reference kernel) and
     // reordered into `headPlain` for the plain-Swift ops.
@@ -169,8 +170,8 @@ public final class ReblurModule: Trainable {
         for ni in 0..<n {
             for c in 0..<6 {
                 let source = (c < 3 ? deblurred : blurry) + (ni * 3 + c % 3) * plane
-                let target = input.pointer + input.offset(ni, c, 0, 0)
-                for p in 0..<plane { target[16 * p] = source[p] }
+                let target = input.pointer + input.offset(ni, c, 0, 0), block = input.block
+                for p in 0..<plane { target[block * p] = source[p] }
             }
         }
         kpn.forward(input)
@@ -209,10 +210,15 @@ public final class ReblurModule: Trainable {
         for ni in 0..<n {
             for c in 0..<3 {
                 let source = wpn.gInput.pointer + wpn.gInput.offset(ni, c, 0, 0)
-                let target = gradDeblurred + (ni * 3 + c) * plane
-                for p in 0..<plane { target[p] += source[16 * p] }
+                let target = gradDeblurred + (ni * 3 + c) * plane, block = wpn.gInput.block
+                for p in 0..<plane { target[p] += source[block * p] }
             }
         }
+    }
+
+    /// Every oneDNN implementation both trunks' convolutions ran so far (forward; backward once run).
+    public var implementations: Set<String> {
+        Set([kpn, wpn].flatMap { trunk in ([trunk.paddedFirst, trunk.head] + trunk.blocks.flatMap { [$0.0, $0.1] }).flatMap(\.implementations) })
     }
 
     /// Multiply-adds of both trunks' convolutions for one forward at n x h x w.

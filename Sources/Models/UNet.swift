@@ -105,8 +105,8 @@ public final class UNet: Trainable {
         init(_ c: UNetConfig, dropoutLevels: [Bool], n: Int, h: Int, w: Int, precision: ElementType) {
             self.n = n; self.h = h; self.w = w; self.precision = precision
             let widths = c.widths, depth = widths.count
-            // f32 runs in nChw16c (oneDNN's AVX-512 kernels and the Swift ops); bf16 in NHWC, the
-            // only layout oneDNN 2.6's AMX convolutions take.
+            // f32 runs in the engine's blocked layout (nChw16c on AVX-512, nChw8c on AVX2); bf16 in
+            // NHWC, the only layout oneDNN 2.6's AMX convolutions take.
             let layout: Layout = precision == .f32 ? .blocked : .channelsLast
             func blocked(_ ch: Int, _ level: Int) -> Tensor {
                 Tensor(n: n, c: ch, h: h >> level, w: w >> level, layout: layout, elementType: precision)
@@ -244,6 +244,9 @@ public final class UNet: Trainable {
     public var forwardImplementations: [String] {
         convolutions.map { "\($0.shape): \($0.forwardImplementation)" }
     }
+
+    /// Every oneDNN implementation the convolutions ran so far (forward; backward once run).
+    public var implementations: Set<String> { Set(convolutions.flatMap(\.implementations)) }
 
     private var convolutions: [Conv2D] { encoderA + encoderB + upConvs + decoderA + decoderB + [head] }
 

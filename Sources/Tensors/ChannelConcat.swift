@@ -2,9 +2,9 @@ import CDNNL
 
 // Concatenation along channels of two tensors with the same n, h, w (the UNet's [up, skip]).
 //
-// In nChw16c, when the first part's channel count is a multiple of 16 the parts are whole channel
-// blocks and concat is two block copies per image; otherwise channels are copied one by one
-// (strided by 16), which only the tiny test networks need. Backward is the matching split.
+// In the blocked layout, when the first part's channel count is a multiple of the block the parts are
+// whole channel blocks and concat is two block copies per image; otherwise channels are copied one by
+// one (strided by the block), which only the tiny test networks need. Backward is the matching split.
 public enum ChannelConcat {
     public static func forward(_ first: Tensor, _ second: Tensor, into out: Tensor) {
         check(first, second, out)
@@ -37,13 +37,14 @@ public enum ChannelConcat {
                      && a.c + b.c == out.c && a.layout == out.layout && b.layout == out.layout,
                      "ChannelConcat: shapes do not fit")
         precondition(a.elementType == out.elementType && b.elementType == out.elementType
-                     && (out.elementType == .f32 || out.layout != .blocked || a.c % 16 == 0),
+                     && (out.elementType == .f32 || out.layout != .blocked || a.c % out.block == 0),
                      "ChannelConcat: bf16 only as whole channel blocks")
     }
 
     private static func transfer(_ a: Tensor, _ b: Tensor, _ out: Tensor, toOutput: Bool, accumulate: Bool) {
         let plane = out.h * out.w
-        if out.layout == .plain || a.c % 16 == 0 {
+        let block = out.block
+        if out.layout == .plain || a.c % block == 0 {
             // Contiguous: per image, part a's storage then part b's.
             let aPer = a.storageCount / a.n, bPer = b.storageCount / b.n, outPer = out.storageCount / out.n
             precondition(aPer + bPer == outPer)
@@ -69,7 +70,7 @@ public enum ChannelConcat {
                     let p = part.pointer + part.offset(ni, ci, 0, 0)
                     let o = out.pointer + out.offset(ni, base + ci, 0, 0)
                     for i in 0..<plane {
-                        if toOutput { o[i * 16] = p[i * 16] } else if accumulate { p[i * 16] += o[i * 16] } else { p[i * 16] = o[i * 16] }
+                        if toOutput { o[i * block] = p[i * block] } else if accumulate { p[i * block] += o[i * block] } else { p[i * block] = o[i * block] }
                     }
                 }
             }

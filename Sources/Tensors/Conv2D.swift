@@ -106,6 +106,11 @@ public final class Conv2D {
     /// The oneDNN implementation chosen for the forward pass (after the first forward).
     public var forwardImplementation: String { forwardPrimitive?.implementation ?? "unplanned" }
 
+    /// The implementations of every pass planned so far (forward, then backward-data and -weights once run).
+    public var implementations: [String] {
+        [forwardPrimitive, backwardDataPrimitive, backwardWeightsPrimitive].compactMap { $0?.implementation }
+    }
+
     private func descriptors(src: Tensor, dst: Tensor) -> (String, [Int64], [Int64]) {
         precondition(src.c == shape.inChannels && dst.c == shape.outChannels && src.n == dst.n
                      && dst.h == shape.outputHeight(src.h) && dst.w == shape.outputWidth(src.w),
@@ -151,14 +156,14 @@ public final class Conv2D {
         backwardWeightsPrimitive = nil
     }
 
-    /// The algorithms to try, best first: Winograd F(4x4, 3x3) where oneDNN has it (3x3, pad 1,
-    /// channels in whole 16-blocks) and where it pays (measured at 256x256 on 2 threads: 1.5-2.4x
+    /// The algorithms to try, best first: Winograd F(4x4, 3x3) where oneDNN has it (AVX-512 CPUs,
+    /// `NumericPlatform.winograd`; 3x3, pad 1, channels in whole 16-blocks) and where it pays (measured at 256x256 on 2 threads: 1.5-2.4x
     /// faster down to 32x32 images, slower at 16x16, where a few 4x4 tiles cannot feed both
     /// threads), then direct, which exists for every shape. A fixed rule, not a timing: the same
     /// shapes always get the same arithmetic, which keeps resumed training bitwise reproducible.
     private func algorithms(height: Int, width: Int) -> [dnnl_alg_kind_t] {
         let s = shape
-        let winogradShape = s.kernelHeight == 3 && s.kernelWidth == 3 && s.padTop == 1 && s.padLeft == 1
+        let winogradShape = Engine.shared.platform.winograd && s.kernelHeight == 3 && s.kernelWidth == 3 && s.padTop == 1 && s.padLeft == 1
             && s.padBottom == 1 && s.padRight == 1 && s.inChannels % 16 == 0 && s.outChannels % 16 == 0
         let large = height * width >= 32 * 32
         return Conv2D.useWinograd && winogradShape && large ? [dnnl_convolution_winograd, dnnl_convolution_direct]
@@ -172,7 +177,7 @@ public final class Conv2D {
             let name = algorithm == dnnl_convolution_winograd ? "wino" : "direct"
             if let made = Engine.shared.primitiveIfSupported("\(kind) \(name) \(key)", { make(algorithm) }) { return made }
         }
-        fatalError("oneDNN: no implementation for \(kind) \(key)")
+        fatalError("oneDNN: no implementation for \(kind) \(key) on this CPU (\(Engine.shared.platform))")
     }
 
     /// Drops the references to the last planned tensors (a network replacing its buffers calls it, so

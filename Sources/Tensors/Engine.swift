@@ -82,6 +82,8 @@ public final class Engine {
     public let stream: dnnl_stream_t
     /// OpenMP threads oneDNN runs on (OMP_NUM_THREADS, default 2).
     public let threads: Int
+    /// What this CPU gives the core: activation layout, Winograd, bf16 (probed once, here).
+    public let platform: NumericPlatform
 
     private var cache: [String: Primitive] = [:]
     /// Time per primitive label, collected while `profiling` is on (a development aid for benchmarks).
@@ -105,6 +107,26 @@ public final class Engine {
         var stream: dnnl_stream_t?
         dnnlCheck(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream_create")
         self.stream = stream!
+        platform = NumericPlatform.detect(engine: engine!)
+    }
+
+    /// The implementation strings of every primitive created so far whose label starts with one of
+    /// `kinds` ("fwd", "bwdd", "bwdw" are convolutions; "reorder", "pool", ...), for run reports.
+    public func implementations(kinds: [String]) -> Set<String> {
+        lock.lock(); defer { lock.unlock() }
+        var found = Set<String>()
+        for (key, primitive) in cache where kinds.contains(where: { key.hasPrefix($0 + " ") }) {
+            found.insert(primitive.implementation)
+        }
+        return found
+    }
+
+    /// Every created primitive that runs a `ref:` (reference, unvectorised) implementation, by key
+    /// prefix: on any CPU with SSE4.1 or better none should exist in a network's hot path.
+    public func referenceImplementations() -> [String] {
+        lock.lock(); defer { lock.unlock() }
+        return cache.filter { $0.value.implementation.hasPrefix("ref") }
+            .map { "\($0.value.label): \($0.value.implementation)" }.sorted()
     }
 
     // One scratchpad for every primitive (executions are serialised). oneDNN's own "library"

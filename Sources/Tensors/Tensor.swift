@@ -1,9 +1,11 @@
-// Activations and their gradients: an NCHW-shaped float buffer in one of two layouts.
+// Activations and their gradients: an NCHW-shaped float buffer in one of three layouts.
 //
-// Inside a network every activation lives in oneDNN's blocked layout nChw16c (channels in blocks
-// of 16, the block innermost; channels padded with zeros to a multiple of 16). That is the layout
-// oneDNN's AVX-512 convolutions pick for themselves when asked with `format_tag_any`, so fixing it
-// costs no speed and lets the plain-Swift ops (concat, dropout, residual add) know the indexing.
+// Inside a network every activation lives in the blocked layout oneDNN's own convolutions pick on
+// the running CPU (`NumericPlatform.channelBlock`: nChw16c on AVX-512, nChw8c on AVX2, plain NCHW
+// where nothing is blocked; channels padded with zeros to a whole block). Keeping it between layers
+// costs no reorder, and the plain-Swift ops (concat, dropout, residual add) index it through
+// `offset` and `block`, never through a fixed block size. A fixed nChw16c on an AVX2 CPU sends
+// every convolution to oneDNN's reference kernels (1,500x slower), which is why the block is asked.
 // Model edges (3-channel images, 35 seeds, 8 weights) use plain NCHW; one reorder converts.
 import CDNNL
 import Foundation
@@ -11,15 +13,24 @@ import Foundation
 public enum Layout: Sendable, Equatable {
     /// Plain row-major NCHW, what the rest of the project passes around.
     case plain
-    /// oneDNN's nChw16c: [N][ceil(C/16)][H][W][16], padding channels are zero.
+    /// oneDNN's nChw<B>c with B = the engine's channel block: [N][ceil(C/B)][H][W][B], padding channels zero.
     case blocked
     /// NHWC: what oneDNN 2.6's AMX (brgemm) convolutions take; bf16 inference runs in it.
     case channelsLast
 
+    /// Channels per block of `.blocked` on this CPU (1: plain NCHW).
+    public static var channelBlock: Int { Engine.shared.platform.channelBlock }
+
     var formatTag: dnnl_format_tag_t {
         switch self {
         case .plain: return dnnl_nchw
-        case .blocked: return dnnl_nChw16c
+        case .blocked:
+            switch Layout.channelBlock {
+            case 16: return dnnl_nChw16c
+            case 8: return dnnl_nChw8c
+            case 4: return dnnl_nChw4c
+            default: return dnnl_nchw
+            }
         case .channelsLast: return dnnl_nhwc
         }
     }
@@ -46,14 +57,17 @@ public final class Tensor {
     /// The buffer as floats: meaningful for f32 tensors only (the plain-Swift ops check).
     public let pointer: UnsafeMutablePointer<Float>
     public let memory: dnnl_memory_t
+    /// Channels per block: the engine's block for `.blocked`, 1 otherwise.
+    public let block: Int
 
     /// Logical element count n*c*h*w.
     public var count: Int { n * c * h * w }
     /// Channels rounded up to the layout's block.
-    public var paddedChannels: Int { layout == .blocked ? (c + 15) / 16 * 16 : c }
+    public var paddedChannels: Int { (c + block - 1) / block * block }
 
     public init(n: Int, c: Int, h: Int, w: Int, layout: Layout, elementType: ElementType = .f32) {
         self.n = n; self.c = c; self.h = h; self.w = w; self.layout = layout; self.elementType = elementType
+        block = layout == .blocked ? Layout.channelBlock : 1
         var md = dnnl_memory_desc_t()
         dnnlCheck(dnnl_memory_desc_init_by_tag(&md, 4, [Int64(n), Int64(c), Int64(h), Int64(w)], elementType.dnnlType,
                                                layout.formatTag), "memory_desc_init_by_tag")
@@ -64,7 +78,7 @@ public final class Tensor {
     /// A buffer in whatever layout a primitive chose (weights in OIhw16i16o, ...).
     public init(desc md: dnnl_memory_desc_t) {
         desc = md
-        n = 0; c = 0; h = 0; w = 0; layout = .plain
+        n = 0; c = 0; h = 0; w = 0; layout = .plain; block = 1
         elementType = md.data_type == dnnl_bf16 ? .bf16 : .f32
         (storageCount, pointer, memory) = Tensor.allocate(md, elementType)
     }
@@ -97,8 +111,8 @@ public final class Tensor {
         switch layout {
         case .plain: return ((ni * c + ci) * h + y) * w + x
         case .blocked:
-            let blocks = (c + 15) / 16
-            return (((ni * blocks + ci / 16) * h + y) * w + x) * 16 + ci % 16
+            let blocks = (c + block - 1) / block
+            return (((ni * blocks + ci / block) * h + y) * w + x) * block + ci % block
         case .channelsLast: return ((ni * h + y) * w + x) * c + ci
         }
     }

@@ -1,7 +1,8 @@
 // Benchmarks of the numeric core: a JDRL training step (F + R, Adam) at 256x256 and UNet inference,
 // against the PyTorch peer (../shared/peers/torch_jdrl.py time) spawned from this process.
-import COpenBLAS
 import CBenchSupport
+import CDNNL
+import COpenBLAS
 import Foundation
 import Models
 import Tensors
@@ -41,16 +42,17 @@ enum NumericBenchmarks {
         // The rate counts a direct convolution's multiply-adds (what PyTorch runs); Winograd layers
         // do fewer, so this is the work-equivalent rate, not the FMA units' occupancy.
         let rate = 2 * macs / ours / 1e9
-        let sgemmPeak = measuredPeakGFLOPS()
+        let sgemm = measuredSgemmGFLOPS()
         let fmaPeak = jdrl_peak_fma_gflops(Int32(Engine.shared.threads), 20_000_000, 3)
-        let peak = max(sgemmPeak, fmaPeak)
+        let peak = max(sgemm.onednn, sgemm.openBLAS, fmaPeak)
         var fields: [String: Any] = [
             "bench": name, "ours_s": ours, "ours_s_all": times, "size": size, "widths": widths, "reblur_width": reblurWidth,
-            "threads": Engine.shared.threads, "conv_impl": unet.convolutionImplementation,
-            "conv_algorithm": Conv2D.useWinograd ? "winograd for 3x3 at >=32x32, else direct" : "direct",
+            "threads": Engine.shared.threads,
+            "conv_algorithm": Conv2D.useWinograd && Engine.shared.platform.winograd ? "winograd for 3x3 at >=32x32, else direct" : "direct",
             "unet_params": unet.parameterCount, "reblur_params": reblur.parameterCount,
             "conv_gflop_per_step": 2 * macs / 1e9, "conv_gflops": rate,
-            "peak_gflops_sgemm": sgemmPeak, "peak_gflops_fma": fmaPeak, "fraction_of_peak": rate / peak,
+            "peak_gflops_sgemm_onednn": sgemm.onednn, "peak_gflops_sgemm_openblas": sgemm.openBLAS,
+            "peak_gflops_fma": fmaPeak, "peak_fma_vector_floats": Int(jdrl_peak_fma_width()), "fraction_of_peak": rate / peak,
             "vmhwm_mb": peakMemoryMB(), "reblur_blur": "ring-sum IsotropicBlur",
         ]
         fields["peer"] = peer?["peer"] as? String ?? "unavailable"
@@ -129,25 +131,27 @@ enum NumericBenchmarks {
             }
         }
         let f32 = time(.f32, into: &output)
-        let bf16 = time(.bf16, into: &outputBF16)
         let ours = median(f32)
         let macs = unet.forwardMACs(n: 1, h: size, w: size)
-        let maxDifference = zip(output, outputBF16).map { abs($0 - $1) }.max() ?? 0
-        let meanDifference = zip(output, outputBF16).map { Double(abs($0 - $1)) }.reduce(0, +) / Double(output.count)
         let peer = runPeer(["time", "--threads", "2", "--size", "\(size)", "--steps", "1"])
         var fields: [String: Any] = ["bench": "unet-infer", "ours_s": ours, "ours_s_all": f32, "size": size,
                                      "conv_gflops": 2 * macs / ours / 1e9, "vmhwm_mb": peakMemoryMB(),
-                                     "threads": Engine.shared.threads, "conv_impl": unet.convolutionImplementation,
-                                     "bf16_s": median(bf16), "bf16_s_all": bf16, "bf16_speedup_vs_f32": ours / median(bf16),
-                                     "bf16_conv_impl": unet.forwardImplementations[1],
-                                     "bf16_amx_palette_corrected": Engine.shared.amxPaletteWasCorrected,
-                                     "bf16_amx_tile_configurations": Engine.shared.amxTileConfigurations,
-                                     "bf16_vs_f32_max_abs_diff": Double(maxDifference), "bf16_vs_f32_mean_abs_diff": meanDifference]
+                                     "threads": Engine.shared.threads, "bf16": Engine.shared.platform.bf16.rawValue]
         fields["peer"] = peer?["peer"] as? String ?? "unavailable"
-        if let p = peer?["unet_infer_s"] as? Double {
-            fields["peer_s"] = p; fields["speedup"] = p / ours; fields["bf16_speedup"] = p / median(bf16)
+        if let p = peer?["unet_infer_s"] as? Double { fields["peer_s"] = p; fields["speedup"] = p / ours }
+        // bf16 where oneDNN has bf16 convolutions (AVX-512; AMX makes them fast).
+        if Engine.shared.platform.bf16 != .unavailable {
+            let bf16 = time(.bf16, into: &outputBF16)
+            let maxDifference = zip(output, outputBF16).map { abs($0 - $1) }.max() ?? 0
+            let meanDifference = zip(output, outputBF16).map { Double(abs($0 - $1)) }.reduce(0, +) / Double(output.count)
+            fields["bf16_s"] = median(bf16); fields["bf16_s_all"] = bf16; fields["bf16_speedup_vs_f32"] = ours / median(bf16)
+            fields["bf16_conv_impl"] = unet.forwardImplementations[1]
+            fields["bf16_amx_palette_corrected"] = Engine.shared.amxPaletteWasCorrected
+            fields["bf16_amx_tile_configurations"] = Engine.shared.amxTileConfigurations
+            fields["bf16_vs_f32_max_abs_diff"] = Double(maxDifference); fields["bf16_vs_f32_mean_abs_diff"] = meanDifference
+            if let p = fields["peer_s"] as? Double { fields["bf16_speedup"] = p / median(bf16) }
         }
-        if ProcessInfo.processInfo.environment["JDRL_BENCH_VERBOSE"] != nil {
+        if ProcessInfo.processInfo.environment["JDRL_BENCH_VERBOSE"] != nil && Engine.shared.platform.bf16 != .unavailable {
             for line in unet.forwardImplementations { print("  " + line) }
             Engine.shared.profiling = true
             unet.forward(input: input, output: &outputBF16, n: 1, h: size, w: size, training: false, precision: .bf16)
@@ -169,23 +173,30 @@ enum NumericBenchmarks {
 
     static func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
-    /// The PyTorch peer's JSON (nil when python3/torch is unavailable), run with OPENBLAS_CORETYPE set.
+    /// The PyTorch peer's JSON (nil when python3/torch is unavailable).
     static func runPeer(_ arguments: [String], script: String = peerScript) -> [String: Any]? {
         (try? PeerRun.python([script] + arguments, interpreter: PeerRun.debianPython))?.result
     }
 
-    /// FP32 rate of OpenBLAS sgemm (1024^3, best of 5) on all threads: the machine's practical peak.
-    static func measuredPeakGFLOPS() -> Double {
+    /// FP32 rate of sgemm (1024^3, best of 5) on all threads, the machine's practical peak: oneDNN's
+    /// (what the project calls; it picks kernels by ISA) and OpenBLAS's (with the core it loaded).
+    static func measuredSgemmGFLOPS() -> (onednn: Double, openBLAS: Double) {
         let n = 1024
         let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
         var c = [Float](repeating: 0, count: n * n)
-        var best = Double.infinity
-        for _ in 0..<5 {
-            let t0 = now()
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
-            best = min(best, now() - t0)
+        func best(_ multiply: () -> Void) -> Double {
+            var best = Double.infinity
+            for _ in 0..<5 {
+                let t0 = now()
+                multiply()
+                best = min(best, now() - t0)
+            }
+            return 2 * Double(n * n * n) / best / 1e9
         }
-        return 2 * Double(n * n * n) / best / 1e9
+        let big = Int64(n), small = Int32(n)
+        let onednn = best { _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), big, big, big, 1, a, big, b, big, 0, &c, big) }
+        let openBLAS = best { cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, small, small, small, 1, a, small, b, small, 0, &c, small) }
+        return (onednn, openBLAS)
     }
 
     /// Restarts VmHWM from the current resident set (Linux: 5 > /proc/self/clear_refs), after

@@ -45,7 +45,6 @@ func benchIsotropicBlur() throws {
         "ours_s": ours, "ours_forward_s": median(forwardTimes), "ours_backward_s": median(backwardTimes),
         "ours_min_s": totalTimes.min()!, "max_rel_err_vs_naive_32x32": fastVersusNaiveError(size: 32),
         "peer": "pytorch unfold",
-        "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset",
     ]
     switch runTorchUnfoldPeer(size: size, threads: threads, repeats: repeats) {
     case .success(let peer):

@@ -1,7 +1,10 @@
 // The benchmark registry: (name, body) pairs. Each body prints exactly one JSON line
 // {"bench": NAME, "ours_s": ..., "peer": ..., "peer_s": ..., "speedup": peer_s / ours_s, ...}.
 // To add one, append an entry to `all` (keep names kebab-case) and put its code in its own file.
+import CBenchSupport
+import COpenBLAS
 import Foundation
+import Tensors
 
 enum Benchmarks {
     static let all: [(name: String, run: () throws -> Void)] = [
@@ -39,17 +42,34 @@ enum Benchmarks {
         return failed ? 1 : 0
     }
 
-    /// Prints one JSON object on one line (keys sorted, so lines diff well).
+    /// Prints one JSON object on one line (keys sorted, so lines diff well), with what it ran on:
+    /// the CPU, oneDNN's ISA, the activation layout, the convolution implementations created so far
+    /// and the OpenBLAS core. A `ref:` implementation is also named on stderr as a warning.
     static func emit(_ fields: [String: Any]) {
+        var fields = fields
+        let platform = Engine.shared.platform
+        fields["cpu"] = platform.cpuModel
+        fields["isa"] = platform.isa
+        fields["layout"] = platform.layout
+        fields["conv_algorithms"] = platform.algorithms
+        fields["conv_impl"] = Engine.shared.implementations(kinds: ["fwd", "bwdd", "bwdw"]).sorted()
+        fields["openblas_core"] = String(cString: openblas_get_corename())
+        fields["openblas_core_for_peers"] = PeerRun.openBLASCoreType ?? "own detection"
+        let slow = Engine.shared.referenceImplementations()
+        fields["ref_impl"] = slow
+        if !slow.isEmpty {
+            FileHandle.standardError.write("jdrl-bench: warning: slow reference implementations ran: \(slow.joined(separator: "; "))\n".data(using: .utf8)!)
+        }
         let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
         fflush(stdout)
     }
 }
 
-/// One run of a Python peer with OPENBLAS_CORETYPE set (Debian's OpenBLAS needs it to use AVX-512
-/// on this CPU, for the peer as for us). The PyTorch peers run on Debian's python3 (its CPU PyTorch
-/// package); the others on the python3 first on PATH, where the peers' setup.sh installs them.
+/// One run of a Python peer. The PyTorch peers run on Debian's python3 (its CPU PyTorch package);
+/// the others on the python3 first on PATH, where the peers' setup.sh installs them. Peers load
+/// Debian's OpenBLAS, which misreads some CPUs (Emerald Rapids as Prescott: SSE3 kernels, 5x slow):
+/// they get the core type that fits this CPU (`openBLASCoreType`), never one it lacks.
 struct PeerRun {
     let status: Int32
     let output: String
@@ -62,7 +82,7 @@ struct PeerRun {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [interpreter] + arguments
         var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_CORETYPE"] = environment["OPENBLAS_CORETYPE"] ?? "SkylakeX"
+        if environment["OPENBLAS_CORETYPE"] == nil, let core = openBLASCoreType { environment["OPENBLAS_CORETYPE"] = core }
         process.environment = environment
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
@@ -75,6 +95,20 @@ struct PeerRun {
         return PeerRun(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
                        errorOutput: String(decoding: errorOutput, as: UTF8.self))
     }
+
+    /// The OpenBLAS core type a peer should run with: the user's OPENBLAS_CORETYPE if set; else, when
+    /// OpenBLAS's own detection in this process chose kernels older than the CPU's vectors (a CPU
+    /// newer than Debian's OpenBLAS), the kernel set the CPU's features allow; nil (OpenBLAS's own
+    /// choice) otherwise. SkylakeX needs AVX-512 F/BW/DQ/VL/CD, Haswell AVX2 + FMA.
+    static let openBLASCoreType: String? = {
+        if let chosen = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] { return chosen }
+        let detected = String(cString: openblas_get_corename()).lowercased()
+        let modern = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
+        if modern.contains(detected) { return nil }
+        if jdrl_cpu_has_avx512_skylakex_set() != 0 { return "SkylakeX" }
+        if jdrl_cpu_has_avx2_fma() != 0 { return "Haswell" }
+        return nil
+    }()
 
     /// Every stdout line that is a JSON object.
     var jsonLines: [[String: Any]] {

@@ -5,6 +5,7 @@ import Evaluation
 import Foundation
 import Imaging
 import StageSupport
+import Tensors
 
 struct JDRLDeblur: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +15,8 @@ struct JDRLDeblur: ParsableCommand {
             CKPT: a jdrl-train checkpoint folder (runs/NAME/checkpoints/step_N), a run folder (its newest checkpoint), \
             or a UNet safetensors file with PyTorch names. The UNet's widths are read from the weights. \
             Outputs are PNG in the input's bit depth (8 or 16). Prints time and peak memory (VmHWM).
-            Exit status: 0 all done; 1 nothing done (bad checkpoint); 3 some inputs failed (each named); 64 bad call.
+            Exit status: 0 all done; 1 nothing done (bad checkpoint); 2 the precision asked for does not exist on this CPU; \
+            3 some inputs failed (each named); 64 bad call.
             """)
 
     @Option(help: "The checkpoint (folder or safetensors file).")
@@ -38,17 +40,23 @@ struct JDRLDeblur: ParsableCommand {
 
     func run() throws {
         let started = Date()
+        let precision: ElementType
+        do { precision = try tiling.precision.resolved() } catch {
+            FileHandle.standardError.write(Data("jdrl-deblur: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         let deblurrer: FullImageDeblurrer
         let source: DeblurCheckpoint
         do {
             source = try DeblurCheckpoint(path: checkpoint)
             deblurrer = try FullImageDeblurrer(checkpoint: source, tile: tiling.tile, overlap: tiling.overlap,
-                                               precision: tiling.precision.elementType)
+                                               precision: precision)
         } catch {
             FileHandle.standardError.write(Data("jdrl-deblur: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        print("jdrl-deblur: UNet widths \(source.config.widths) from \(source.weightsURL.path); tiles \(deblurrer.tiling.tile) px, overlap \(deblurrer.tiling.overlap) px, \(deblurrer.precision)")
+        print("jdrl-deblur: UNet widths \(source.config.widths) from \(source.weightsURL.path); tiles \(deblurrer.tiling.tile) px, overlap \(deblurrer.tiling.overlap) px, \(deblurrer.precision)\(tiling.precision == .auto ? " (auto)" : "")")
+        print("jdrl-deblur: \(Engine.shared.platform)")
         var failures = 0
         for input in inputs {
             let destination = out.map { URL(fileURLWithPath: $0) }
@@ -68,6 +76,9 @@ struct JDRLDeblur: ParsableCommand {
         }
         print(String(format: "jdrl-deblur: %d of %d images in %.1f s; %@", inputs.count - failures, inputs.count,
                      Date().timeIntervalSince(started), PeakMemory.describe()))
+        print("jdrl-deblur: convolution implementations: \(deblurrer.network.implementations.sorted().joined(separator: ", "))")
+        let slow = Engine.shared.referenceImplementations()
+        if !slow.isEmpty { FileHandle.standardError.write(Data("jdrl-deblur: warning: slow reference implementations ran: \(slow.joined(separator: "; "))\n".utf8)) }
         if failures > 0 { throw ExitCode(failures == inputs.count ? 1 : 3) }
     }
 }

@@ -19,7 +19,7 @@ struct JDRLEval: ParsableCommand {
             Direct mode:   jdrl-eval --output O.png --target T.png
             Manifest mode: jdrl-eval --checkpoint CKPT [--checkpoint CKPT2 ...] --manifest M --split test [--report DIR]
                            (--latest-checkpoints adds each training run's newest checkpoint; the blurry input is always a row)
-            Manifest mode exit status: 0 done (or nothing new); 3 some items failed (each named, the others scored); 1 error.
+            Manifest mode exit status: 0 done (or nothing new); 2 the precision asked for does not exist on this CPU; 3 some items failed (each named, the others scored); 1 error.
             """)
 
     enum Window: String, ExpressibleByArgument, CaseIterable {

@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import Manifest
 import StageSupport
+import Tensors
 
 /// The manifest-mode options (grouped so the direct-mode interface stays exactly as it was).
 struct ManifestModeOptions: ParsableArguments {
@@ -72,7 +73,11 @@ struct ManifestMode {
             settings.shard = options.shard
             settings.tile = options.tiling.tile
             settings.overlap = options.tiling.overlap
-            settings.precision = options.tiling.precision.elementType
+            do { settings.precision = try options.tiling.precision.resolved() } catch {
+                log("jdrl-eval: \(error)")
+                return 2
+            }
+            log("jdrl-eval: \(Engine.shared.platform); inference in \(settings.precision)")
             settings.border = border
             settings.lpipsWeights = lpipsWeights.map { URL(fileURLWithPath: $0) }
             let report = options.report.map { ReportWriter(folder: URL(fileURLWithPath: $0)) }
@@ -96,6 +101,9 @@ struct ManifestMode {
                 print(outcome.newRows.isEmpty ? "jdrl-eval: history unchanged (nothing new)"
                       : "jdrl-eval: \(outcome.newRows.count) rows appended to \(folder)/history.csv and history.md")
             }
+            log("jdrl-eval: convolution implementations: \(Engine.shared.implementations(kinds: ["fwd"]).sorted().joined(separator: ", "))")
+            let slow = Engine.shared.referenceImplementations()
+            if !slow.isEmpty { log("jdrl-eval: warning: slow reference implementations ran: \(slow.joined(separator: "; "))") }
             print("jdrl-eval: \(outcome.newRows.count / 2) items scored, \(outcome.skipped) already scored, \(outcome.failures.count) failed")
             for failure in outcome.failures { log("jdrl-eval: failed: \(failure)") }
             return outcome.failures.isEmpty ? 0 : 3

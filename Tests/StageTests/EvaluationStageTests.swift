@@ -226,7 +226,6 @@ enum EvaluationStage {
         process.executableURL = Executables.packageRoot.appendingPathComponent("pipelines/reevaluate.sh")
         process.arguments = [inbox.path]
         var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_CORETYPE"] = environment["OPENBLAS_CORETYPE"] ?? "SkylakeX"
         environment["BIN"] = Executables.url("jdrl-eval")!.deletingLastPathComponent().path
         environment["MANIFEST"] = root.appendingPathComponent("m.sqlite").path
         environment["RUNS"] = root.appendingPathComponent("runs").path

@@ -27,9 +27,7 @@ enum Executables {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_CORETYPE"] = environment["OPENBLAS_CORETYPE"] ?? "SkylakeX"
-        process.environment = environment
+        process.environment = ProcessInfo.processInfo.environment
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -1,6 +1,7 @@
 import Foundation
 import Seeding
 import StageSupport
+import Tensors
 
 /// Everything besides tensors that a resumed run needs to continue exactly where the checkpoint was.
 public struct CheckpointState: Codable, Equatable, Sendable {
@@ -17,6 +18,12 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var lr: Double
     /// True for the checkpoint written when the run reached its last step.
     public var final: Bool
+    /// What produced it: oneDNN's ISA, the activation layout and the convolution algorithms. The same
+    /// values on resume give bitwise the uninterrupted run; others give the same run up to rounding.
+    /// Optional: checkpoints written before these were recorded have none.
+    public var isa: String?
+    public var layout: String?
+    public var convolutionAlgorithms: String?
 
     enum CodingKeys: String, CodingKey {
         case step, epoch
@@ -24,7 +31,8 @@ public struct CheckpointState: Codable, Equatable, Sendable {
         case rngState = "rng_state"
         case seed
         case configHash = "config_hash"
-        case lr, final
+        case lr, final, isa, layout
+        case convolutionAlgorithms = "conv_algorithms"
     }
 
     public init(step: Int, epoch: Int, optimizerSteps: Int, rng: SplitMix64, seed: UInt64, configHash: String, lr: Double, final: Bool) {
@@ -32,6 +40,17 @@ public struct CheckpointState: Codable, Equatable, Sendable {
         self.rngState = String(rng.state, radix: 16)
         self.seed = String(seed, radix: 16)
         self.configHash = configHash; self.lr = lr; self.final = final
+        let platform = Engine.shared.platform
+        isa = platform.isa; layout = platform.layout; convolutionAlgorithms = platform.algorithms
+    }
+
+    /// One line when this checkpoint was written on a CPU that computes differently from this one; nil otherwise.
+    public func platformChange(to platform: NumericPlatform) -> String? {
+        let then = [isa ?? "unrecorded", layout ?? "unrecorded", convolutionAlgorithms ?? "unrecorded"]
+        let now = [platform.isa, platform.layout, platform.algorithms]
+        guard then != now else { return nil }
+        return "note: this checkpoint was written with oneDNN ISA \(then[0]), activations \(then[1]), convolutions \(then[2]); "
+            + "this CPU runs \(now[0]), \(now[1]), \(now[2]): training goes on, equal to an uninterrupted run up to rounding, not bit for bit"
     }
 
     public var rng: SplitMix64? { UInt64(rngState, radix: 16).map(SplitMix64.init(state:)) }

@@ -80,6 +80,7 @@ public final class TrainingLoop {
         // Its row may be missing if the previous process died between the files and the row.
         try recorder?.record(checkpointStep: state.step, epoch: state.epoch, path: checkpoint.path)
         log.info("resumed from \(checkpoint.path) (step \(state.step), epoch \(state.epoch + 1))")
+        if let change = state.platformChange(to: Engine.shared.platform) { log.info(change) }
         return state.step
     }
 
@@ -165,6 +166,7 @@ public final class TrainingLoop {
         try recorder?.finish(outcome.finished ? .finished : .stopped)
         log.info(String(format: "%@ at step %d of %d (%.3f steps/s)", outcome.finished ? "finished" : "stopped",
                         outcome.step, totalSteps, outcome.stepsPerSecond))
+        for line in TrainingEnvironment.implementationReport() { log.info(line) }
         return outcome
     }
 

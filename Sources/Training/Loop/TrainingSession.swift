@@ -103,6 +103,16 @@ public enum TrainingEnvironment {
             "config \(configPath), hash \(configHash)",
             "cores \(ProcessInfo.processInfo.activeProcessorCount), oneDNN threads \(Engine.shared.threads), OMP_NUM_THREADS \(value("OMP_NUM_THREADS")), OMP_WAIT_POLICY \(value("OMP_WAIT_POLICY")), OPENBLAS_CORETYPE \(value("OPENBLAS_CORETYPE"))",
             "host \(ProcessInfo.processInfo.hostName), \(ProcessInfo.processInfo.operatingSystemVersionString)",
+            "\(Engine.shared.platform)",
         ]
+    }
+
+    /// The oneDNN implementations the run used, and a warning for any reference (unvectorised) one.
+    public static func implementationReport() -> [String] {
+        let convolutions = Engine.shared.implementations(kinds: ["fwd", "bwdd", "bwdw"]).sorted()
+        var lines = ["convolution implementations: \(convolutions.joined(separator: ", "))"]
+        let slow = Engine.shared.referenceImplementations()
+        if !slow.isEmpty { lines.append("warning: slow reference implementations ran (a bug on this CPU): \(slow.joined(separator: "; "))") }
+        return lines
     }
 }
