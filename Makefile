@@ -42,9 +42,18 @@ train:
 	$(BIN)/jdrl-train --config $(TRAIN_CONFIG) --manifest $(MANIFEST) \
 	  $(if $(MAX_STEPS),--max-steps $(MAX_STEPS)) $(if $(RUN_NAME),--run-name $(RUN_NAME))
 
+# The suites that exercise oneDNN, run a second time under each lower ISA this CPU can imitate:
+# an AVX-512 machine also proves the AVX2 path (nChw8c, no Winograd, no bf16); an AVX2 machine has
+# no lower cap worth its time (oneDNN 2.6's SSE4.1 backward convolutions are reference kernels).
+LOWER_ISAS := $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo AVX2)
+NUMERIC_SUITES := TensorsTests|ModelsTests|MetricsTests|TrainingTests.LossGradient|StageTests.EvaluationStage
 test:
 	$(SWIFT) build -c release
 	$(SWIFT) test -c release
+	@for isa in $(LOWER_ISAS); do \
+	  echo "make test: numeric suites again with ONEDNN_MAX_CPU_ISA=$$isa OPENBLAS_CORETYPE=Haswell"; \
+	  ONEDNN_MAX_CPU_ISA=$$isa OPENBLAS_CORETYPE=Haswell $(SWIFT) test -c release --skip-build --filter '$(NUMERIC_SUITES)' || exit 1; \
+	done
 
 perf: build
 	./pipelines/perf.sh $(ONLY)

@@ -129,10 +129,11 @@ public final class UNet: Trainable {
             self.up = up; self.upConv = upConv; self.concat = concat; self.decA = decA; self.decB = decB
             // Blocked even for 3 channels: with a plain NCHW dst oneDNN 2.6 falls back to its reference
             // convolution (seconds at 256x256); one reorder at the edge is cheap. The head writes f32
-            // at either precision (oneDNN's bf16 convolutions may write f32): the sigmoid and the
-            // output stay f32.
+            // at either precision (oneDNN's bf16 convolutions may write f32). The sigmoid runs after
+            // that reorder, on plain NCHW: on a channel-padded blocked tensor oneDNN's eltwise is its
+            // reference kernel.
             headOut = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: layout)
-            output = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: layout)
+            output = Tensor(n: n, c: c.outputChannels, h: h, w: w, layout: .plain)
         }
 
         /// The tensor the head reads (the last decoder output, or the encoder for depth 1).
@@ -143,7 +144,7 @@ public final class UNet: Trainable {
     private final class Gradients {
         let encA: [Tensor], encOut: [Tensor], skip: [Tensor], pooled: [Tensor]
         let up: [Tensor], upConv: [Tensor], concat: [Tensor], decA: [Tensor], decB: [Tensor]
-        let headOut: Tensor, output: Tensor
+        let headOut: Tensor, output: Tensor, beforeSigmoid: Tensor
 
         init(like a: Activations) {
             func like(_ t: Tensor) -> Tensor { Tensor(n: t.n, c: t.c, h: t.h, w: t.w, layout: t.layout) }
@@ -151,7 +152,7 @@ public final class UNet: Trainable {
             skip = a.pooled.indices.map { like(a.encOut[$0]) }
             up = a.up.map(like); upConv = a.upConv.map(like); concat = a.concat.map(like)
             decA = a.decA.map(like); decB = a.decB.map(like)
-            headOut = like(a.headOut); output = like(a.output)
+            headOut = like(a.headOut); output = like(a.output); beforeSigmoid = like(a.output)
         }
     }
 
@@ -191,7 +192,8 @@ public final class UNet: Trainable {
             x = a.decB[j]
         }
         head.forward(src: x, dst: a.headOut, reuseWeights: reuseWeights)
-        Eltwise.forward(.sigmoid, src: a.headOut, dst: a.output)
+        Reorder.run(from: a.headOut, to: a.output)
+        Eltwise.forward(.sigmoid, src: a.output, dst: a.output)
         a.output.store(toPlain: output)
         lastForwardWasTraining = training
     }
@@ -213,7 +215,8 @@ public final class UNet: Trainable {
         let g = gradients!
         let depth = config.widths.count
         g.output.load(fromPlain: gradOutput)
-        Eltwise.backward(.sigmoid, dst: a.output, gradDst: g.output, gradSrc: g.headOut)
+        Eltwise.backward(.sigmoid, dst: a.output, gradDst: g.output, gradSrc: g.beforeSigmoid)
+        Reorder.run(from: g.beforeSigmoid, to: g.headOut)
         head.backward(src: a.headInput, dst: a.headOut, gradDst: g.headOut, gradSrc: g.decB.last ?? g.encOut[0])
         for j in (0..<(depth - 1)).reversed() {
             let level = depth - 2 - j

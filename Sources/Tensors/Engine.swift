@@ -71,6 +71,9 @@ public final class Primitive {
         dnnlCheck(dnnl_primitive_execute(handle, engine.stream, Int32(args.count), &args), "execute")
         dnnlCheck(dnnl_stream_wait(engine.stream), "stream_wait")
         if engine.profiling { engine.record(label, ProfileClock.now() - start) }
+        if engine.recorders > 0, let recorder = Thread.current.threadDictionary[ExecutionRecorder.key] as? ExecutionRecorder {
+            recorder.executed.insert("\(label): \(implementation)")
+        }
     }
 }
 
@@ -110,15 +113,11 @@ public final class Engine {
         platform = NumericPlatform.detect(engine: engine!)
     }
 
-    /// The implementation strings of every primitive created so far whose label starts with one of
-    /// `kinds` ("fwd", "bwdd", "bwdw" are convolutions; "reorder", "pool", ...), for run reports.
-    public func implementations(kinds: [String]) -> Set<String> {
+    /// The implementation strings of every convolution primitive created so far (forward, backward
+    /// data and weights), for run reports.
+    public func convolutionImplementations() -> Set<String> {
         lock.lock(); defer { lock.unlock() }
-        var found = Set<String>()
-        for (key, primitive) in cache where kinds.contains(where: { key.hasPrefix($0 + " ") }) {
-            found.insert(primitive.implementation)
-        }
-        return found
+        return Set(cache.filter { $0.key.contains(" conv ") }.map { $0.value.implementation })
     }
 
     /// Every created primitive that runs a `ref:` (reference, unvectorised) implementation, by key
@@ -167,6 +166,23 @@ public final class Engine {
     /// AMX tile configurations seen by the interposer (0 when AMX never ran or the interposer is bypassed).
     public var amxTileConfigurations: Int { jdrl_amx_tile_configurations() }
 
+    /// How many threads are recording executions (`executedImplementations(during:)`); 0 costs nothing.
+    fileprivate var recorders = 0
+
+    /// Runs `body` and returns "label: implementation" of every primitive it executed on this thread
+    /// (tests: "no reference implementation in the network", whatever else runs in parallel).
+    public func executedImplementations(during body: () throws -> Void) rethrows -> Set<String> {
+        let recorder = ExecutionRecorder()
+        Thread.current.threadDictionary[ExecutionRecorder.key] = recorder
+        lock.lock(); recorders += 1; lock.unlock()
+        defer {
+            lock.lock(); recorders -= 1; lock.unlock()
+            Thread.current.threadDictionary[ExecutionRecorder.key] = nil
+        }
+        try body()
+        return recorder.executed
+    }
+
     /// Returns the cached primitive for `key`, creating it with `makeDescriptor` on first request.
     /// The key must spell out every shape, layout and attribute the descriptor depends on.
     public func primitive(_ key: String, _ makeDescriptor: () -> dnnl_primitive_desc_t) -> Primitive {
@@ -202,6 +218,12 @@ public final class Engine {
         Engine.withAttributes(attr) { dnnlCheck(dnnl_primitive_desc_create(&pd, opDesc, $0, engine, hint), "primitive_desc_create(\(what))") }
         return pd!
     }
+}
+
+/// The primitives one thread executed while it recorded (see `Engine.executedImplementations`).
+private final class ExecutionRecorder {
+    static let key = "jdrl.ExecutionRecorder"
+    var executed = Set<String>()
 }
 
 /// An exact text key for a memory descriptor (its bytes), for primitive-cache keys.

@@ -52,7 +52,7 @@ enum Benchmarks {
         fields["isa"] = platform.isa
         fields["layout"] = platform.layout
         fields["conv_algorithms"] = platform.algorithms
-        fields["conv_impl"] = Engine.shared.implementations(kinds: ["fwd", "bwdd", "bwdw"]).sorted()
+        fields["conv_impl"] = Engine.shared.convolutionImplementations().sorted()
         fields["openblas_core"] = String(cString: openblas_get_corename())
         fields["openblas_core_for_peers"] = PeerRun.openBLASCoreType ?? "own detection"
         let slow = Engine.shared.referenceImplementations()

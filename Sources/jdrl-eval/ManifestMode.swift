@@ -101,7 +101,7 @@ struct ManifestMode {
                 print(outcome.newRows.isEmpty ? "jdrl-eval: history unchanged (nothing new)"
                       : "jdrl-eval: \(outcome.newRows.count) rows appended to \(folder)/history.csv and history.md")
             }
-            log("jdrl-eval: convolution implementations: \(Engine.shared.implementations(kinds: ["fwd"]).sorted().joined(separator: ", "))")
+            log("jdrl-eval: convolution implementations: \(Engine.shared.convolutionImplementations().sorted().joined(separator: ", "))")
             let slow = Engine.shared.referenceImplementations()
             if !slow.isEmpty { log("jdrl-eval: warning: slow reference implementations ran: \(slow.joined(separator: "; "))") }
             print("jdrl-eval: \(outcome.newRows.count / 2) items scored, \(outcome.skipped) already scored, \(outcome.failures.count) failed")

@@ -5,7 +5,10 @@ import Models
 import Tensors
 import Testing
 
-@Suite("bf16 inference")
+/// bf16 convolutions exist from AVX-512 on; below it the refusal is tested (EvaluationTests, StageTests).
+let bf16Available = Engine.shared.platform.bf16 != .unavailable
+
+@Suite("bf16 inference", .enabled(if: bf16Available, "oneDNN has no bf16 convolution on this CPU"))
 struct PrecisionTests {
     let unet: UNet
     let input: [Float]

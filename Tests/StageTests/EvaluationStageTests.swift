@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Models
+import Tensors
 import Testing
 
 /// End to end through the built jdrl-deblur, jdrl-eval, jdrl-ingest and pipelines/reevaluate.sh,
@@ -37,7 +38,8 @@ struct EvaluationStageTests {
         }
     }
 
-    @Test func bf16DeblurStaysCloseToF32AndNeedsWholeChannelBlocks() throws {
+    @Test(.enabled(if: Engine.shared.platform.bf16 != .unavailable, "no bf16 convolutions on this CPU: the refusal is tested instead"))
+    func bf16DeblurStaysCloseToF32AndNeedsWholeChannelBlocks() throws {
         let root = try temporaryFolder("deblur-bf16")
         defer { try? FileManager.default.removeItem(at: root) }
         let input = root.appendingPathComponent("in.png")
@@ -58,6 +60,23 @@ struct EvaluationStageTests {
         let differences = zip(images[0].pixels, images[1].pixels).map { abs($0 - $1) }
         let mean = differences.reduce(0, +) / Float(differences.count)
         #expect(mean > 0 && mean < 5e-3 && differences.max()! < 0.05, "bf16 vs f32: mean \(mean), max \(differences.max()!)")
+    }
+
+    @Test(.enabled(if: Engine.shared.platform.bf16 == .unavailable, "this CPU has bf16 convolutions"))
+    func bf16IsRefusedInOneSentenceWhereTheCPUHasNone() throws {
+        let root = try temporaryFolder("deblur-no-bf16")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("in.png")
+        try writePNG(input, width: 64, height: 64, bitDepth: 8, seed: 6)
+        let checkpoint = try EvaluationStage.checkpoint(in: root.appendingPathComponent("runs"), widths: [16, 32, 48])
+        let out = root.appendingPathComponent("o.png")
+        let refused = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", out.path, "--precision", "bf16"])
+        let lines = refused.output.split(separator: "\n")
+        #expect(refused.status == 2 && lines.count == 1 && refused.output.contains("AVX-512"), "\(refused.output)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        // auto falls back to f32 here and says so.
+        let automatic = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", out.path, "--precision", "auto"])
+        #expect(automatic.status == 0 && automatic.output.contains("f32 (auto)"), "\(automatic.output)")
     }
 
     @Test func aBadCheckpointIsNamed() throws {
