@@ -115,9 +115,12 @@ public final class Engine {
 
     /// The implementation strings of every convolution primitive created so far (forward, backward
     /// data and weights), for run reports.
-    public func convolutionImplementations() -> Set<String> {
+    public func convolutionImplementations() -> Set<String> { implementations(keysContaining: " conv ") }
+
+    /// The implementation strings of every cached primitive whose key contains `fragment` ("reorder", "pool", ...).
+    public func implementations(keysContaining fragment: String) -> Set<String> {
         lock.lock(); defer { lock.unlock() }
-        return Set(cache.filter { $0.key.contains(" conv ") }.map { $0.value.implementation })
+        return Set(cache.filter { $0.key.contains(fragment) }.map { $0.value.implementation })
     }
 
     /// Every created primitive that runs a `ref:` (reference, unvectorised) implementation, by key

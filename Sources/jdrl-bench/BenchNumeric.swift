@@ -112,7 +112,8 @@ enum NumericBenchmarks {
             inPrimitives += entry.seconds / Double(steps)
             print(String(format: "%8.1f ms %5d  %@", entry.seconds / Double(steps) * 1000, entry.calls / steps, label))
         }
-        Benchmarks.emit(["bench": "step-profile", "ours_s": total, "onednn_s": inPrimitives, "other_s": total - inPrimitives, "peer": "none"])
+        Benchmarks.emit(["bench": "step-profile", "ours_s": total, "onednn_s": inPrimitives, "other_s": total - inPrimitives, "peer": "none",
+                         "reorder_impl": Engine.shared.implementations(keysContaining: "reorder").sorted()])
     }
 
     /// UNet inference at 256x256 (paper widths) in f32 and in bf16 (AMX), with their difference.
