@@ -240,9 +240,6 @@ public final class UNet: Trainable {
         }
     }
 
-    /// oneDNN implementation of the first encoder convolution (for logs: `jit:avx512_core`, ...).
-    public var convolutionImplementation: String { encoderB[0].forwardImplementation }
-
     /// Every convolution's oneDNN forward implementation after a forward, by layer (for benchmarks).
     public var forwardImplementations: [String] {
         convolutions.map { "\($0.shape): \($0.forwardImplementation)" }
