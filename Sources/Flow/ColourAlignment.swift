@@ -1,0 +1,222 @@
+import Foundation
+import Imaging
+
+/// A per-channel affine colour map: `out_c = gain_c * in_c + offset_c`. Exposure is a common gain,
+/// white balance a per-channel gain, a black-level or tone difference mostly an offset. Pointwise, so
+/// it commutes with a backward warp (bilinear weights sum to 1): correcting the GT then warping it
+/// equals warping it then correcting it.
+public struct ColourTransform: Codable, Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var gain: [Double]
+    public var offset: [Double]
+
+    public init(gain: [Double], offset: [Double]) {
+        precondition(gain.count == offset.count, "one gain and one offset per channel")
+        self.gain = gain
+        self.offset = offset
+    }
+
+    public static func identity(channels: Int = 3) -> ColourTransform {
+        ColourTransform(gain: [Double](repeating: 1, count: channels), offset: [Double](repeating: 0, count: channels))
+    }
+
+    public var channels: Int { gain.count }
+
+    /// The map the other way (`in_c = (out_c - offset_c) / gain_c`); nil if a gain is (near) zero.
+    public var inverse: ColourTransform? {
+        guard gain.allSatisfy({ abs($0) > 1e-6 }) else { return nil }
+        return ColourTransform(gain: gain.map { 1 / $0 }, offset: zip(gain, offset).map { -$1 / $0 })
+    }
+
+    /// The largest change this map makes to any value in [0, 1] on any channel, against `other`
+    /// (both affine: the largest difference is at 0 or 1).
+    public func largestDifference(to other: ColourTransform) -> Double {
+        precondition(channels == other.channels)
+        var largest = 0.0
+        for c in 0..<channels {
+            largest = max(largest, abs(offset[c] - other.offset[c]), abs(gain[c] + offset[c] - other.gain[c] - other.offset[c]))
+        }
+        return largest
+    }
+
+    /// `image` mapped channel by channel, clamped to [0, 1] (the range every image and the UNet's
+    /// sigmoid output live in). Channels beyond the transform's are copied unchanged.
+    public func applied(to image: PlanarImage, clampToUnit: Bool = true) -> PlanarImage {
+        var out = image
+        let plane = image.planeSize
+        out.pixels.withUnsafeMutableBufferPointer { buffer in
+            for c in 0..<min(channels, image.channels) {
+                let g = Float(gain[c]), o = Float(offset[c])
+                for i in (c * plane)..<((c + 1) * plane) {
+                    let v = g * buffer[i] + o
+                    buffer[i] = clampToUnit ? min(max(v, 0), 1) : v
+                }
+            }
+        }
+        return out
+    }
+
+    public var description: String {
+        (0..<channels).map { String(format: "%.4f*x%+.4f", gain[$0], offset[$0]) }.joined(separator: ", ")
+    }
+}
+
+/// Settings of the colour fit. Codable and hashed with the flow settings into the manifest's params hash.
+public struct ColourFitParameters: Codable, Sendable, Equatable, Hashable {
+    /// Gaussian low-pass applied to both images before the fit, as a fraction of the shorter side.
+    /// Defocus redistributes light locally and keeps local means: at scales well above the blur radius
+    /// the blurry image and the sharp one agree up to the colour map (SDD's largest blur, 33 px at
+    /// 4096x2160, is 1.5 % of the height).
+    public var sigmaFraction: Float = 0.03
+    /// ... but never below this many pixels.
+    public var minimumSigma: Float = 4
+    /// A pixel enters the fit when at least this fraction of its low-pass neighbourhood is valid
+    /// (inside the calibration mask and sampled inside the image by the warp).
+    public var minimumSupport: Float = 0.9
+    /// Iteratively reweighted least squares with Tukey's biweight (c = 4.685 robust sigmas).
+    public var iterations = 8
+    public var tukey: Double = 4.685
+    public init() {}
+
+    func sigma(width: Int, height: Int) -> Float { max(minimumSigma, sigmaFraction * Float(min(width, height))) }
+}
+
+/// What a colour fit found, with how well it held.
+public struct ColourFit: Sendable, Equatable {
+    /// Maps the second image's colours (warped into the first's frame) onto the first's.
+    public var transform: ColourTransform
+    /// Robust RMS of the low-pass residual after the map, per channel (values in [0, 1]).
+    public var residual: [Double]
+    /// Low-pass samples that entered the fit (per channel, after the robust weights: effective count).
+    public var samples: Int
+}
+
+public enum ColourFitError: Error, CustomStringConvertible, Equatable {
+    case sizeMismatch(String)
+    case noValidPixels(Int)
+
+    public var description: String {
+        switch self {
+        case let .sizeMismatch(what): return "colour fit: sizes differ (\(what))"
+        case let .noValidPixels(count):
+            return "colour fit: only \(count) valid low-pass samples (calibration mask and image border leave too little)"
+        }
+    }
+}
+
+/// The photometric half of the alignment: the per-channel gain and offset between a blurry image A and
+/// the sharp image B warped into A's frame, fitted on low frequencies (where defocus changes nothing),
+/// inside the calibration mask, robustly (IRLS, Tukey). Convention as everywhere in Flow: A(p) matches
+/// B(p + flow(p)); the fit maps warp(B) onto A: A ~ gain * warp(B) + offset.
+public enum ColourAlignment {
+    /// Fit `reference` ~ gain * `aligned` + offset per channel. `aligned` is already in `reference`'s
+    /// frame; `valid` (H x W, > 0.5 = usable) marks the pixels to trust (nil: all).
+    public static func fit(reference: PlanarImage, aligned: PlanarImage, valid: [Float]? = nil,
+                           parameters: ColourFitParameters = ColourFitParameters(),
+                           workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ColourFit {
+        let w = reference.width, h = reference.height, plane = w * h
+        guard aligned.width == w, aligned.height == h, aligned.channels == reference.channels else {
+            throw ColourFitError.sizeMismatch("\(reference.channels)x\(w)x\(h) vs \(aligned.channels)x\(aligned.width)x\(aligned.height)")
+        }
+        if let valid, valid.count != plane { throw ColourFitError.sizeMismatch("mask of \(valid.count) pixels for \(w)x\(h)") }
+        let sigma = parameters.sigma(width: w, height: h)
+        let taps = Filters.gaussianTaps(sigma: sigma)
+        let mask = Plane(width: w, height: h, data: valid.map { $0.map { $0 > 0.5 ? 1 : 0 } } ?? [Float](repeating: 1, count: plane))
+        let support = Filters.separable(mask, taps: taps, workers: workers)
+
+        // Subsample the low-pass planes at about sigma/2: neighbours carry no new information.
+        let step = max(1, Int(sigma / 2))
+        var sampleIndex: [Int] = []
+        var y = step / 2
+        while y < h {
+            var x = step / 2
+            while x < w {
+                let i = y * w + x
+                if support.data[i] >= parameters.minimumSupport && mask.data[i] > 0 { sampleIndex.append(i) }
+                x += step
+            }
+            y += step
+        }
+        guard sampleIndex.count >= 8 else { throw ColourFitError.noValidPixels(sampleIndex.count) }
+
+        var gains: [Double] = [], offsets: [Double] = [], residuals: [Double] = []
+        var effective = Int.max
+        for c in 0..<reference.channels {
+            // Normalised convolution: low-pass of the valid pixels only, divided by their weight.
+            func lowPass(_ image: PlanarImage) -> [Float] {
+                var masked = [Float](repeating: 0, count: plane)
+                for i in 0..<plane { masked[i] = image.pixels[c * plane + i] * mask.data[i] }
+                let smooth = Filters.separable(Plane(width: w, height: h, data: masked), taps: taps, workers: workers)
+                return sampleIndex.map { smooth.data[$0] / support.data[$0] }
+            }
+            let a = lowPass(reference).map(Double.init), b = lowPass(aligned).map(Double.init)
+            let line = robustLine(y: a, x: b, iterations: parameters.iterations, tukey: parameters.tukey)
+            gains.append(line.gain); offsets.append(line.offset); residuals.append(line.rms)
+            effective = min(effective, line.effectiveSamples)
+        }
+        return ColourFit(transform: ColourTransform(gain: gains, offset: offsets), residual: residuals, samples: effective)
+    }
+
+    /// The fit from the pair and the flow: warps `b` into `a`'s frame (A(p) matches B(p + flow(p))),
+    /// trusts pixels inside `mask` (H x W, nil: all) whose sample p + flow(p) falls inside B.
+    public static func estimate(from a: PlanarImage, to b: PlanarImage, flow: FlowField, mask: [Float]? = nil,
+                                parameters: ColourFitParameters = ColourFitParameters(),
+                                workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ColourFit {
+        guard a.width == b.width, a.height == b.height, flow.width == a.width, flow.height == a.height else {
+            throw ColourFitError.sizeMismatch("A \(a.width)x\(a.height), B \(b.width)x\(b.height), flow \(flow.width)x\(flow.height)")
+        }
+        let w = a.width, h = a.height
+        var valid = [Float](repeating: 0, count: w * h)
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * w + x
+                let sx = Float(x) + flow.u[i], sy = Float(y) + flow.v[i]
+                let inside = sx >= 0 && sx <= Float(w - 1) && sy >= 0 && sy <= Float(h - 1)
+                valid[i] = inside && (mask.map { $0[i] > 0.5 } ?? true) ? 1 : 0
+            }
+        }
+        return try fit(reference: a, aligned: Warp.backward(image: b, flow: flow), valid: valid, parameters: parameters, workers: workers)
+    }
+
+    /// y ~ gain * x + offset by IRLS with Tukey's biweight on the residuals (scale: 1.4826 * MAD).
+    /// When x barely varies (a flat patch), gain and offset are not separable: the fit keeps the
+    /// offset at 0 and the gain is the ratio of the (weighted) means, which preserves the mean colour.
+    static func robustLine(y: [Double], x: [Double], iterations: Int, tukey: Double)
+        -> (gain: Double, offset: Double, rms: Double, effectiveSamples: Int) {
+        let n = y.count
+        var weights = [Double](repeating: 1, count: n)
+        var gain = 1.0, offset = 0.0
+        func solve() {
+            var sw = 0.0, sx = 0.0, sy = 0.0
+            for i in 0..<n { sw += weights[i]; sx += weights[i] * x[i]; sy += weights[i] * y[i] }
+            guard sw > 0 else { return }
+            let mx = sx / sw, my = sy / sw
+            var sxx = 0.0, sxy = 0.0
+            for i in 0..<n { let dx = x[i] - mx; sxx += weights[i] * dx * dx; sxy += weights[i] * dx * (y[i] - my) }
+            if sxx / sw > 1e-7 {          // a standard deviation above ~3e-4 of the data range
+                gain = sxy / sxx
+                offset = my - gain * mx
+            } else {
+                gain = mx > 1e-6 ? my / mx : 1
+                offset = mx > 1e-6 ? 0 : my - mx
+            }
+        }
+        solve()
+        for _ in 0..<iterations {
+            let residuals = (0..<n).map { y[$0] - gain * x[$0] - offset }
+            let sorted = residuals.map(abs).sorted()
+            let mad = sorted[n / 2]
+            let scale = max(1.4826 * mad, 1e-5) * tukey
+            for i in 0..<n {
+                let u = residuals[i] / scale
+                weights[i] = abs(u) < 1 ? (1 - u * u) * (1 - u * u) : 0
+            }
+            solve()
+        }
+        var sw = 0.0, sr = 0.0
+        for i in 0..<n {
+            let r = y[i] - gain * x[i] - offset
+            sw += weights[i]; sr += weights[i] * r * r
+        }
+        return (gain, offset, sw > 0 ? (sr / sw).squareRoot() : 0, Int(sw.rounded()))
+    }
+}
