@@ -119,19 +119,36 @@ public enum ColourAlignment {
         }
         if let valid, valid.count != plane { throw ColourFitError.sizeMismatch("mask of \(valid.count) pixels for \(w)x\(h)") }
         let sigma = parameters.sigma(width: w, height: h)
-        let taps = Filters.gaussianTaps(sigma: sigma)
-        let mask = Plane(width: w, height: h, data: valid.map { $0.map { $0 > 0.5 ? 1 : 0 } } ?? [Float](repeating: 1, count: plane))
-        let support = Filters.separable(mask, taps: taps, workers: workers)
+        // Block sums first (factor f ~ sigma / 4; a box average is a low-pass too), so the Gaussian runs
+        // on a small grid: a 4096x2160 capture costs what a 256x135 one does. Sums of the valid pixels and
+        // their count per block carry the normalised convolution through.
+        let f = max(1, Int(sigma / 4)), sw = (w + f - 1) / f, sh = (h + f - 1) / f, small = sw * sh
+        let coarseSigma = sigma / Float(f)
+        let taps = Filters.gaussianTaps(sigma: coarseSigma)
+        let keep: [Float] = valid.map { $0.map { $0 > 0.5 ? 1 : 0 } } ?? [Float](repeating: 1, count: plane)
+        func blockSums(_ values: (Int) -> Float) -> Plane {
+            var out = [Float](repeating: 0, count: small)
+            for y in 0..<h {
+                let row = (y / f) * sw
+                for x in 0..<w { out[row + x / f] += values(y * w + x) }
+            }
+            return Plane(width: sw, height: sh, data: out)
+        }
+        let count = blockSums { keep[$0] }
+        let support = Filters.separable(count, taps: taps, workers: workers)
+        var blockArea = [Float](repeating: 0, count: small)
+        for y in 0..<h { for x in 0..<w { blockArea[(y / f) * sw + x / f] += 1 } }
+        let area = Filters.separable(Plane(width: sw, height: sh, data: blockArea), taps: taps, workers: workers)
 
         // Subsample the low-pass planes at about sigma/2: neighbours carry no new information.
-        let step = max(1, Int(sigma / 2))
+        let step = max(1, Int(coarseSigma / 2))
         var sampleIndex: [Int] = []
         var y = step / 2
-        while y < h {
+        while y < sh {
             var x = step / 2
-            while x < w {
-                let i = y * w + x
-                if support.data[i] >= parameters.minimumSupport && mask.data[i] > 0 { sampleIndex.append(i) }
+            while x < sw {
+                let i = y * sw + x
+                if support.data[i] >= parameters.minimumSupport * area.data[i] && count.data[i] > 0.5 * blockArea[i] { sampleIndex.append(i) }
                 x += step
             }
             y += step
@@ -142,14 +159,26 @@ public enum ColourAlignment {
         var effective = Int.max
         for c in 0..<reference.channels {
             // Normalised convolution: low-pass of the valid pixels only, divided by their weight.
-            func lowPass(_ image: PlanarImage) -> [Float] {
-                var masked = [Float](repeating: 0, count: plane)
-                for i in 0..<plane { masked[i] = image.pixels[c * plane + i] * mask.data[i] }
-                let smooth = Filters.separable(Plane(width: w, height: h, data: masked), taps: taps, workers: workers)
-                return sampleIndex.map { smooth.data[$0] / support.data[$0] }
+            func lowPass(_ image: PlanarImage) -> [Double] {
+                let sums = image.pixels.withUnsafeBufferPointer { px in blockSums { px[c * plane + $0] * keep[$0] } }
+                let smooth = Filters.separable(sums, taps: taps, workers: workers)
+                var out = [Double](repeating: 0, count: small)
+                for i in 0..<small where support.data[i] > 1e-6 { out[i] = Double(smooth.data[i] / support.data[i]) }
+                return out
             }
-            let a = lowPass(reference).map(Double.init), b = lowPass(aligned).map(Double.init)
-            let line = robustLine(y: a, x: b, iterations: parameters.iterations, tukey: parameters.tukey)
+            let a = lowPass(reference), b = lowPass(aligned)
+            // Defocus is extra smoothing, D ~ 1 + k * Laplacian to first order, which even a heavy low-pass
+            // does not remove entirely: regressing on the low-passed sharp image alone would bias the gain
+            // low (by ~1 % at blur radii of a quarter of sigma). The Laplacian of the low-passed sharp image
+            // is a second regressor that absorbs it (its coefficient is a nuisance, not reported).
+            func laplacian(_ i: Int) -> Double {
+                let x = i % sw, y = i / sw
+                let l = b[y * sw + max(x - 1, 0)], r = b[y * sw + min(x + 1, sw - 1)]
+                let u = b[max(y - 1, 0) * sw + x], d = b[min(y + 1, sh - 1) * sw + x]
+                return l + r + u + d - 4 * b[i]
+            }
+            let line = robustLine(y: sampleIndex.map { a[$0] }, x: sampleIndex.map { b[$0] }, smoothing: sampleIndex.map(laplacian),
+                                  iterations: parameters.iterations, tukey: parameters.tukey)
             gains.append(line.gain); offsets.append(line.offset); residuals.append(line.rms)
             effective = min(effective, line.effectiveSamples)
         }
@@ -177,32 +206,44 @@ public enum ColourAlignment {
         return try fit(reference: a, aligned: Warp.backward(image: b, flow: flow), valid: valid, parameters: parameters, workers: workers)
     }
 
-    /// y ~ gain * x + offset by IRLS with Tukey's biweight on the residuals (scale: 1.4826 * MAD).
-    /// When x barely varies (a flat patch), gain and offset are not separable: the fit keeps the
-    /// offset at 0 and the gain is the ratio of the (weighted) means, which preserves the mean colour.
-    static func robustLine(y: [Double], x: [Double], iterations: Int, tukey: Double)
+    /// y ~ gain * x + k * smoothing + offset by IRLS with Tukey's biweight on the residuals (scale:
+    /// 1.4826 * MAD); k is a nuisance term (dropped when `smoothing` carries no signal). When x barely
+    /// varies (a flat patch), gain and offset are not separable: the fit keeps the offset at 0 and the
+    /// gain is the ratio of the (weighted) means, which preserves the mean colour.
+    static func robustLine(y: [Double], x: [Double], smoothing z: [Double], iterations: Int, tukey: Double)
         -> (gain: Double, offset: Double, rms: Double, effectiveSamples: Int) {
         let n = y.count
         var weights = [Double](repeating: 1, count: n)
-        var gain = 1.0, offset = 0.0
+        var gain = 1.0, offset = 0.0, k = 0.0
         func solve() {
-            var sw = 0.0, sx = 0.0, sy = 0.0
-            for i in 0..<n { sw += weights[i]; sx += weights[i] * x[i]; sy += weights[i] * y[i] }
+            var sw = 0.0, sx = 0.0, sy = 0.0, sz = 0.0
+            for i in 0..<n { sw += weights[i]; sx += weights[i] * x[i]; sy += weights[i] * y[i]; sz += weights[i] * z[i] }
             guard sw > 0 else { return }
-            let mx = sx / sw, my = sy / sw
-            var sxx = 0.0, sxy = 0.0
-            for i in 0..<n { let dx = x[i] - mx; sxx += weights[i] * dx * dx; sxy += weights[i] * dx * (y[i] - my) }
-            if sxx / sw > 1e-7 {          // a standard deviation above ~3e-4 of the data range
-                gain = sxy / sxx
-                offset = my - gain * mx
-            } else {
+            let mx = sx / sw, my = sy / sw, mz = sz / sw
+            var sxx = 0.0, sxy = 0.0, szz = 0.0, sxz = 0.0, szy = 0.0
+            for i in 0..<n {
+                let dx = x[i] - mx, dy = y[i] - my, dz = z[i] - mz, wi = weights[i]
+                sxx += wi * dx * dx; sxy += wi * dx * dy; szz += wi * dz * dz; sxz += wi * dx * dz; szy += wi * dz * dy
+            }
+            guard sxx / sw > 1e-7 else {       // a standard deviation below ~3e-4 of the data range
                 gain = mx > 1e-6 ? my / mx : 1
                 offset = mx > 1e-6 ? 0 : my - mx
+                k = 0
+                return
             }
+            let det = sxx * szz - sxz * sxz
+            if szz > 0, det > 1e-6 * sxx * szz {
+                gain = (szz * sxy - sxz * szy) / det
+                k = (sxx * szy - sxz * sxy) / det
+            } else {
+                gain = sxy / sxx
+                k = 0
+            }
+            offset = my - gain * mx - k * mz
         }
         solve()
         for _ in 0..<iterations {
-            let residuals = (0..<n).map { y[$0] - gain * x[$0] - offset }
+            let residuals = (0..<n).map { y[$0] - gain * x[$0] - k * z[$0] - offset }
             let sorted = residuals.map(abs).sorted()
             let mad = sorted[n / 2]
             let scale = max(1.4826 * mad, 1e-5) * tukey
@@ -214,7 +255,7 @@ public enum ColourAlignment {
         }
         var sw = 0.0, sr = 0.0
         for i in 0..<n {
-            let r = y[i] - gain * x[i] - offset
+            let r = y[i] - gain * x[i] - k * z[i] - offset
             sw += weights[i]; sr += weights[i] * r * r
         }
         return (gain, offset, sw > 0 ? (sr / sw).squareRoot() : 0, Int(sw.rounded()))
