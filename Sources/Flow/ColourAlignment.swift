@@ -210,7 +210,7 @@ public enum ColourAlignment {
     /// 1.4826 * MAD); k is a nuisance term (dropped when `smoothing` carries no signal). When x barely
     /// varies (a flat patch), gain and offset are not separable: the fit keeps the offset at 0 and the
     /// gain is the ratio of the (weighted) means, which preserves the mean colour.
-    static func robustLine(y: [Double], x: [Double], smoothing z: [Double], iterations: Int, tukey: Double)
+    static func robustLine(y: [Double], x: [Double], smoothing z: [Double], iterations: Int, tukey: Double, ridge: Double = 0.2)
         -> (gain: Double, offset: Double, rms: Double, effectiveSamples: Int) {
         let n = y.count
         var weights = [Double](repeating: 1, count: n)
@@ -231,9 +231,13 @@ public enum ColourAlignment {
                 k = 0
                 return
             }
-            let det = sxx * szz - sxz * sxz
-            if szz > 0, det > 1e-6 * sxx * szz {
-                gain = (szz * sxy - sxz * szy) / det
+            // A ridge on k (a fifth of its own scale): when the image's content is so narrow-band that the
+            // Laplacian is nearly proportional to x (a sum of similar sinusoids), k cannot be told from the
+            // gain and the ridge sends it to 0 instead of letting it trade against the gain.
+            let szzRidge = szz * (1 + ridge)
+            let det = sxx * szzRidge - sxz * sxz
+            if szz > 0, det > 1e-9 * sxx * szzRidge {
+                gain = (szzRidge * sxy - sxz * szy) / det
                 k = (sxx * szy - sxz * sxy) / det
             } else {
                 gain = sxy / sxx

@@ -95,12 +95,19 @@ struct ManifestFlows {
         return rows.allSatisfy { $0.colourMap != nil } ? .done : .needsColour(rows)
     }
 
-    /// The colour map of one direction: source (the flow's A) ~ gain * warp(target, flow) + offset, inside the mask.
-    private func colourFit(source: PlanarImage, target: PlanarImage, flow: FlowField, mask: [Float]?, named path: String) throws -> ColourFit {
+    /// The colour map blurry ~ gain * warp(sharp, blurry_to_sharp flow) + offset, inside that flow's mask.
+    /// Fitted in this direction only: the regressor is the sharp image, whose low-pass carries no defocus.
+    private func colourFit(blurry: PlanarImage, sharp: PlanarImage, flow: FlowField, mask: [Float]?, named path: String) throws -> ColourFit {
         do {
-            return try ColourAlignment.estimate(from: source, to: target, flow: flow, mask: mask, parameters: colourParameters,
+            return try ColourAlignment.estimate(from: blurry, to: sharp, flow: flow, mask: mask, parameters: colourParameters,
                                                 workers: options.threads)
         } catch { throw FlowStageError("\(path): colour fit failed (\(error))") }
+    }
+
+    /// blurry_to_sharp rows get the fit, sharp_to_blurry rows its inverse (maps blurry colours onto the sharp image's).
+    private func store(_ fit: ColourFit, in record: inout FlowRecord) {
+        let map = record.direction == Self.directions[0] ? fit.transform : (fit.transform.inverse ?? .identity(channels: fit.transform.channels))
+        record.setColourMap(gain: rgb(map.gain), offset: rgb(map.offset), residual: fit.residual.max() ?? 0)
     }
 
     /// The manifest stores R, G, B: a grey image's single value stands for all three.
@@ -110,17 +117,17 @@ struct ManifestFlows {
 
     private func fillColour(_ item: Item, rows: [FlowRecord], manifest: Manifest) throws {
         let blurry = try load(item.blurry), sharp = try load(item.sharp)
-        var updated: [FlowRecord] = []
-        for var row in rows {
-            let flow: FlowField
-            do { flow = try FlowFile.read(URL(fileURLWithPath: row.flowPath)) } catch {
-                throw FlowStageError("\(row.flowPath): cannot read flow (\(error))")
-            }
-            let mask = try row.maskPath.map { try load($0).pixels.prefix(flow.width * flow.height).map { $0 > 0.5 ? Float(1) : 0 } }
-            let (source, target) = row.direction == Self.directions[0] ? (blurry, sharp) : (sharp, blurry)
-            let fit = try colourFit(source: source, target: target, flow: flow, mask: mask, named: row.flowPath)
-            row.setColourMap(gain: rgb(fit.transform.gain), offset: rgb(fit.transform.offset), residual: fit.residual.max() ?? 0)
-            updated.append(row)
+        guard let forwardRow = rows.first(where: { $0.direction == Self.directions[0] }) else { return }
+        let flow: FlowField
+        do { flow = try FlowFile.read(URL(fileURLWithPath: forwardRow.flowPath)) } catch {
+            throw FlowStageError("\(forwardRow.flowPath): cannot read flow (\(error))")
+        }
+        let mask = try forwardRow.maskPath.map { try load($0).pixels.prefix(flow.width * flow.height).map { $0 > 0.5 ? Float(1) : 0 } }
+        let fit = try colourFit(blurry: blurry, sharp: sharp, flow: flow, mask: mask, named: forwardRow.flowPath)
+        let updated = rows.map { row in
+            var row = row
+            store(fit, in: &row)
+            return row
         }
         try manifest.writer.write { db in for row in updated { try row.update(db) } }
     }
@@ -130,20 +137,22 @@ struct ManifestFlows {
         let (forward, backward) = try FlowEstimator.estimateBothWays(blurry, sharp, parameters: parameters, workers: options.threads)
         let folder = outputDirectory.appendingPathComponent(hash.prefix(12) + "/" + item.key)
         var records: [FlowRecord] = []
+        var colour: ColourFit?
         for (direction, estimate, other) in [(Self.directions[0], forward, backward), (Self.directions[1], backward, forward)] {
             let flowURL = folder.appendingPathComponent("\(direction).flo")
             let maskURL = folder.appendingPathComponent("\(direction)_mask.png")
             try AtomicFile.write(FlowFile.encode(estimate.flow), to: flowURL)
             let mask = try CalibrationMask.make(maskMode, forward: estimate.flow, backward: other.flow, parameters: maskParameters)
             try AtomicFile.write(to: maskURL) { try mask.savePNG(to: $0) }   // the temporary name keeps .png
-            let (source, target) = direction == Self.directions[0] ? (blurry, sharp) : (sharp, blurry)
-            let colour = try colourFit(source: source, target: target, flow: estimate.flow, mask: mask.pixels, named: flowURL.path)
+            if direction == Self.directions[0] {
+                colour = try colourFit(blurry: blurry, sharp: sharp, flow: estimate.flow, mask: mask.pixels, named: flowURL.path)
+            }
             let m = estimate.motion
             var record = FlowRecord(patchId: item.patchId, captureId: item.captureId,
                                     direction: direction, flowPath: flowURL.path, maskPath: maskURL.path,
                                     zoom: m.zoom, shiftX: m.shiftX, shiftY: m.shiftY, rotationDeg: m.rotationDegrees,
                                     residualEpe: estimate.residualMeanPixels, paramsHash: hash)
-            record.setColourMap(gain: rgb(colour.transform.gain), offset: rgb(colour.transform.offset), residual: colour.residual.max() ?? 0)
+            if let colour { store(colour, in: &record) }
             records.append(record)
         }
         try manifest.writer.write { db in

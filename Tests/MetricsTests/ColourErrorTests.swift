@@ -61,7 +61,7 @@ struct ColourErrorTests {
         let colour = try #require(fields["colour_error"] as? [Double])
         #expect(colour.count == 3 && abs(colour[0] - 0.02) < 1e-6 && abs(colour[1]) < 1e-9)
         #expect(abs((fields["colour_error_max"] as? Double ?? 0) - 0.02) < 1e-6)
-        #expect(fields["psnr_colour_corrected"] is NSNull, "nothing but the tint: infinite, so null")
+        #expect((fields["psnr_colour_corrected"] as? Double ?? 0) > 90, "nothing but the tint (float rounding aside) is left")
         #expect(fields["psnr"] is Double)
     }
 }

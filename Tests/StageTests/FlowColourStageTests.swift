@@ -59,14 +59,15 @@ struct FlowColourStageTests {
         let first = try Executables.run("jdrl-flow", arguments)
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("jdrl-flow: colour over 1 items (blurry ~ gain * warped sharp + offset"), "\(first.output)")
-        // then both flow rows carry a colour map: blurry_to_sharp the relight, sharp_to_blurry its inverse.
+        // then both flow rows carry a colour map: blurry_to_sharp the relight (within 3 % here: 8-bit files and a
+        // three-sinusoid texture; FlowTests checks the 1 % accuracy on a broadband one), sharp_to_blurry its inverse.
         let rows = try manifest.reader.read { try FlowRecord.order(Column("direction")).fetchAll($0) }
         #expect(rows.map(\.direction) == ["blurry_to_sharp", "sharp_to_blurry"])
         let forward = try #require(rows[0].colourMap), backward = try #require(rows[1].colourMap)
         for c in 0..<3 {
-            #expect(abs(forward.gain[c] / Self.gain[c] - 1) < 0.015, "gain \(c): \(forward.gain[c]) vs \(Self.gain[c])")
-            #expect(abs(forward.offset[c] - Self.offset[c]) < 0.015, "offset \(c): \(forward.offset[c]) vs \(Self.offset[c])")
-            #expect(abs(backward.gain[c] * Self.gain[c] - 1) < 0.015, "inverse gain \(c): \(backward.gain[c])")
+            #expect(abs(forward.gain[c] / Self.gain[c] - 1) < 0.03, "gain \(c): \(forward.gain[c]) vs \(Self.gain[c])")
+            #expect(abs(forward.offset[c] - Self.offset[c]) < 0.03, "offset \(c): \(forward.offset[c]) vs \(Self.offset[c])")
+            #expect(abs(backward.gain[c] * forward.gain[c] - 1) < 1e-9 && abs(backward.offset[c] + forward.offset[c] / forward.gain[c]) < 1e-9)
         }
 
         // Rows from before the colour fit existed get it without their flows being redone.

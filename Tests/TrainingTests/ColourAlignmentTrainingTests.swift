@@ -93,10 +93,10 @@ import Training
         let data = Self.tinyData()
         var errors: [ColourAlignmentMode: Double] = [:]
         for mode in [ColourAlignmentMode.none, .gainOffset] {
-            var config = try TrainingRunTests.tinyConfig(name: "colour-\(mode.rawValue)", epochs: 24, initEpochs: 20, everySteps: 1000)
+            var config = try TrainingRunTests.tinyConfig(name: "colour-\(mode.rawValue)", epochs: 30, initEpochs: 27, everySteps: 1000)
             config.train.colourAlignment = mode
             let outcome = try TrainingRunTests.train(config, in: runs, source: data.source)
-            #expect(outcome.finished && outcome.step == 96)
+            #expect(outcome.finished && outcome.step == 120)
             let latest = try #require(try RunFolder(runsDirectory: runs, name: config.name).checkpoints.latest())
             let unet = try UNet(config: UNetConfig(widths: config.networkG.widths, dropout: 0), seed: 0)
             try unet.load(safetensors: latest.folder.appendingPathComponent(CheckpointStore.deblurWeightsFile))
@@ -113,7 +113,7 @@ import Training
             errors[mode] = Self.meanColourError(outputs, data.aligned.map(\.gt))
         }
         let without = errors[.none]!, with = errors[.gainOffset]!
-        print("mean colour error vs the aligned GT after 96 steps: colour_alignment none \(without), gain_offset \(with)")
-        #expect(with < 0.6 * without, "gain_offset \(with) vs none \(without)")
+        print("mean colour error vs the aligned GT after 120 steps: colour_alignment none \(without), gain_offset \(with)")
+        #expect(with < 0.7 * without, "gain_offset \(with) vs none \(without)")
     }
 }
