@@ -60,7 +60,8 @@ public struct ColourTransform: Codable, Sendable, Equatable, Hashable, CustomStr
     }
 }
 
-/// Settings of the colour fit. Codable and hashed with the flow settings into the manifest's params hash.
+/// Settings of the colour fit. Not part of jdrl-flow's parameters hash (a change must not redo every flow):
+/// after changing them, clear the `colour_*` columns of `flows` and jdrl-flow refits only the colour.
 public struct ColourFitParameters: Codable, Sendable, Equatable, Hashable {
     /// Gaussian low-pass applied to both images before the fit, as a fraction of the shorter side.
     /// Defocus redistributes light locally and keeps local means: at scales well above the blur radius
