@@ -58,7 +58,9 @@ import Training
         let patch = try cache.patch(at: 0)
         let fitted = try #require(patch.sharpColour)
         #expect(patch.sharpIsColourAligned)
-        #expect(fitted.largestDifference(to: Self.relight) < 0.01, "fitted \(fitted), truth \(Self.relight)")
+        // (Within 6 % of full scale on these 48x48 sums of a few sinusoids: for a narrow-band image the blur's
+        // attenuation looks like a gain; ColourAlignmentTests checks the 1 % accuracy on a broadband texture.)
+        #expect(fitted.largestDifference(to: Self.relight) < 0.06, "fitted \(fitted), truth \(Self.relight)")
         let raw = try data.source.patch(at: 0)
         #expect(patch.sharp == fitted.applied(to: raw.sharp))
         // with it off, the GT is untouched.
@@ -93,10 +95,10 @@ import Training
         let data = Self.tinyData()
         var errors: [ColourAlignmentMode: Double] = [:]
         for mode in [ColourAlignmentMode.none, .gainOffset] {
-            var config = try TrainingRunTests.tinyConfig(name: "colour-\(mode.rawValue)", epochs: 30, initEpochs: 27, everySteps: 1000)
+            var config = try TrainingRunTests.tinyConfig(name: "colour-\(mode.rawValue)", epochs: 25, initEpochs: 22, everySteps: 1000)
             config.train.colourAlignment = mode
             let outcome = try TrainingRunTests.train(config, in: runs, source: data.source)
-            #expect(outcome.finished && outcome.step == 120)
+            #expect(outcome.finished && outcome.step == 100)
             let latest = try #require(try RunFolder(runsDirectory: runs, name: config.name).checkpoints.latest())
             let unet = try UNet(config: UNetConfig(widths: config.networkG.widths, dropout: 0), seed: 0)
             try unet.load(safetensors: latest.folder.appendingPathComponent(CheckpointStore.deblurWeightsFile))
@@ -113,7 +115,7 @@ import Training
             errors[mode] = Self.meanColourError(outputs, data.aligned.map(\.gt))
         }
         let without = errors[.none]!, with = errors[.gainOffset]!
-        print("mean colour error vs the aligned GT after 120 steps: colour_alignment none \(without), gain_offset \(with)")
+        print("mean colour error vs the aligned GT after 100 steps: colour_alignment none \(without), gain_offset \(with)")
         #expect(with < 0.7 * without, "gain_offset \(with) vs none \(without)")
     }
 }
