@@ -1,18 +1,29 @@
 import Foundation
 import Imaging
 
-/// A per-channel affine colour map: `out_c = gain_c * in_c + offset_c`. Exposure is a common gain,
-/// white balance a per-channel gain, a black-level or tone difference mostly an offset. Pointwise, so
-/// it commutes with a backward warp (bilinear weights sum to 1): correcting the GT then warping it
-/// equals warping it then correcting it.
+/// Where a colour map acts: on the file's (sRGB-encoded) values, or on linear light.
+public enum ColourSpace: String, Codable, Sendable, CaseIterable {
+    /// out = gain * v + offset on the stored values.
+    case srgb
+    /// out = sRGB(gain * linear(v) + offset): exposure and white balance are gains on light, and defocus
+    /// sums light, so the low-pass means that defocus preserves are those of linear values.
+    case linear
+}
+
+/// A per-channel affine colour map: `out_c = gain_c * in_c + offset_c`, on the stored values (`srgb`) or on
+/// linear light (`linear`, IEC 61966-2-1 decoding and encoding around it). Exposure is a common gain, white
+/// balance a per-channel gain, a black-level difference an offset. Pointwise, so it commutes with a backward
+/// warp: exactly in `srgb` (bilinear weights sum to 1), to second order in `linear`.
 public struct ColourTransform: Codable, Sendable, Equatable, Hashable, CustomStringConvertible {
     public var gain: [Double]
     public var offset: [Double]
+    public var space: ColourSpace
 
-    public init(gain: [Double], offset: [Double]) {
+    public init(gain: [Double], offset: [Double], space: ColourSpace = .srgb) {
         precondition(gain.count == offset.count, "one gain and one offset per channel")
         self.gain = gain
         self.offset = offset
+        self.space = space
     }
 
     public static func identity(channels: Int = 3) -> ColourTransform {
@@ -21,16 +32,16 @@ public struct ColourTransform: Codable, Sendable, Equatable, Hashable, CustomStr
 
     public var channels: Int { gain.count }
 
-    /// The map the other way (`in_c = (out_c - offset_c) / gain_c`); nil if a gain is (near) zero.
+    /// The map the other way (`in_c = (out_c - offset_c) / gain_c`, same space); nil if a gain is (near) zero.
     public var inverse: ColourTransform? {
         guard gain.allSatisfy({ abs($0) > 1e-6 }) else { return nil }
-        return ColourTransform(gain: gain.map { 1 / $0 }, offset: zip(gain, offset).map { -$1 / $0 })
+        return ColourTransform(gain: gain.map { 1 / $0 }, offset: zip(gain, offset).map { -$1 / $0 }, space: space)
     }
 
-    /// The largest change this map makes to any value in [0, 1] on any channel, against `other`
-    /// (both affine: the largest difference is at 0 or 1).
+    /// The largest difference between this map and `other` (same space) over inputs in [0, 1] of that
+    /// space, on any channel (both affine: the largest difference is at 0 or 1).
     public func largestDifference(to other: ColourTransform) -> Double {
-        precondition(channels == other.channels)
+        precondition(channels == other.channels && space == other.space)
         var largest = 0.0
         for c in 0..<channels {
             largest = max(largest, abs(offset[c] - other.offset[c]), abs(gain[c] + offset[c] - other.gain[c] - other.offset[c]))
@@ -43,12 +54,18 @@ public struct ColourTransform: Codable, Sendable, Equatable, Hashable, CustomStr
     public func applied(to image: PlanarImage, clampToUnit: Bool = true) -> PlanarImage {
         var out = image
         let plane = image.planeSize
+        let linear = space == .linear
         out.pixels.withUnsafeMutableBufferPointer { buffer in
             for c in 0..<min(channels, image.channels) {
                 let g = Float(gain[c]), o = Float(offset[c])
                 for i in (c * plane)..<((c + 1) * plane) {
-                    let v = g * buffer[i] + o
-                    buffer[i] = clampToUnit ? min(max(v, 0), 1) : v
+                    if linear {
+                        let v = max(g * SRGBCurve.toLinear(buffer[i]) + o, 0)
+                        buffer[i] = SRGBCurve.fromLinear(clampToUnit ? min(v, 1) : v)
+                    } else {
+                        let v = g * buffer[i] + o
+                        buffer[i] = clampToUnit ? min(max(v, 0), 1) : v
+                    }
                 }
             }
         }
@@ -56,7 +73,22 @@ public struct ColourTransform: Codable, Sendable, Equatable, Hashable, CustomStr
     }
 
     public var description: String {
-        (0..<channels).map { String(format: "%.4f*x%+.4f", gain[$0], offset[$0]) }.joined(separator: ", ")
+        (space == .linear ? "linear light: " : "")
+            + (0..<channels).map { String(format: "%.4f*x%+.4f", gain[$0], offset[$0]) }.joined(separator: ", ")
+    }
+}
+
+/// The sRGB transfer curve (IEC 61966-2-1), as Synthesis renders defocus with it.
+enum SRGBCurve {
+    @inline(__always) static func toLinear(_ v: Float) -> Float {
+        let c = max(v, 0)
+        return c <= 0.04045 ? c / 12.92 : powf((c + 0.055) / 1.055, 2.4)
+    }
+
+    /// Values above 1 follow the same power law (an unclamped map may leave [0, 1]).
+    @inline(__always) static func fromLinear(_ v: Float) -> Float {
+        let c = max(v, 0)
+        return c <= 0.0031308 ? c * 12.92 : 1.055 * powf(c, 1 / 2.4) - 0.055
     }
 }
 
@@ -73,6 +105,10 @@ public struct ColourFitParameters: Codable, Sendable, Equatable, Hashable {
     /// A pixel enters the fit when at least this fraction of its low-pass neighbourhood is valid
     /// (inside the calibration mask and sampled inside the image by the warp).
     public var minimumSupport: Float = 0.9
+    /// Fit (and map) in linear light: defocus sums light, so in sRGB values the blurry image's local means
+    /// are brighter than the sharp image's near highlights (measured on the embedded data: +0.02 on some
+    /// patches, which a fit on sRGB values takes for an offset).
+    public var space: ColourSpace = .linear
     /// Iteratively reweighted least squares with Tukey's biweight (c = 4.685 robust sigmas).
     public var iterations = 8
     public var tukey: Double = 4.685
@@ -105,7 +141,8 @@ public enum ColourFitError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The photometric half of the alignment: the per-channel gain and offset between a blurry image A and
-/// the sharp image B warped into A's frame, fitted on low frequencies (where defocus changes nothing),
+/// the sharp image B warped into A's frame, in linear light by default, fitted on low frequencies (where
+/// defocus changes nothing),
 /// inside the calibration mask, robustly (IRLS, Tukey). Convention as everywhere in Flow: A(p) matches
 /// B(p + flow(p)); the fit maps warp(B) onto A: A ~ gain * warp(B) + offset.
 public enum ColourAlignment {
@@ -160,8 +197,10 @@ public enum ColourAlignment {
         var effective = Int.max
         for c in 0..<reference.channels {
             // Normalised convolution: low-pass of the valid pixels only, divided by their weight.
+            let linear = parameters.space == .linear
             func lowPass(_ image: PlanarImage) -> [Double] {
-                let sums = image.pixels.withUnsafeBufferPointer { px in blockSums { px[c * plane + $0] * keep[$0] } }
+                let values = image.pixels[(c * plane)..<((c + 1) * plane)].map { linear ? SRGBCurve.toLinear($0) : $0 }
+                let sums = values.withUnsafeBufferPointer { px in blockSums { px[$0] * keep[$0] } }
                 let smooth = Filters.separable(sums, taps: taps, workers: workers)
                 var out = [Double](repeating: 0, count: small)
                 for i in 0..<small where support.data[i] > 1e-6 { out[i] = Double(smooth.data[i] / support.data[i]) }
@@ -183,7 +222,8 @@ public enum ColourAlignment {
             gains.append(line.gain); offsets.append(line.offset); residuals.append(line.rms)
             effective = min(effective, line.effectiveSamples)
         }
-        return ColourFit(transform: ColourTransform(gain: gains, offset: offsets), residual: residuals, samples: effective)
+        return ColourFit(transform: ColourTransform(gain: gains, offset: offsets, space: parameters.space), residual: residuals,
+                         samples: effective)
     }
 
     /// The fit from the pair and the flow: warps `b` into `a`'s frame (A(p) matches B(p + flow(p))),

@@ -153,6 +153,8 @@ public struct FlowRecord: ManifestRecord, Equatable {
     public var colourOffsetB: Double?
     /// Robust RMS of the low-pass residual after the map (largest over channels).
     public var colourResidual: Double?
+    /// Where the map acts: "linear" (on linear light, sRGB decoded and re-encoded around it) or "srgb".
+    public var colourSpace: String?
 
     public init(id: Int64? = nil, patchId: Int64? = nil, captureId: Int64? = nil, direction: String, flowPath: String,
                 maskPath: String? = nil, zoom: Double? = nil, shiftX: Double? = nil, shiftY: Double? = nil,
@@ -164,19 +166,20 @@ public struct FlowRecord: ManifestRecord, Equatable {
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
-    /// The stored colour map as (gain, offset) per R, G, B; nil unless all six values are there.
-    public var colourMap: (gain: [Double], offset: [Double])? {
+    /// The stored colour map as (gain, offset) per R, G, B and its space; nil unless all of it is there.
+    public var colourMap: (gain: [Double], offset: [Double], space: String)? {
         guard let gr = colourGainR, let gg = colourGainG, let gb = colourGainB,
-              let or = colourOffsetR, let og = colourOffsetG, let ob = colourOffsetB else { return nil }
-        return ([gr, gg, gb], [or, og, ob])
+              let or = colourOffsetR, let og = colourOffsetG, let ob = colourOffsetB, let space = colourSpace else { return nil }
+        return ([gr, gg, gb], [or, og, ob], space)
     }
 
-    /// Sets the colour columns from per-channel gains and offsets (3 each) and the fit's residual.
-    public mutating func setColourMap(gain: [Double], offset: [Double], residual: Double) {
+    /// Sets the colour columns from per-channel gains and offsets (3 each), their space and the fit's residual.
+    public mutating func setColourMap(gain: [Double], offset: [Double], space: String, residual: Double) {
         precondition(gain.count == 3 && offset.count == 3, "the manifest stores R, G, B")
         colourGainR = gain[0]; colourGainG = gain[1]; colourGainB = gain[2]
         colourOffsetR = offset[0]; colourOffsetG = offset[1]; colourOffsetB = offset[2]
         colourResidual = residual
+        colourSpace = space
     }
 }
 

@@ -162,6 +162,7 @@ public enum ManifestSchema {
                 ALTER TABLE flows ADD COLUMN colour_offset_g REAL;
                 ALTER TABLE flows ADD COLUMN colour_offset_b REAL;
                 ALTER TABLE flows ADD COLUMN colour_residual REAL CHECK (colour_residual >= 0);
+                ALTER TABLE flows ADD COLUMN colour_space TEXT CHECK (colour_space IN ('srgb', 'linear'));
                 """)
         }
         // Colour error of each score (issue #16): per-channel mean of (scored - target) and the PSNR after

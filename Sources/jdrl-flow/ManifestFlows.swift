@@ -63,7 +63,8 @@ struct ManifestFlows {
         }
         let keys = Set(items.map(\.key))
         let inScope = stored.filter { keys.contains($0.patchId.map { "patch-\($0)" } ?? "capture-\($0.captureId ?? -1)") }
-        FileHandle.standardError.write(Data((ColourSpread(inScope.compactMap(\.colourMap)).summary + "\n").utf8))
+        FileHandle.standardError.write(Data((ColourSpread(inScope.compactMap(\.colourMap).map { ($0.gain, $0.offset) },
+                                                          space: colourParameters.space.rawValue).summary + "\n").utf8))
         return failures
     }
 
@@ -107,7 +108,7 @@ struct ManifestFlows {
     /// blurry_to_sharp rows get the fit, sharp_to_blurry rows its inverse (maps blurry colours onto the sharp image's).
     private func store(_ fit: ColourFit, in record: inout FlowRecord) {
         let map = record.direction == Self.directions[0] ? fit.transform : (fit.transform.inverse ?? .identity(channels: fit.transform.channels))
-        record.setColourMap(gain: rgb(map.gain), offset: rgb(map.offset), residual: fit.residual.max() ?? 0)
+        record.setColourMap(gain: rgb(map.gain), offset: rgb(map.offset), space: map.space.rawValue, residual: fit.residual.max() ?? 0)
     }
 
     /// The manifest stores R, G, B: a grey image's single value stands for all three.
@@ -184,7 +185,8 @@ struct FlowStageError: Error, CustomStringConvertible {
 /// How the blurry -> sharp colour maps spread over a dataset: what jdrl-flow's summary prints.
 struct ColourSpread {
     let maps: [(gain: [Double], offset: [Double])]
-    init(_ maps: [(gain: [Double], offset: [Double])]) { self.maps = maps }
+    let space: String
+    init(_ maps: [(gain: [Double], offset: [Double])], space: String) { self.maps = maps; self.space = space }
 
     var summary: String {
         guard !maps.isEmpty else { return "jdrl-flow: colour: no colour fits in scope" }
@@ -200,7 +202,7 @@ struct ColourSpread {
         let departures = maps.map { map in
             (0..<3).map { max(abs(map.offset[$0]), abs(map.gain[$0] + map.offset[$0] - 1)) }.max()!
         }.sorted()
-        return "jdrl-flow: colour over \(maps.count) items (blurry ~ gain * warped sharp + offset, low-pass fit inside the mask): "
+        return "jdrl-flow: colour over \(maps.count) items (blurry ~ gain * warped sharp + offset in \(space == "linear" ? "linear light" : "sRGB values"), low-pass fit inside the mask): "
             + parts.joined(separator: "; ")
             + String(format: "; largest change to a [0,1] value: median %.3f, max %.3f", departures[departures.count / 2], departures.last!)
     }

@@ -166,10 +166,10 @@ func patch(x: Int, y: Int) -> Patch {
     // then the old rows read with no colour, and new values round-trip.
     var flow = try #require(try manifest.reader.read { try FlowRecord.fetchOne($0) })
     #expect(flow.colourMap == nil && flow.colourResidual == nil)
-    flow.setColourMap(gain: [1.1, 1.0, 0.9], offset: [0.01, 0, -0.02], residual: 0.003)
+    flow.setColourMap(gain: [1.1, 1.0, 0.9], offset: [0.01, 0, -0.02], space: "linear", residual: 0.003)
     try manifest.writer.write { try flow.update($0) }
     let stored = try #require(try manifest.reader.read { try FlowRecord.fetchOne($0) })
-    #expect(stored.colourMap?.gain == [1.1, 1.0, 0.9] && stored.colourMap?.offset == [0.01, 0, -0.02])
+    #expect(stored.colourMap?.gain == [1.1, 1.0, 0.9] && stored.colourMap?.offset == [0.01, 0, -0.02] && stored.colourMap?.space == "linear")
     let old = try #require(try manifest.reader.read { try Evaluation.fetchOne($0) })
     #expect(old.largestColourError == nil && old.psnrColourCorrected == nil)
     try manifest.writer.write { db in
@@ -179,6 +179,8 @@ func patch(x: Int, y: Int) -> Patch {
         // The schema refuses a non-positive gain.
         var bad = stored; bad.colourGainG = 0
         #expect(throws: DatabaseError.self) { try bad.update(db) }
+        var badSpace = stored; badSpace.colourSpace = "lab"
+        #expect(throws: DatabaseError.self) { try badSpace.update(db) }
     }
     let new = try #require(try manifest.reader.read { try Evaluation.filter(Column("target") == "deformed_gt").fetchOne($0) })
     #expect(new.largestColourError == 0.03 && new.psnrColourCorrected == 25.9)

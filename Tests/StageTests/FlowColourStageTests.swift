@@ -9,7 +9,7 @@ import Testing
 @Suite(.enabled(if: Executables.url("jdrl-flow") != nil, "jdrl-flow not built: run `swift build -c release` first (make test does)"))
 struct FlowColourStageTests {
     static let (width, height) = (160, 128)
-    static let gain = [1.06, 1.0, 0.9], offset = [-0.01, 0.03, 0.0]
+    static let gain = [1.06, 1.0, 0.9], offset = [0.005, 0.02, 0.0]
 
     /// The sinusoid texture of FlowStageTests sampled at (x + dx, y + dy), box-blurred `passes` times, then relit.
     static func write(_ url: URL, dx: Int, dy: Int, passes: Int, relit: Bool) throws {
@@ -19,6 +19,10 @@ struct FlowColourStageTests {
             planes[c][y * width + x] = 0.5 + 0.18 * sin(0.21 * u + 0.05 * v + Double(c)) + 0.15 * sin(0.07 * u - 0.19 * v + 1)
                 + 0.1 * sin(0.13 * u + 0.11 * v + 2)
         } } }
+        // The relit (blurry) shot: defocus and exposure act on linear light (IEC 61966-2-1 curve).
+        func toLinear(_ v: Double) -> Double { v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4) }
+        func fromLinear(_ v: Double) -> Double { let c = min(max(v, 0), 1); return c <= 0.0031308 ? c * 12.92 : 1.055 * pow(c, 1 / 2.4) - 0.055 }
+        if relit { planes = planes.map { $0.map(toLinear) } }
         for _ in 0..<passes {
             planes = planes.map { p in
                 var out = p
@@ -32,7 +36,7 @@ struct FlowColourStageTests {
         }
         var bytes = [UInt8]()
         for i in 0..<(width * height) { for c in 0..<3 {
-            let value = relit ? gain[c] * planes[c][i] + offset[c] : planes[c][i]
+            let value = relit ? fromLinear(gain[c] * planes[c][i] + offset[c]) : planes[c][i]
             bytes.append(UInt8((min(max(value, 0), 1) * 255).rounded()))
         } }
         try VipsImage.fromInterleaved(bytes, width: width, height: height, bands: 3, bitDepth: 8).savePNG(to: url)
@@ -58,7 +62,7 @@ struct FlowColourStageTests {
         // when jdrl-flow runs,
         let first = try Executables.run("jdrl-flow", arguments)
         #expect(first.status == 0, "\(first.output)")
-        #expect(first.output.contains("jdrl-flow: colour over 1 items (blurry ~ gain * warped sharp + offset"), "\(first.output)")
+        #expect(first.output.contains("jdrl-flow: colour over 1 items (blurry ~ gain * warped sharp + offset in linear light"), "\(first.output)")
         // then both flow rows carry a colour map: blurry_to_sharp the relight (within 3 % here: 8-bit files and a
         // three-sinusoid texture; FlowTests checks the 1 % accuracy on a broadband one), sharp_to_blurry its inverse.
         let rows = try manifest.reader.read { try FlowRecord.order(Column("direction")).fetchAll($0) }
@@ -72,7 +76,7 @@ struct FlowColourStageTests {
 
         // Rows from before the colour fit existed get it without their flows being redone.
         try manifest.writer.write { db in
-            try db.execute(sql: "UPDATE flows SET colour_gain_r = NULL, colour_gain_g = NULL, colour_gain_b = NULL, colour_offset_r = NULL, colour_offset_g = NULL, colour_offset_b = NULL, colour_residual = NULL")
+            try db.execute(sql: "UPDATE flows SET colour_space = NULL, colour_gain_r = NULL, colour_gain_g = NULL, colour_gain_b = NULL, colour_offset_r = NULL, colour_offset_g = NULL, colour_offset_b = NULL, colour_residual = NULL")
         }
         let second = try Executables.run("jdrl-flow", arguments)
         #expect(second.status == 0 && second.output.contains("1 items, 0 already done, 1 given their colour fit, 0 failed"), "\(second.output)")

@@ -9,7 +9,7 @@ import Training
 /// train.colour_alignment (issue #16): the GT brought to the blurry image's colours before the loss.
 @Suite(.serialized) struct ColourAlignmentTrainingTests {
     /// The second shot's exposure and white balance: what the blurry image shows of the GT's colours.
-    static let relight = ColourTransform(gain: [1.15, 1.0, 0.85], offset: [0.02, 0.03, -0.02])
+    static let relight = ColourTransform(gain: [1.15, 1.0, 0.85], offset: [0.02, 0.03, -0.01], space: .linear)
 
     /// Fixtures.pair with the texture squeezed into [0.19, 0.82] (nothing clips after the relight) and the
     /// blurry image relit; also the aligned GT in the blurry image's colours (what a colour-true output is).

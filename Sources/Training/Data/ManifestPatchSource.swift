@@ -64,7 +64,12 @@ public final class ManifestPatchSource: PatchSource, @unchecked Sendable {
                                   blurryToSharpMask: try mask(e.blurryToSharp), sharpToBlurryMask: try mask(e.sharpToBlurry))
         patch.files = "\(e.blurryPath) / \(e.sharpPath)"
         // jdrl-flow's colour fit beside the blurry->sharp flow (nil for rows from before it; then fitted on load).
-        if let map = e.blurryToSharp?.colourMap { patch.sharpColour = ColourTransform(gain: map.gain, offset: map.offset) }
+        if let map = e.blurryToSharp?.colourMap {
+            guard let space = ColourSpace(rawValue: map.space) else {
+                throw DataError.colour(id: e.id, files: patch.files, reason: "flows row \(e.blurryToSharp?.id ?? 0) has colour_space '\(map.space)'")
+            }
+            patch.sharpColour = ColourTransform(gain: map.gain, offset: map.offset, space: space)
+        }
         return patch
     }
 
