@@ -23,8 +23,9 @@ import Training
 
     static func tinyData() -> (source: InMemoryPatchSource, aligned: [(blurry: PlanarImage, gt: PlanarImage)]) {
         var patches: [TrainingPatch] = [], aligned: [(PlanarImage, PlanarImage)] = []
-        for i in 0..<4 {
-            let shift: (Float, Float) = (Float(i % 2) * 2 - 1, Float(i / 2) + 0.5)
+        // 20 patches, so that 100 steps are 5 epochs (a checkpoint ends every epoch; writing them is most of a tiny run).
+        for i in 0..<20 {
+            let shift: (Float, Float) = (Float(i % 3) - 1, Float(i % 4) * 0.5 - 0.75)
             let pair = relitPair(id: Int64(i + 1), size: 48, shift: shift, seed: UInt64(60 + i))
             patches.append(pair.patch)
             aligned.append((pair.patch.blurry, pair.alignedGT))
@@ -58,11 +59,15 @@ import Training
         let patch = try cache.patch(at: 0)
         let fitted = try #require(patch.sharpColour)
         #expect(patch.sharpIsColourAligned)
-        // (Within 6 % of full scale on these 48x48 sums of a few sinusoids: for a narrow-band image the blur's
-        // attenuation looks like a gain; ColourAlignmentTests checks the 1 % accuracy on a broadband texture.)
-        #expect(fitted.largestDifference(to: Self.relight) < 0.06, "fitted \(fitted), truth \(Self.relight)")
         let raw = try data.source.patch(at: 0)
         #expect(patch.sharp == fitted.applied(to: raw.sharp))
+        // The mapped GT's mean colour is the relit truth's. (Gain and offset themselves are only loosely
+        // pinned on these 48x48 sums of a few sinusoids: for a narrow-band image the blur's attenuation looks
+        // like a gain; ColourAlignmentTests checks the 1 % accuracy of both on a broadband texture.)
+        let warpedRaw = Fixtures.warp(raw.sharp, raw.blurryToSharp!)
+        let corrected = Self.meanColourError([fitted.applied(to: warpedRaw)], [data.aligned[0].gt])
+        let uncorrected = Self.meanColourError([warpedRaw], [data.aligned[0].gt])
+        #expect(corrected < 0.25 * uncorrected, "mean colour error after the fitted map \(corrected), without \(uncorrected); fitted \(fitted)")
         // with it off, the GT is untouched.
         train.colourAlignment = .none
         let plain = PatchCache(source: data.source, requirements: PatchRequirements(train),
@@ -95,7 +100,7 @@ import Training
         let data = Self.tinyData()
         var errors: [ColourAlignmentMode: Double] = [:]
         for mode in [ColourAlignmentMode.none, .gainOffset] {
-            var config = try TrainingRunTests.tinyConfig(name: "colour-\(mode.rawValue)", epochs: 25, initEpochs: 22, everySteps: 1000)
+            var config = try TrainingRunTests.tinyConfig(name: "colour-\(mode.rawValue)", epochs: 5, initEpochs: 4, everySteps: 1000)
             config.train.colourAlignment = mode
             let outcome = try TrainingRunTests.train(config, in: runs, source: data.source)
             #expect(outcome.finished && outcome.step == 100)
