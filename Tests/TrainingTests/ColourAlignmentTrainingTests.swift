@@ -90,6 +90,18 @@ import Training
         } catch let error as DataError {
             #expect("\(error)".contains("b.png / s.png") && "\(error)".contains("implausible colour map"), "\(error)")
         }
+        // A NaN in the GT: the fit on load says so, naming the patch, before any training step.
+        var poisoned = raw
+        poisoned.sharp.pixels[100] = .nan
+        poisoned.files = "b.png / s.png"
+        let nan = PatchCache(source: InMemoryPatchSource([poisoned]), requirements: PatchRequirements(train),
+                             complete: FlowCompletion.completer(maskMode: train.maskMode, lambda: train.lambda))
+        do {
+            _ = try nan.patch(at: 0)
+            Issue.record("a NaN colour map must be refused")
+        } catch let error as DataError {
+            #expect("\(error)".contains("b.png / s.png") && "\(error)".contains("not finite"), "\(error)")
+        }
     }
 
     /// The same short run twice, with and without the option: the output's mean colour error against the

@@ -118,6 +118,10 @@ public enum ColourPlausibility {
     public static let offsets: ClosedRange<Double> = -0.5...0.5
 
     public static func check(_ map: ColourTransform, patch: TrainingPatch) throws {
+        guard (map.gain + map.offset).allSatisfy(\.isFinite) else {
+            throw DataError.colour(id: patch.id, files: patch.files,
+                                   reason: "colour map \(map) is not finite (NaN or Inf in the images?)")
+        }
         guard map.channels == patch.sharp.channels,
               map.gain.allSatisfy({ gains.contains($0) }), map.offset.allSatisfy({ offsets.contains($0) }) else {
             throw DataError.colour(id: patch.id, files: patch.files,
