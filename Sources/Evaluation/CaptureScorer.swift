@@ -51,7 +51,8 @@ struct CaptureScores {
             Evaluation(method: method.methodColumn, checkpointPath: method.checkpointPath, captureId: capture.id,
                        imageName: capture.name, split: capture.split.rawValue, target: target, aligner: settings.alignerName,
                        bitDepth: bitDepth, psnr: card.psnr.value, ssim: card.ssim.value, mae: card.mae.value,
-                       lpips: card.lpips?.value, createdAt: now)
+                       lpips: card.lpips?.value, createdAt: now, colourError: Array(card.colourError.perChannel.prefix(3)),
+                       psnrColourCorrected: card.psnrColourCorrected.value.isFinite ? card.psnrColourCorrected.value : nil)
         }
         return [row(gt, .gt), row(deformedGT, .deformedGt)]
     }

@@ -98,9 +98,12 @@ public struct ManifestEvaluator {
                     outcome.newRows += rows
                     try report?.saveOutputCrop(scored, capture: capture, method: method)
                     done += 1
-                    log(String(format: "eval: [%d/%d] %@ | %@ | %d-bit: GT %.2f dB / %.4f, deformed GT %.2f dB / %.4f (%.1f s)",
+                    log(String(format: "eval: [%d/%d] %@ | %@ | %d-bit: GT %.2f dB / %.4f, deformed GT %.2f dB / %.4f; colour error vs deformed GT %@ (max %.4f), colour-corrected PSNR %.2f dB (%.1f s)",
                                done, total, capture.name, method.label, scores.bitDepth, scores.gt.psnr.value, scores.gt.ssim.value,
-                               scores.deformedGT.psnr.value, scores.deformedGT.ssim.value, Date().timeIntervalSince(started)))
+                               scores.deformedGT.psnr.value, scores.deformedGT.ssim.value,
+                               scores.deformedGT.colourError.perChannel.map { String(format: "%+.4f", $0) }.joined(separator: "/"),
+                               scores.deformedGT.colourError.largest, scores.deformedGT.psnrColourCorrected.value,
+                               Date().timeIntervalSince(started)))
                 } catch {
                     done += 1
                     outcome.failures.append("\(capture.name) (\(capture.blurryPath)) with \(method.label): \(error)")

@@ -3,7 +3,7 @@ import Imaging
 import Manifest
 import StageSupport
 
-/// A self-contained report folder: `results.md`, `results.csv`, `index.html`, `crops/*.png`
+/// A self-contained report folder: `results.md`, `results.csv`, `per_image.csv`, `index.html`, `crops/*.png`
 /// (the same centre crop of the blurry input, each method's output and the GT, in the file's bit
 /// depth) and `curves/*.svg` (copies of the runs' training curves written by jdrl-train).
 /// Every file appears whole (AtomicFile); crops of items scored by an earlier run stay in place.
@@ -42,6 +42,7 @@ public struct ReportWriter: Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try AtomicFile.write(Data(table.markdown(title: title).utf8), to: folder.appendingPathComponent("results.md"))
         try AtomicFile.write(Data(table.csv().utf8), to: folder.appendingPathComponent("results.csv"))
+        try AtomicFile.write(Data(table.perImageCSV().utf8), to: folder.appendingPathComponent("per_image.csv"))
         let curves = try copyCurves(methods)
         let page = folder.appendingPathComponent("index.html")
         try AtomicFile.write(Data(html(table: table, methods: methods, captures: captures, curves: curves, title: title).utf8), to: page)
@@ -85,6 +86,25 @@ public struct ReportWriter: Sendable {
             h += "<tr><td>\(escape(line.label))</td>"
             for cell in ResultsTable.cells(line.gt) + ResultsTable.cells(line.deformedGT) { h += "<td>\(cell)</td>" }
             h += "<td>\(line.gt?.images ?? 0)</td></tr>\n"
+        }
+        h += "</table>\n<h2>Colour</h2>\n<p>\(escape(ResultsTable.colourCaption))</p>\n<table>\n<tr><th>Method</th>"
+        for target in ["GT", "deformed GT"] {
+            for metric in ["PSNR", "colour error", "PSNR colour-corrected"] { h += "<th>\(metric) (\(target))</th>" }
+        }
+        h += "</tr>\n"
+        for line in table.lines {
+            h += "<tr><td>\(escape(line.label))</td>"
+            for cell in ResultsTable.colourCells(line.gt) + ResultsTable.colourCells(line.deformedGT) { h += "<td>\(cell)</td>" }
+            h += "</tr>\n"
+        }
+        h += "</table>\n<h3>Per image</h3>\n<table>\n<tr><th>Image</th><th>Method</th><th>target</th><th>PSNR</th><th>colour error (R / G / B)</th>"
+        h += "<th>colour error (largest)</th><th>PSNR colour-corrected</th></tr>\n"
+        for (line, rows) in zip(table.lines, table.imageRows) {
+            for row in rows {
+                h += "<tr><td>\(escape(row.imageName))</td><td>\(escape(line.label))</td><td>\(row.target.rawValue)</td>"
+                for cell in ResultsTable.imageCells(row) { h += "<td>\(cell)</td>" }
+                h += "</tr>\n"
+            }
         }
         h += "</table>\n<h2>Centre crops (\(cropSide)x\(cropSide), blurry input | outputs | GT)</h2>\n"
         for capture in captures {

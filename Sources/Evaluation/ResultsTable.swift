@@ -13,6 +13,10 @@ public struct ResultsTable: Sendable {
         /// nil unless every image had an LPIPS value (no weights: unavailable, never a guess).
         public var lpips: Double?
         public var images: Int
+        /// Mean over the images of the largest |per-channel mean of (scored - target)|; nil unless every row has it.
+        public var colourError: Double? = nil
+        /// Mean of the colour-corrected PSNR (each channel's mean error removed); nil unless every row has it.
+        public var psnrColourCorrected: Double? = nil
     }
 
     public struct Line: Sendable {
@@ -27,6 +31,8 @@ public struct ResultsTable: Sendable {
     public let split: String
     public let bitDepths: [Int]
     public let aligner: String
+    /// The per-image rows behind the means, per method (same order as `lines`): the per-image colour table.
+    public let imageRows: [[Evaluation]]
 
     public init(manifest: Manifest, captures: [Capture], methods: [EvaluatedMethod], settings: EvaluationSettings) throws {
         let ids = captures.compactMap(\.id)
@@ -34,6 +40,10 @@ public struct ResultsTable: Sendable {
             try Evaluation.filter(ids.contains(Column("capture_id")) && Column("aligner") == settings.alignerName).fetchAll(db)
         }
         var depths = Set<Int>()
+        imageRows = methods.map { method in
+            rows.filter { $0.method == method.methodColumn && $0.checkpointPath == method.checkpointPath }
+                .sorted { ($0.imageName, $0.target.rawValue) < ($1.imageName, $1.target.rawValue) }
+        }
         lines = methods.map { method in
             let mine = rows.filter { $0.method == method.methodColumn && $0.checkpointPath == method.checkpointPath }
             mine.forEach { depths.insert($0.bitDepth) }
@@ -51,8 +61,12 @@ public struct ResultsTable: Sendable {
         guard !rows.isEmpty else { return nil }
         let n = Double(rows.count)
         let lpips = rows.allSatisfy { $0.lpips != nil } ? rows.reduce(0) { $0 + $1.lpips! } / n : nil
-        return Means(psnr: rows.reduce(0) { $0 + $1.psnr } / n, ssim: rows.reduce(0) { $0 + $1.ssim } / n,
-                     mae: rows.reduce(0) { $0 + $1.mae } / n, lpips: lpips, images: rows.count)
+        var means = Means(psnr: rows.reduce(0) { $0 + $1.psnr } / n, ssim: rows.reduce(0) { $0 + $1.ssim } / n,
+                          mae: rows.reduce(0) { $0 + $1.mae } / n, lpips: lpips, images: rows.count)
+        let colour = rows.compactMap(\.largestColourError), corrected = rows.compactMap(\.psnrColourCorrected)
+        if colour.count == rows.count { means.colourError = colour.reduce(0, +) / n }
+        if corrected.count == rows.count { means.psnrColourCorrected = corrected.reduce(0, +) / n }
+        return means
     }
 
     /// What every number in the table was measured against.
@@ -72,15 +86,72 @@ public struct ResultsTable: Sendable {
             let cells = Self.cells(line.gt) + Self.cells(line.deformedGT)
             text += "| \(line.label) | " + cells.joined(separator: " | ") + " | \(line.gt?.images ?? 0) |\n"
         }
+        return text + "\n" + colourMarkdown()
+    }
+
+    // MARK: Colour (issue #16)
+
+    /// What the colour columns mean.
+    public static let colourCaption = "Colour error: per-channel mean of (scored image - target) over the image, the largest "
+        + "|value| over R, G, B (0.01 = 1 % of full scale; a model that learnt the GT shot's exposure or white balance shows it here). "
+        + "PSNR colour-corrected: PSNR after removing each channel's mean error (the score of the structure alone), "
+        + "a separate column: the plain PSNR above is the score. n/a: rows scored before these columns existed."
+
+    /// Means per method: PSNR next to the colour error and the colour-corrected PSNR, against the GT and the deformed GT.
+    public func colourMarkdown() -> String {
+        var text = "### Colour\n\n\(Self.colourCaption)\n\n"
+        text += "| Method | PSNR (GT) | colour error (GT) | PSNR colour-corrected (GT) | PSNR (deformed GT) | colour error (deformed GT) | PSNR colour-corrected (deformed GT) |\n"
+        text += "|---|---:|---:|---:|---:|---:|---:|\n"
+        for line in lines {
+            text += "| \(line.label) | " + (Self.colourCells(line.gt) + Self.colourCells(line.deformedGT)).joined(separator: " | ") + " |\n"
+        }
+        text += "\n### Per image\n\n| Image | Method | target | PSNR | colour error (R / G / B) | colour error (largest) | PSNR colour-corrected |\n"
+        text += "|---|---|---|---:|---:|---:|---:|\n"
+        for (line, rows) in zip(lines, imageRows) {
+            for row in rows {
+                text += "| \(row.imageName) | \(line.label) | \(row.target.rawValue) | " + Self.imageCells(row).joined(separator: " | ") + " |\n"
+            }
+        }
         return text
     }
 
+    /// One line per (image, method, target): the per-image numbers behind the means (`per_image.csv`).
+    public func perImageCSV() -> String {
+        var text = "image,method,checkpoint,split,target,aligner,bit_depth,psnr,ssim,mae,lpips,colour_error_r,colour_error_g,colour_error_b,colour_error_max,psnr_colour_corrected\n"
+        for (line, rows) in zip(lines, imageRows) {
+            for row in rows {
+                let colour = [row.colourErrorR, row.colourErrorG, row.colourErrorB, row.largestColourError].map { $0.map { String(format: "%.5f", $0) } ?? "" }
+                text += ([CSV.field(row.imageName), CSV.field(line.label), CSV.field(row.checkpointPath ?? ""), row.split, row.target.rawValue,
+                          CSV.field(row.aligner ?? ""), "\(row.bitDepth)", String(format: "%.4f", row.psnr), String(format: "%.5f", row.ssim),
+                          String(format: "%.5f", row.mae), row.lpips.map { String(format: "%.4f", $0) } ?? ""]
+                         + colour + [row.psnrColourCorrected.map { String(format: "%.4f", $0) } ?? ""]).joined(separator: ",") + "\n"
+            }
+        }
+        return text
+    }
+
+    static func colourCells(_ means: Means?, missing: String = "n/a") -> [String] {
+        guard let means else { return [missing, missing, missing] }
+        return [String(format: "%.2f", means.psnr), means.colourError.map { String(format: "%.4f", $0) } ?? missing,
+                means.psnrColourCorrected.map { String(format: "%.2f", $0) } ?? missing]
+    }
+
+    static func imageCells(_ row: Evaluation) -> [String] {
+        let perChannel = [row.colourErrorR, row.colourErrorG, row.colourErrorB].compactMap { $0 }
+        return [String(format: "%.2f", row.psnr),
+                perChannel.count == 3 ? perChannel.map { String(format: "%+.4f", $0) }.joined(separator: " / ") : "n/a",
+                row.largestColourError.map { String(format: "%.4f", $0) } ?? "n/a",
+                row.psnrColourCorrected.map { String(format: "%.2f", $0) } ?? "n/a"]
+    }
+
     public func csv() -> String {
-        var text = "method,checkpoint,split,images,bit_depths,aligner,psnr_gt,ssim_gt,mae_gt,lpips_gt,psnr_deformed_gt,ssim_deformed_gt,mae_deformed_gt,lpips_deformed_gt\n"
+        var text = "method,checkpoint,split,images,bit_depths,aligner,psnr_gt,ssim_gt,mae_gt,lpips_gt,psnr_deformed_gt,ssim_deformed_gt,mae_deformed_gt,lpips_deformed_gt"
+            + ",colour_error_gt,psnr_colour_corrected_gt,colour_error_deformed_gt,psnr_colour_corrected_deformed_gt\n"
         for line in lines {
             let fields = [CSV.field(line.label), CSV.field(line.checkpointPath ?? ""), split, "\(line.gt?.images ?? 0)",
                           bitDepths.map(String.init).joined(separator: "/"), CSV.field(aligner)]
                 + Self.cells(line.gt, missing: "") + Self.cells(line.deformedGT, missing: "")
+                + Array(Self.colourCells(line.gt, missing: "").dropFirst()) + Array(Self.colourCells(line.deformedGT, missing: "").dropFirst())
             text += fields.joined(separator: ",") + "\n"
         }
         return text

@@ -142,6 +142,19 @@ public struct FlowRecord: ManifestRecord, Equatable {
     public var residualEpe: Double?
     public var paramsHash: String
     public var createdAt: Date
+    /// Photometric alignment (migration v4-flow-colour): target colours, warped into the source's frame
+    /// by this flow, map onto the source's as `source_c ~ gain_c * warped_target_c + offset_c`
+    /// (low-pass fit inside the mask). All nil for rows written before the colour fit existed.
+    public var colourGainR: Double?
+    public var colourGainG: Double?
+    public var colourGainB: Double?
+    public var colourOffsetR: Double?
+    public var colourOffsetG: Double?
+    public var colourOffsetB: Double?
+    /// Robust RMS of the low-pass residual after the map (largest over channels).
+    public var colourResidual: Double?
+    /// Where the map acts: "linear" (on linear light, sRGB decoded and re-encoded around it) or "srgb".
+    public var colourSpace: String?
 
     public init(id: Int64? = nil, patchId: Int64? = nil, captureId: Int64? = nil, direction: String, flowPath: String,
                 maskPath: String? = nil, zoom: Double? = nil, shiftX: Double? = nil, shiftY: Double? = nil,
@@ -152,6 +165,22 @@ public struct FlowRecord: ManifestRecord, Equatable {
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// The stored colour map as (gain, offset) per R, G, B and its space; nil unless all of it is there.
+    public var colourMap: (gain: [Double], offset: [Double], space: String)? {
+        guard let gr = colourGainR, let gg = colourGainG, let gb = colourGainB,
+              let or = colourOffsetR, let og = colourOffsetG, let ob = colourOffsetB, let space = colourSpace else { return nil }
+        return ([gr, gg, gb], [or, og, ob], space)
+    }
+
+    /// Sets the colour columns from per-channel gains and offsets (3 each), their space and the fit's residual.
+    public mutating func setColourMap(gain: [Double], offset: [Double], space: String, residual: Double) {
+        precondition(gain.count == 3 && offset.count == 3, "the manifest stores R, G, B")
+        colourGainR = gain[0]; colourGainG = gain[1]; colourGainB = gain[2]
+        colourOffsetR = offset[0]; colourOffsetG = offset[1]; colourOffsetB = offset[2]
+        colourResidual = residual
+        colourSpace = space
+    }
 }
 
 public enum RunStatus: String, Codable, Sendable { case running, finished, failed, stopped }
@@ -232,13 +261,32 @@ public struct Evaluation: ManifestRecord, Equatable {
     public var mae: Double
     public var lpips: Double?
     public var createdAt: Date
+    /// Mean colour error (migration v5-evaluation-colour): per-channel mean of (scored - target) over the
+    /// scored region; nil for rows scored before it existed.
+    public var colourErrorR: Double?
+    public var colourErrorG: Double?
+    public var colourErrorB: Double?
+    /// PSNR after removing each channel's mean error: a separate, colour-corrected score (never the plain one).
+    public var psnrColourCorrected: Double?
 
     public init(id: Int64? = nil, method: String, checkpointPath: String? = nil, captureId: Int64? = nil, imageName: String,
                 split: String, target: EvaluationTarget, aligner: String? = nil, bitDepth: Int, psnr: Double, ssim: Double,
-                mae: Double, lpips: Double? = nil, createdAt: Date = Date()) {
+                mae: Double, lpips: Double? = nil, createdAt: Date = Date(),
+                colourError: [Double]? = nil, psnrColourCorrected: Double? = nil) {
         self.id = id; self.method = method; self.checkpointPath = checkpointPath; self.captureId = captureId
         self.imageName = imageName; self.split = split; self.target = target; self.aligner = aligner; self.bitDepth = bitDepth
         self.psnr = psnr; self.ssim = ssim; self.mae = mae; self.lpips = lpips; self.createdAt = createdAt
+        if let colourError {
+            precondition(colourError.count == 3, "the manifest stores R, G, B")
+            colourErrorR = colourError[0]; colourErrorG = colourError[1]; colourErrorB = colourError[2]
+        }
+        self.psnrColourCorrected = psnrColourCorrected
+    }
+
+    /// The largest |mean error| over R, G, B (what the tables show); nil for rows scored before.
+    public var largestColourError: Double? {
+        guard let r = colourErrorR, let g = colourErrorG, let b = colourErrorB else { return nil }
+        return max(abs(r), abs(g), abs(b))
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -151,6 +151,30 @@ public enum ManifestSchema {
                 CREATE INDEX evaluations_by_method ON evaluations(method, target, split);
                 """)
         }
+        // Photometric alignment (issue #16): the per-channel gain/offset mapping the warped target onto
+        // the source's colours, fitted next to each flow; NULL for rows written before (jdrl-flow fills them in).
+        migrator.registerMigration("v4-flow-colour") { db in
+            try db.execute(sql: """
+                ALTER TABLE flows ADD COLUMN colour_gain_r REAL CHECK (colour_gain_r > 0);
+                ALTER TABLE flows ADD COLUMN colour_gain_g REAL CHECK (colour_gain_g > 0);
+                ALTER TABLE flows ADD COLUMN colour_gain_b REAL CHECK (colour_gain_b > 0);
+                ALTER TABLE flows ADD COLUMN colour_offset_r REAL;
+                ALTER TABLE flows ADD COLUMN colour_offset_g REAL;
+                ALTER TABLE flows ADD COLUMN colour_offset_b REAL;
+                ALTER TABLE flows ADD COLUMN colour_residual REAL CHECK (colour_residual >= 0);
+                ALTER TABLE flows ADD COLUMN colour_space TEXT CHECK (colour_space IN ('srgb', 'linear'));
+                """)
+        }
+        // Colour error of each score (issue #16): per-channel mean of (scored - target) and the PSNR after
+        // removing it; NULL for rows scored before.
+        migrator.registerMigration("v5-evaluation-colour") { db in
+            try db.execute(sql: """
+                ALTER TABLE evaluations ADD COLUMN colour_error_r REAL;
+                ALTER TABLE evaluations ADD COLUMN colour_error_g REAL;
+                ALTER TABLE evaluations ADD COLUMN colour_error_b REAL;
+                ALTER TABLE evaluations ADD COLUMN psnr_colour_corrected REAL;
+                """)
+        }
         return migrator
     }
 }

@@ -8,6 +8,10 @@ public struct ScoreCard: Sendable {
     public var mae: MAEResult
     public var lpips: LPIPSResult?
     public var lpipsUnavailable: String?
+    /// Per-channel mean of (output - target): exposure / white-balance bias (issue #16).
+    public var colourError: ColourErrorResult
+    /// PSNR after removing each channel's mean error: a separate, colour-corrected score.
+    public var psnrColourCorrected: PSNRResult
 
     public static let noWeightsNote = "LPIPS unavailable: no weights given (--lpips-weights FILE.safetensors with the lpips package's AlexNet state_dict names)"
 
@@ -15,6 +19,8 @@ public struct ScoreCard: Sendable {
         psnr = pair.psnr()
         ssim = try pair.ssim(window: window)
         mae = pair.mae()
+        colourError = pair.colourError()
+        psnrColourCorrected = pair.psnrColourCorrected()
         if let network {
             lpips = try pair.lpips(network)
         } else {
@@ -22,7 +28,9 @@ public struct ScoreCard: Sendable {
         }
     }
 
-    /// One JSON line: `psnr`, `ssim`, `mae`, `lpips` (null with `lpips_note` when unavailable) and
+    /// One JSON line: `psnr`, `ssim`, `mae`, `colour_error` (per-channel mean of output - target),
+    /// `colour_error_max` (largest |value|), `psnr_colour_corrected` (PSNR after removing those means; null
+    /// if that leaves no error), `lpips` (null with `lpips_note` when unavailable) and
     /// `measured_against` (target, bit depths, border, data range, SSIM window, LPIPS weights).
     /// Identical images have infinite PSNR, which JSON cannot hold: `null` plus `psnr_note`.
     public func jsonLine(target: String) -> String {
@@ -35,6 +43,9 @@ public struct ScoreCard: Sendable {
         }
         fields.append(("ssim", json(ssim.value)))
         fields.append(("mae", json(mae.value)))
+        fields.append(("colour_error", "[" + colourError.perChannel.map(json).joined(separator: ", ") + "]"))
+        fields.append(("colour_error_max", json(colourError.largest)))
+        fields.append(("psnr_colour_corrected", psnrColourCorrected.value.isFinite ? json(psnrColourCorrected.value) : "null"))
         if let lpips {
             fields.append(("lpips", json(lpips.value)))
         } else {

@@ -92,7 +92,7 @@ struct ManifestMode {
             print(table.markdown(title: title))
             if let report {
                 let page = try report.write(table: table, methods: methods, captures: outcome.captures, title: title)
-                print("jdrl-eval: report \(page.path) (results.md, results.csv beside it)")
+                print("jdrl-eval: report \(page.path) (results.md, results.csv, per_image.csv beside it)")
             }
             if let folder = options.history {
                 var labels: [String?: String] = [nil: EvaluatedMethod.blurryInput.label]

@@ -78,10 +78,15 @@ struct FlowCommand: ParsableCommand {
         }
         if let visualise { try ColorWheel.render(forward.flow).savePNG(to: URL(fileURLWithPath: visualise)) }
         let m = forward.motion
-        print(String(format: "%@ -> %@: zoom %.5f, shift (%.3f, %.3f) px, rotation %.4f deg, residual %.3f px, ECC %.4f",
-                     from, to, m.zoom, m.shiftX, m.shiftY, m.rotationDegrees, forward.residualMeanPixels, forward.correlation))
+        // Photometric alignment next to the geometry: a ~ gain * warp(b) + offset per channel (low-pass fit).
+        let colour = a.channels == b.channels
+            ? "\(try ColourAlignment.estimate(from: a, to: b, flow: forward.flow, workers: workers).transform)"
+            : "n/a (\(a.channels) vs \(b.channels) channels)"
+        print(String(format: "%@ -> %@: zoom %.5f, shift (%.3f, %.3f) px, rotation %.4f deg, residual %.3f px, ECC %.4f; colour %@",
+                     from, to, m.zoom, m.shiftX, m.shiftY, m.rotationDegrees, forward.residualMeanPixels, forward.correlation,
+                     colour))
     }
 
     /// A missing or unreadable image, or a pair flow cannot use, exits 2 with one line naming the problem.
-    static func main() { mainReportingInputErrors([ImagingError.self, FlowError.self]) }
+    static func main() { mainReportingInputErrors([ImagingError.self, FlowError.self, ColourFitError.self]) }
 }

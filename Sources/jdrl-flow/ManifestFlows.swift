@@ -10,7 +10,9 @@ import StageSupport
 /// PNG and the misalignment statistics in `flows`. Idempotent: an item whose rows for this params hash
 /// exist, with their files, is skipped. Files are written atomically before the rows (one transaction
 /// per item), so a killed run leaves nothing half-done visible. A failing item is reported by file and
-/// reason; the others go on.
+/// reason; the others go on. Next to each flow, the photometric alignment: the per-channel gain and
+/// offset mapping the target (warped by that flow) onto the source's colours (ColourAlignment: low-pass
+/// fit inside the mask). Rows from before the colour fit existed get it filled in without redoing the flow.
 struct ManifestFlows {
     let options: StageOptions
     let outputDirectory: URL
@@ -18,6 +20,7 @@ struct ManifestFlows {
     let fullCaptures: Bool
     let parameters = FlowParameters()
     let maskParameters = MaskParameters()
+    let colourParameters = ColourFitParameters()
 
     static let directions = ["blurry_to_sharp", "sharp_to_blurry"]
 
@@ -38,17 +41,30 @@ struct ManifestFlows {
         let hash = paramsHash
         let items = try collectItems(manifest).filter { options.shard.contains(key: $0.key) }
         let progress = Progress(label: "jdrl-flow", total: items.count)
-        var failures = 0, skipped = 0
+        var failures = 0, skipped = 0, colourFilled = 0
         for item in items {
             defer { progress.advance() }
-            if try isDone(item, manifest: manifest, hash: hash) { skipped += 1; continue }
-            do { try process(item, manifest: manifest, hash: hash) } catch {
+            do {
+                switch try state(of: item, manifest: manifest, hash: hash) {
+                case .done: skipped += 1
+                case let .needsColour(rows): try fillColour(item, rows: rows, manifest: manifest); colourFilled += 1
+                case .pending: try process(item, manifest: manifest, hash: hash)
+                }
+            } catch {
                 failures += 1
                 FileHandle.standardError.write(Data("jdrl-flow: \(item.blurry) / \(item.sharp): \(error)\n".utf8))
             }
         }
         progress.finish()
-        FileHandle.standardError.write(Data("jdrl-flow: \(items.count) items, \(skipped) already done, \(failures) failed\n".utf8))
+        let filled = colourFilled > 0 ? ", \(colourFilled) given their colour fit" : ""
+        FileHandle.standardError.write(Data("jdrl-flow: \(items.count) items, \(skipped) already done\(filled), \(failures) failed\n".utf8))
+        let stored = try manifest.reader.read { db in
+            try FlowRecord.filter(Column("params_hash") == hash && Column("direction") == Self.directions[0]).fetchAll(db)
+        }
+        let keys = Set(items.map(\.key))
+        let inScope = stored.filter { keys.contains($0.patchId.map { "patch-\($0)" } ?? "capture-\($0.captureId ?? -1)") }
+        FileHandle.standardError.write(Data((ColourSpread(inScope.compactMap(\.colourMap).map { ($0.gain, $0.offset) },
+                                                          space: colourParameters.space.rawValue).summary + "\n").utf8))
         return failures
     }
 
@@ -65,14 +81,56 @@ struct ManifestFlows {
         }
     }
 
-    private func isDone(_ item: Item, manifest: Manifest, hash: String) throws -> Bool {
+    enum ItemState { case pending, done, needsColour([FlowRecord]) }
+
+    /// Done: both rows for this hash with their files and colour fits. Rows and files without a colour
+    /// fit (written before it existed): only the fit is missing.
+    private func state(of item: Item, manifest: Manifest, hash: String) throws -> ItemState {
         let rows = try manifest.reader.read { db in
             try FlowRecord.filter(Column("params_hash") == hash)
                 .filter(item.patchId.map { Column("patch_id") == $0 } ?? (Column("capture_id") == item.captureId! && Column("patch_id") == nil))
                 .fetchAll(db)
         }
-        guard Set(rows.map(\.direction)) == Set(Self.directions) else { return false }
-        return rows.allSatisfy { FileManager.default.fileExists(atPath: $0.flowPath) }
+        guard Set(rows.map(\.direction)) == Set(Self.directions),
+              rows.allSatisfy({ FileManager.default.fileExists(atPath: $0.flowPath) }) else { return .pending }
+        return rows.allSatisfy { $0.colourMap != nil } ? .done : .needsColour(rows)
+    }
+
+    /// The colour map blurry ~ gain * warp(sharp, blurry_to_sharp flow) + offset, inside that flow's mask.
+    /// Fitted in this direction only: the regressor is the sharp image, whose low-pass carries no defocus.
+    private func colourFit(blurry: PlanarImage, sharp: PlanarImage, flow: FlowField, mask: [Float]?, named path: String) throws -> ColourFit {
+        do {
+            return try ColourAlignment.estimate(from: blurry, to: sharp, flow: flow, mask: mask, parameters: colourParameters,
+                                                workers: options.threads)
+        } catch { throw FlowStageError("\(path): colour fit failed (\(error))") }
+    }
+
+    /// blurry_to_sharp rows get the fit, sharp_to_blurry rows its inverse (maps blurry colours onto the sharp image's).
+    private func store(_ fit: ColourFit, in record: inout FlowRecord) {
+        let map = record.direction == Self.directions[0] ? fit.transform : (fit.transform.inverse ?? .identity(channels: fit.transform.channels))
+        record.setColourMap(gain: rgb(map.gain), offset: rgb(map.offset), space: map.space.rawValue, residual: fit.residual.max() ?? 0)
+    }
+
+    /// The manifest stores R, G, B: a grey image's single value stands for all three.
+    private func rgb(_ values: [Double]) -> [Double] {
+        values.count >= 3 ? Array(values.prefix(3)) : [Double](repeating: values.first ?? 1, count: 3)
+    }
+
+    private func fillColour(_ item: Item, rows: [FlowRecord], manifest: Manifest) throws {
+        let blurry = try load(item.blurry), sharp = try load(item.sharp)
+        guard let forwardRow = rows.first(where: { $0.direction == Self.directions[0] }) else { return }
+        let flow: FlowField
+        do { flow = try FlowFile.read(URL(fileURLWithPath: forwardRow.flowPath)) } catch {
+            throw FlowStageError("\(forwardRow.flowPath): cannot read flow (\(error))")
+        }
+        let mask = try forwardRow.maskPath.map { try load($0).pixels.prefix(flow.width * flow.height).map { $0 > 0.5 ? Float(1) : 0 } }
+        let fit = try colourFit(blurry: blurry, sharp: sharp, flow: flow, mask: mask, named: forwardRow.flowPath)
+        let updated = rows.map { row in
+            var row = row
+            store(fit, in: &row)
+            return row
+        }
+        try manifest.writer.write { db in for row in updated { try row.update(db) } }
     }
 
     private func process(_ item: Item, manifest: Manifest, hash: String) throws {
@@ -80,17 +138,23 @@ struct ManifestFlows {
         let (forward, backward) = try FlowEstimator.estimateBothWays(blurry, sharp, parameters: parameters, workers: options.threads)
         let folder = outputDirectory.appendingPathComponent(hash.prefix(12) + "/" + item.key)
         var records: [FlowRecord] = []
+        var colour: ColourFit?
         for (direction, estimate, other) in [(Self.directions[0], forward, backward), (Self.directions[1], backward, forward)] {
             let flowURL = folder.appendingPathComponent("\(direction).flo")
             let maskURL = folder.appendingPathComponent("\(direction)_mask.png")
             try AtomicFile.write(FlowFile.encode(estimate.flow), to: flowURL)
             let mask = try CalibrationMask.make(maskMode, forward: estimate.flow, backward: other.flow, parameters: maskParameters)
             try AtomicFile.write(to: maskURL) { try mask.savePNG(to: $0) }   // the temporary name keeps .png
+            if direction == Self.directions[0] {
+                colour = try colourFit(blurry: blurry, sharp: sharp, flow: estimate.flow, mask: mask.pixels, named: flowURL.path)
+            }
             let m = estimate.motion
-            records.append(FlowRecord(patchId: item.patchId, captureId: item.captureId,
-                                      direction: direction, flowPath: flowURL.path, maskPath: maskURL.path,
-                                      zoom: m.zoom, shiftX: m.shiftX, shiftY: m.shiftY, rotationDeg: m.rotationDegrees,
-                                      residualEpe: estimate.residualMeanPixels, paramsHash: hash))
+            var record = FlowRecord(patchId: item.patchId, captureId: item.captureId,
+                                    direction: direction, flowPath: flowURL.path, maskPath: maskURL.path,
+                                    zoom: m.zoom, shiftX: m.shiftX, shiftY: m.shiftY, rotationDeg: m.rotationDegrees,
+                                    residualEpe: estimate.residualMeanPixels, paramsHash: hash)
+            if let colour { store(colour, in: &record) }
+            records.append(record)
         }
         try manifest.writer.write { db in
             for var record in records {
@@ -116,4 +180,30 @@ struct ManifestFlows {
 struct FlowStageError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// How the blurry -> sharp colour maps spread over a dataset: what jdrl-flow's summary prints.
+struct ColourSpread {
+    let maps: [(gain: [Double], offset: [Double])]
+    let space: String
+    init(_ maps: [(gain: [Double], offset: [Double])], space: String) { self.maps = maps; self.space = space }
+
+    var summary: String {
+        guard !maps.isEmpty else { return "jdrl-flow: colour: no colour fits in scope" }
+        func range(_ values: [Double], _ format: String) -> String {
+            let sorted = values.sorted()
+            return String(format: "\(format)..\(format) (median \(format))", sorted.first!, sorted.last!, sorted[sorted.count / 2])
+        }
+        var parts: [String] = []
+        for (c, name) in ["R", "G", "B"].enumerated() {
+            parts.append("\(name) gain \(range(maps.map { $0.gain[c] }, "%.3f")), offset \(range(maps.map { $0.offset[c] }, "%+.3f"))")
+        }
+        // The largest change a map makes to a value in [0, 1] (affine: at 0 or 1), per item.
+        let departures = maps.map { map in
+            (0..<3).map { max(abs(map.offset[$0]), abs(map.gain[$0] + map.offset[$0] - 1)) }.max()!
+        }.sorted()
+        return "jdrl-flow: colour over \(maps.count) items (blurry ~ gain * warped sharp + offset in \(space == "linear" ? "linear light" : "sRGB values"), low-pass fit inside the mask): "
+            + parts.joined(separator: "; ")
+            + String(format: "; largest change to a [0,1] value: median %.3f, max %.3f", departures[departures.count / 2], departures.last!)
+    }
 }

@@ -147,3 +147,41 @@ func patch(x: Int, y: Int) -> Patch {
     var changed = bytes; changed[5000] ^= 1
     #expect(ContentHash.of(changed) != ContentHash.of(bytes))
 }
+
+@Test func colourColumnsArriveByMigrationOnAnOlderManifest() throws {
+    // Given a manifest created before the colour migrations, with one flow and one evaluation row,
+    let queue = try DatabaseQueue()
+    try ManifestSchema.migrator.migrate(queue, upTo: "v3-runs-checkpoints-steps-evaluations")
+    try queue.write { db in
+        try db.execute(sql: """
+            INSERT INTO captures (root, name, split, layout, blurry_path, sharp_path, width, height, bit_depth, blurry_hash, sharp_hash, status, ingested_at)
+            VALUES ('/d', 'a.png', 'test', 'sdd', '/d/b', '/d/s', 8, 8, 8, 'b', 's', 'ok', '2026-01-01 00:00:00.000');
+            INSERT INTO flows (capture_id, direction, flow_path, params_hash, created_at) VALUES (1, 'blurry_to_sharp', 'f.flo', 'f', '2026-01-01 00:00:00.000');
+            INSERT INTO evaluations (method, capture_id, image_name, split, target, bit_depth, psnr, ssim, mae, created_at)
+            VALUES ('blurry_input', 1, 'a.png', 'test', 'gt', 8, 24.0, 0.7, 0.03, '2026-01-01 00:00:00.000');
+            """)
+    }
+    // when it is opened (migrated to the newest schema),
+    let manifest = try Manifest(queue)
+    // then the old rows read with no colour, and new values round-trip.
+    var flow = try #require(try manifest.reader.read { try FlowRecord.fetchOne($0) })
+    #expect(flow.colourMap == nil && flow.colourResidual == nil)
+    flow.setColourMap(gain: [1.1, 1.0, 0.9], offset: [0.01, 0, -0.02], space: "linear", residual: 0.003)
+    try manifest.writer.write { try flow.update($0) }
+    let stored = try #require(try manifest.reader.read { try FlowRecord.fetchOne($0) })
+    #expect(stored.colourMap?.gain == [1.1, 1.0, 0.9] && stored.colourMap?.offset == [0.01, 0, -0.02] && stored.colourMap?.space == "linear")
+    let old = try #require(try manifest.reader.read { try Evaluation.fetchOne($0) })
+    #expect(old.largestColourError == nil && old.psnrColourCorrected == nil)
+    try manifest.writer.write { db in
+        var row = Evaluation(method: "blurry_input", captureId: 1, imageName: "a.png", split: "test", target: .deformedGt,
+                             bitDepth: 8, psnr: 24.5, ssim: 0.7, mae: 0.03, colourError: [0.01, -0.03, 0.002], psnrColourCorrected: 25.9)
+        try row.insert(db)
+        // The schema refuses a non-positive gain.
+        var bad = stored; bad.colourGainG = 0
+        #expect(throws: DatabaseError.self) { try bad.update(db) }
+        var badSpace = stored; badSpace.colourSpace = "lab"
+        #expect(throws: DatabaseError.self) { try badSpace.update(db) }
+    }
+    let new = try #require(try manifest.reader.read { try Evaluation.filter(Column("target") == "deformed_gt").fetchOne($0) })
+    #expect(new.largestColourError == 0.03 && new.psnrColourCorrected == 25.9)
+}

@@ -74,6 +74,30 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
         }
     }
 
+    @Test func colourAlignmentIsOnForTheCPUConfigsAndOffForThePaper() throws {
+        #expect(try TrainingConfigLoader.load(configURL("jdrl-unet-paper.yaml")).train.colourAlignment == ColourAlignmentMode.none)
+        for name in ["jdrl-unet-cpu.yaml", "jdrl-unet-cpu-online.yaml", "baseline-unet-cpu.yaml", "ablations/no_deformation.yaml",
+                     "ablations/no_mask.yaml", "ablations/no_cycle.yaml", "ablations/no_reblur.yaml"] {
+            #expect(try TrainingConfigLoader.load(configURL(name)).train.colourAlignment == .gainOffset, "\(name)")
+        }
+        let text = try String(contentsOf: configURL("jdrl-unet-cpu.yaml"), encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("  colour_alignment:") }.map(String.init))
+        // An unknown value is refused with the choices named; a missing key is refused by name.
+        do {
+            _ = try TrainingConfigLoader.parse(text.replacingOccurrences(of: line, with: "  colour_alignment: gain"))
+            Issue.record("accepted colour_alignment: gain")
+        } catch {
+            #expect("\(error)".contains("unknown colour_alignment 'gain'; choices: none, gain_offset"), "\(error)")
+        }
+        do {
+            _ = try TrainingConfigLoader.parse(text.replacingOccurrences(of: line + "\n", with: ""))
+            Issue.record("accepted a config without train.colour_alignment")
+        } catch {
+            #expect("\(error)".contains("missing key 'train.colour_alignment'"), "\(error)")
+        }
+        #expect(try TrainingConfigLoader.parse(text.replacingOccurrences(of: line, with: "  colour_alignment: none")).train.colourAlignment == ColourAlignmentMode.none)
+    }
+
     @Test func resolvedConfigRoundTripsWithTheSameHash() throws {
         let c = try TrainingConfigLoader.load(configURL("jdrl-unet-cpu.yaml"))
         let yaml = try TrainingConfigLoader.resolvedYAML(c)

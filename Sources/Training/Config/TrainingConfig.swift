@@ -98,6 +98,26 @@ public enum CalibrationMaskMode: String, Codable, Sendable, CaseIterable {
     case forwardBackward = "forward_backward"
 }
 
+/// Photometric alignment of the GT (issue #16): two-shot captures differ in exposure and white balance
+/// as well as position, and a loss against the GT's own colours teaches the network to change the colours.
+public enum ColourAlignmentMode: String, Codable, Sendable, CaseIterable {
+    /// The reference behaviour: the GT's colours as shot.
+    case none
+    /// Before any loss term, the GT is mapped per channel onto the blurry image's colours
+    /// (`gain * GT + offset`, fitted by jdrl-flow on low frequencies inside the mask, or on load).
+    case gainOffset = "gain_offset"
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let mode = ColourAlignmentMode(rawValue: text) else {
+            throw DecodingError.dataCorrupted(DecodingError.Context(
+                codingPath: decoder.codingPath,
+                debugDescription: "unknown colour_alignment '\(text)'; choices: \(Self.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        self = mode
+    }
+}
+
 public enum OptimizerKind: String, Codable, Sendable, CaseIterable { case adam }
 
 public struct OptimizerSection: Codable, Equatable, Sendable {
@@ -168,6 +188,8 @@ public struct TrainSection: Codable, Equatable, Sendable {
     public var flowSource: FlowSource
     public var maskMode: CalibrationMaskMode
     public var ablation: AblationSection
+    /// Bring the GT to the blurry image's colours before the loss (`gain_offset`) or not (`none`, the paper's code).
+    public var colourAlignment: ColourAlignmentMode
     enum CodingKeys: String, CodingKey, CaseIterable {
         case optimizer, scheduler, epochs
         case initEpochs = "init_epochs"
@@ -177,6 +199,7 @@ public struct TrainSection: Codable, Equatable, Sendable {
         case flowSource = "flow_source"
         case maskMode = "mask_mode"
         case ablation
+        case colourAlignment = "colour_alignment"
     }
 }
 

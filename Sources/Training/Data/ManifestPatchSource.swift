@@ -1,3 +1,4 @@
+import Flow
 import Foundation
 import GRDB
 import Imaging
@@ -58,10 +59,22 @@ public final class ManifestPatchSource: PatchSource, @unchecked Sendable {
             guard let path = record?.maskPath else { return nil }
             return Self.binaryMask(try image(path))
         }
-        return TrainingPatch(id: e.id, blurry: try image(e.blurryPath), sharp: try image(e.sharpPath),
-                             blurryToSharp: try flow(e.blurryToSharp), sharpToBlurry: try flow(e.sharpToBlurry),
-                             blurryToSharpMask: try mask(e.blurryToSharp), sharpToBlurryMask: try mask(e.sharpToBlurry))
+        var patch = TrainingPatch(id: e.id, blurry: try image(e.blurryPath), sharp: try image(e.sharpPath),
+                                  blurryToSharp: try flow(e.blurryToSharp), sharpToBlurry: try flow(e.sharpToBlurry),
+                                  blurryToSharpMask: try mask(e.blurryToSharp), sharpToBlurryMask: try mask(e.sharpToBlurry))
+        patch.files = "\(e.blurryPath) / \(e.sharpPath)"
+        // jdrl-flow's colour fit beside the blurry->sharp flow (nil for rows from before it; then fitted on load).
+        if let map = e.blurryToSharp?.colourMap {
+            guard let space = ColourSpace(rawValue: map.space) else {
+                throw DataError.colour(id: e.id, files: patch.files, reason: "flows row \(e.blurryToSharp?.id ?? 0) has colour_space '\(map.space)'")
+            }
+            patch.sharpColour = ColourTransform(gain: map.gain, offset: map.offset, space: space)
+        }
+        return patch
     }
+
+    /// How many patches have a stored colour map (the rest get theirs fitted once on load when needed).
+    public var patchesWithColour: Int { entries.filter { $0.blurryToSharp?.colourMap != nil }.count }
 
     /// A mask file (grey, possibly loaded as RGB) -> one plane of exact 0/1.
     static func binaryMask(_ image: PlanarImage) -> PlanarImage {

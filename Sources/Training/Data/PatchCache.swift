@@ -1,3 +1,4 @@
+import Flow
 import Foundation
 import Imaging
 
@@ -7,16 +8,21 @@ public struct PatchRequirements: Sendable, Equatable {
     public var flows: Bool
     /// Calibration masks of both flows (joint stage from the manifest, masks on).
     public var masks: Bool
+    /// The GT brought to the blurry image's colours (train.colour_alignment: gain_offset): the colour map
+    /// from the manifest, or fitted on load, is applied to `sharp` once, before any crop or loss.
+    public var colour: Bool
 
-    public init(flows: Bool, masks: Bool) {
+    public init(flows: Bool, masks: Bool, colour: Bool = false) {
         self.flows = flows
         self.masks = masks
+        self.colour = colour
     }
 
     public init(_ train: TrainSection) {
         let deforms = train.lossMode == .jdrl && !train.ablation.noDeformation
         self.flows = deforms
         self.masks = deforms && train.flowSource == .manifest && !train.ablation.noMask
+        self.colour = train.colourAlignment == .gainOffset
     }
 }
 
@@ -51,9 +57,18 @@ public final class PatchCache: @unchecked Sendable {
         var patch = try source.patch(at: index)
         try Self.checkShapes(patch)
         if (requirements.flows && (patch.blurryToSharp == nil || patch.sharpToBlurry == nil))
-            || (requirements.masks && (patch.blurryToSharpMask == nil || patch.sharpToBlurryMask == nil)) {
+            || (requirements.masks && (patch.blurryToSharpMask == nil || patch.sharpToBlurryMask == nil))
+            || (requirements.colour && patch.sharpColour == nil) {
             patch = try complete(patch, requirements)
             try Self.checkShapes(patch)
+        }
+        if requirements.colour && !patch.sharpIsColourAligned {
+            guard let map = patch.sharpColour else {
+                throw DataError.colour(id: patch.id, files: patch.files, reason: "no colour map (train.colour_alignment: gain_offset)")
+            }
+            try ColourPlausibility.check(map, patch: patch)
+            patch.sharp = map.applied(to: patch.sharp)
+            patch.sharpIsColourAligned = true
         }
         let bytes = Self.bytes(patch)
         lock.lock()
@@ -93,5 +108,24 @@ public final class PatchCache: @unchecked Sendable {
         if p.blurryToSharpMask != nil { total += plane }
         if p.sharpToBlurryMask != nil { total += plane }
         return total
+    }
+}
+
+/// A colour map far from any exposure or white-balance change means the pair or the fit is wrong:
+/// refused with the patch's files named rather than trained on.
+public enum ColourPlausibility {
+    public static let gains: ClosedRange<Double> = 0.2...5
+    public static let offsets: ClosedRange<Double> = -0.5...0.5
+
+    public static func check(_ map: ColourTransform, patch: TrainingPatch) throws {
+        guard (map.gain + map.offset).allSatisfy(\.isFinite) else {
+            throw DataError.colour(id: patch.id, files: patch.files,
+                                   reason: "colour map \(map) is not finite (NaN or Inf in the images?)")
+        }
+        guard map.channels == patch.sharp.channels,
+              map.gain.allSatisfy({ gains.contains($0) }), map.offset.allSatisfy({ offsets.contains($0) }) else {
+            throw DataError.colour(id: patch.id, files: patch.files,
+                                   reason: "implausible colour map \(map) (gains must lie in \(gains), offsets in \(offsets), one per channel); check the pair or set train.colour_alignment: none")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Flow
 import Imaging
 
 /// One training pair as stored: a blurry patch, its misaligned sharp GT, and the precomputed flows and
@@ -11,6 +12,14 @@ public struct TrainingPatch: Sendable {
     public var sharpToBlurry: FlowField?
     public var blurryToSharpMask: PlanarImage?
     public var sharpToBlurryMask: PlanarImage?
+    /// The GT's colours mapped onto the blurry image's: blurry ~ gain * warp(sharp, blurryToSharp) + offset
+    /// (the manifest's fit beside the blurry->sharp flow, or estimated on load). Pointwise, so it applies
+    /// to the unwarped GT as well (it commutes with the warp).
+    public var sharpColour: ColourTransform?
+    /// True once `sharp` holds the GT mapped by `sharpColour` (train.colour_alignment: gain_offset).
+    public var sharpIsColourAligned = false
+    /// The files behind the patch, for error messages ("blurry.png / sharp.png"); nil for in-memory patches.
+    public var files: String?
 
     public init(id: Int64, blurry: PlanarImage, sharp: PlanarImage,
                 blurryToSharp: FlowField? = nil, sharpToBlurry: FlowField? = nil,
@@ -49,6 +58,8 @@ public enum DataError: Error, CustomStringConvertible {
     case patchTooSmall(id: Int64, width: Int, height: Int, crop: Int)
     case shapeMismatch(id: Int64, what: String)
     case unreadable(id: Int64, path: String, reason: String)
+    /// The colour map could not be fitted, or the stored one is implausible (train.colour_alignment).
+    case colour(id: Int64, files: String?, reason: String)
 
     public var description: String {
         switch self {
@@ -60,6 +71,8 @@ public enum DataError: Error, CustomStringConvertible {
             return "patch \(id): \(what)"
         case let .unreadable(id, path, reason):
             return "patch \(id): cannot read \(path) (\(reason))"
+        case let .colour(id, files, reason):
+            return "patch \(id)\(files.map { " (\($0))" } ?? ""): \(reason)"
         }
     }
 }

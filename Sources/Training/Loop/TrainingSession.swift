@@ -62,7 +62,11 @@ public enum TrainingSession {
         var dataLine = "data: \(source.count) patches (split \(config.datasets.train.split)), crop \(config.datasets.train.cropSize), batch \(config.datasets.train.batchSize), augmentation \(config.datasets.train.augmentation.rawValue)"
         if let manifestSource = source as? ManifestPatchSource {
             dataLine += ", \(manifestSource.patchesWithFlows) with precomputed flows (the rest computed once on load when needed)"
+            if requirements.colour { dataLine += ", \(manifestSource.patchesWithColour) with a stored colour map" }
         }
+        dataLine += requirements.colour ? "; colour_alignment gain_offset: GT mapped onto the blurry image's colours before the loss"
+            : "; colour_alignment none: GT colours as shot"
+
         log.info(dataLine)
 
         let models = try ModelState.make(config)

@@ -50,6 +50,9 @@ public struct JointFlows {
 /// Charbonnier is the mean over all elements (masked ones count, contributing eps). Flows and masks
 /// are constants (the reference's frozen PWC-Net); the gradient reaches `out` through the warp of the
 /// cycle term (the warp's adjoint) and through R. All buffers are allocated once for (batch, size).
+/// GT here is `batch.sharp`: with train.colour_alignment gain_offset the data path (PatchCache) has
+/// already mapped it onto the blurry image's colours (per-channel gain and offset, a constant; it
+/// commutes with the warp), so the deblur, cycle and initialisation terms all compare in those colours.
 public final class JDRLLoss {
     public let settings: LossSettings
     public let batchSize: Int
