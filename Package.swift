@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding",
                                                .product(name: "Yams", package: "Yams"),
                                                .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["Models", "Tensors", "Metrics", "Flow", "Imaging", "Manifest", "StageSupport",
+        .target(name: "Evaluation", dependencies: ["Models", "Tensors", "Metrics", "Flow", "Imaging", "Manifest", "StageSupport", "Synthesis",
                                                  .product(name: "GRDB", package: "GRDB.swift")]),
 
         // Thin executables, one per stage.
@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Imaging"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensors", "Imaging", "Manifest",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding",
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding", "Synthesis",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]

@@ -20,6 +20,9 @@ public struct ResultsTable: Sendable {
         public var checkpointPath: String?
         public var gt: Means?
         public var deformedGT: Means?
+        /// Synthesised captures: vs the aligned sharp image, whole and on the defocused region.
+        public var alignedSharp: Means?
+        public var defocused: Means?
     }
 
     public let lines: [Line]
@@ -39,7 +42,9 @@ public struct ResultsTable: Sendable {
             mine.forEach { depths.insert($0.bitDepth) }
             return Line(label: method.label, checkpointPath: method.checkpointPath,
                         gt: Self.means(mine.filter { $0.target == .gt }),
-                        deformedGT: Self.means(mine.filter { $0.target == .deformedGt }))
+                        deformedGT: Self.means(mine.filter { $0.target == .deformedGt }),
+                        alignedSharp: Self.means(mine.filter { $0.target == .alignedSharp }),
+                        defocused: Self.means(mine.filter { $0.target == .alignedSharpDefocused }))
         }
         captureCount = captures.count
         split = settings.split.rawValue
@@ -72,15 +77,20 @@ public struct ResultsTable: Sendable {
             let cells = Self.cells(line.gt) + Self.cells(line.deformedGT)
             text += "| \(line.label) | " + cells.joined(separator: " | ") + " | \(line.gt?.images ?? 0) |\n"
         }
-        return text
+        return text + "\n" + gains.markdown
     }
 
+    /// Each model against the blurry input (the line without a checkpoint): see InputGain.swift.
+    public var gains: InputGainTable { InputGainTable(lines: lines) }
+
     public func csv() -> String {
-        var text = "method,checkpoint,split,images,bit_depths,aligner,psnr_gt,ssim_gt,mae_gt,lpips_gt,psnr_deformed_gt,ssim_deformed_gt,mae_deformed_gt,lpips_deformed_gt\n"
+        var text = "method,checkpoint,split,images,bit_depths,aligner,psnr_gt,ssim_gt,mae_gt,lpips_gt,psnr_deformed_gt,ssim_deformed_gt,mae_deformed_gt,lpips_deformed_gt,"
+            + InputGainTable.csvHeader + "\n"
+        let gainTable = gains
         for line in lines {
             let fields = [CSV.field(line.label), CSV.field(line.checkpointPath ?? ""), split, "\(line.gt?.images ?? 0)",
                           bitDepths.map(String.init).joined(separator: "/"), CSV.field(aligner)]
-                + Self.cells(line.gt, missing: "") + Self.cells(line.deformedGT, missing: "")
+                + Self.cells(line.gt, missing: "") + Self.cells(line.deformedGT, missing: "") + gainTable.csvFields(line)
             text += fields.joined(separator: ",") + "\n"
         }
         return text

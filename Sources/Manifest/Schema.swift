@@ -151,6 +151,34 @@ public enum ManifestSchema {
                 CREATE INDEX evaluations_by_method ON evaluations(method, target, split);
                 """)
         }
+        // Synthesised captures know their exactly aligned sharp image and their blur-radius map: rows
+        // against the aligned sharp image, whole and on the defocused region (blur radius > 1 px). SQLite
+        // cannot widen a CHECK in place, so the table is rebuilt (same columns, rows and index).
+        migrator.registerMigration("v4-evaluations-aligned-sharp-targets") { db in
+            try db.execute(sql: """
+                CREATE TABLE evaluations_v4 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    method TEXT NOT NULL,
+                    checkpoint_path TEXT,
+                    capture_id INTEGER REFERENCES captures(id) ON DELETE SET NULL,
+                    image_name TEXT NOT NULL,
+                    split TEXT NOT NULL,
+                    target TEXT NOT NULL CHECK (target IN ('gt', 'deformed_gt', 'aligned_sharp', 'aligned_sharp_defocused')),
+                    aligner TEXT,
+                    bit_depth INTEGER NOT NULL CHECK (bit_depth IN (8, 16)),
+                    psnr REAL NOT NULL,
+                    ssim REAL NOT NULL,
+                    mae REAL NOT NULL,
+                    lpips REAL,
+                    created_at DATETIME NOT NULL
+                );
+                INSERT INTO evaluations_v4 SELECT id, method, checkpoint_path, capture_id, image_name, split, target, aligner,
+                    bit_depth, psnr, ssim, mae, lpips, created_at FROM evaluations;
+                DROP TABLE evaluations;
+                ALTER TABLE evaluations_v4 RENAME TO evaluations;
+                CREATE INDEX evaluations_by_method ON evaluations(method, target, split);
+                """)
+        }
         return migrator
     }
 }

@@ -95,4 +95,17 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
         c.train.lossMode = .baseline
         #expect(TrainingStage.at(epoch: 0, train: c.train) == .baseline)
     }
+
+    @Test func warmupRampsLinearlyThenFollowsTheSchedule() throws {
+        var c = try TrainingConfigLoader.load(configURL("jdrl-unet-paper.yaml"))
+        #expect(c.train.scheduler.warmupSteps == 0 && !c.networkG.residual, "the paper's setting has neither lever")
+        c.train.scheduler.warmupSteps = 4
+        let schedule = LearningRateSchedule(c.train)
+        #expect(abs(schedule.learningRate(step: 0, epoch: 0) - 2e-5 / 4) < 1e-15)
+        #expect(abs(schedule.learningRate(step: 2, epoch: 0) - 2e-5 * 3 / 4) < 1e-15)
+        #expect(schedule.learningRate(step: 3, epoch: 0) == 2e-5)
+        #expect(schedule.learningRate(step: 100_000, epoch: 60) == 1e-5)
+        c.train.scheduler.warmupSteps = -1
+        #expect(throws: TrainingConfigError.self) { try TrainingConfigLoader.validate(c) }
+    }
 }
