@@ -22,7 +22,8 @@ struct SynthesisedReference {
     /// (its blurry file's content hash must equal the capture's, so a re-synthesised folder is not
     /// mixed with older captures). `size` is the blurry image as scored (the reference must match it).
     static func find(for capture: Capture, in pairs: URL, width: Int, height: Int) throws -> SynthesisedReference? {
-        let folder = pairs.appendingPathComponent(capture.name)
+        // Capture names keep the file's extension (`free.png`); pair folders are named by the photo (`free`).
+        let folder = pairs.appendingPathComponent(URL(fileURLWithPath: capture.name).deletingPathExtension().lastPathComponent)
         let names = SyntheticPair.FileName.self
         let metadataURL = folder.appendingPathComponent(names.metadata)
         guard let data = FileManager.default.contents(atPath: metadataURL.path) else { return nil }
