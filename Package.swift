@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Imaging"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Imaging"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensors", "Imaging", "Manifest",
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensors", "Imaging", "Manifest", "Synthesis", "Metrics",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding", "Synthesis",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),

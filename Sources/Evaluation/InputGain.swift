@@ -9,8 +9,20 @@ public struct InputGainTable: Sendable {
         public var label: String
         public var psnr: Double?, ssim: Double?
         public var regionPSNR: Double?, regionSSIM: Double?
-        /// A gain that is negative: the model makes images worse than leaving them blurry.
-        public var isWorse: Bool { [psnr, ssim, regionPSNR, regionSSIM].contains { ($0 ?? 0) < 0 } }
+        /// A gain that is negative at the table's precision (0.01 dB, 0.0001 SSIM): the model makes
+        /// images worse than leaving them blurry. Differences below it are rounding, not a verdict.
+        public var isWorse: Bool {
+            [psnr, regionPSNR].contains { ($0 ?? 0) <= -0.005 } || [ssim, regionSSIM].contains { ($0 ?? 0) <= -0.00005 }
+        }
+        /// Better on every available measure, beyond rounding.
+        public var helps: Bool {
+            psnr != nil && !isWorse && [psnr, regionPSNR].allSatisfy { $0 == nil || $0! >= 0.005 }
+                && [ssim, regionSSIM].allSatisfy { $0 == nil || $0! >= 0.00005 }
+        }
+
+        public init(label: String, psnr: Double?, ssim: Double?, regionPSNR: Double?, regionSSIM: Double?) {
+            self.label = label; self.psnr = psnr; self.ssim = ssim; self.regionPSNR = regionPSNR; self.regionSSIM = regionSSIM
+        }
     }
 
     /// What the whole-image column was measured against.
@@ -21,7 +33,7 @@ public struct InputGainTable: Sendable {
     public let gains: [Gain]
     let modelLines: [ResultsTable.Line]
 
-    init(lines: [ResultsTable.Line]) {
+    public init(lines: [ResultsTable.Line]) {
         // The input's line is the one without a checkpoint (ManifestMode puts it first).
         input = lines.first { $0.checkpointPath == nil }
         modelLines = lines.filter { $0.checkpointPath != nil }
@@ -47,10 +59,10 @@ public struct InputGainTable: Sendable {
     public var warnings: [String] {
         gains.filter(\.isWorse).map { g in
             var parts: [String] = []
-            if let v = g.psnr, v < 0 { parts.append(String(format: "PSNR %.2f dB lower on the whole image", v)) }
-            if let v = g.ssim, v < 0 { parts.append(String(format: "SSIM %.4f lower on the whole image", v)) }
-            if let v = g.regionPSNR, v < 0 { parts.append(String(format: "PSNR %.2f dB lower on the defocused region", v)) }
-            if let v = g.regionSSIM, v < 0 { parts.append(String(format: "SSIM %.4f lower on the defocused region", v)) }
+            if let v = g.psnr, v <= -0.005 { parts.append(String(format: "PSNR %.2f dB lower on the whole image", -v)) }
+            if let v = g.ssim, v <= -0.00005 { parts.append(String(format: "SSIM %.4f lower on the whole image", -v)) }
+            if let v = g.regionPSNR, v <= -0.005 { parts.append(String(format: "PSNR %.2f dB lower on the defocused region", -v)) }
+            if let v = g.regionSSIM, v <= -0.00005 { parts.append(String(format: "SSIM %.4f lower on the defocused region", -v)) }
             return "WARNING: \(g.label) makes the images worse than the blurry input it was given (\(parts.joined(separator: "; ")), "
                 + "vs the \(wholeTarget)): leaving the images as they are would score better."
         }
@@ -71,7 +83,7 @@ public struct InputGainTable: Sendable {
         }
         for (g, line) in zip(gains, modelLines) {
             let whole = useAligned ? line.alignedSharp : line.deformedGT
-            let verdict = g.isWorse ? "**worse than the input**" : (g.psnr == nil ? "n/a" : "helps")
+            let verdict = g.isWorse ? "**worse than the input**" : g.helps ? "helps" : g.psnr == nil ? "n/a" : "no clear gain"
             text += "| \(g.label) | \(value(whole?.psnr, "%.2f")) | \(Self.signed(g.psnr, "%.2f")) | \(value(whole?.ssim, "%.4f")) | "
                 + "\(Self.signed(g.ssim, "%.4f")) | \(value(line.defocused?.psnr, "%.2f")) | \(Self.signed(g.regionPSNR, "%.2f")) | "
                 + "\(value(line.defocused?.ssim, "%.4f")) | \(Self.signed(g.regionSSIM, "%.4f")) | \(verdict) |\n"

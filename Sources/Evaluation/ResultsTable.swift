@@ -13,6 +13,10 @@ public struct ResultsTable: Sendable {
         /// nil unless every image had an LPIPS value (no weights: unavailable, never a guess).
         public var lpips: Double?
         public var images: Int
+
+        public init(psnr: Double, ssim: Double, mae: Double, lpips: Double?, images: Int) {
+            self.psnr = psnr; self.ssim = ssim; self.mae = mae; self.lpips = lpips; self.images = images
+        }
     }
 
     public struct Line: Sendable {
@@ -23,6 +27,11 @@ public struct ResultsTable: Sendable {
         /// Synthesised captures: vs the aligned sharp image, whole and on the defocused region.
         public var alignedSharp: Means?
         public var defocused: Means?
+
+        public init(label: String, checkpointPath: String?, gt: Means?, deformedGT: Means?, alignedSharp: Means? = nil, defocused: Means? = nil) {
+            self.label = label; self.checkpointPath = checkpointPath; self.gt = gt; self.deformedGT = deformedGT
+            self.alignedSharp = alignedSharp; self.defocused = defocused
+        }
     }
 
     public let lines: [Line]
