@@ -153,27 +153,21 @@ public enum ManifestSchema {
         }
         // Synthesised captures know their exactly aligned sharp image and their blur-radius map: rows
         // against the aligned sharp image, whole and on the defocused region (blur radius > 1 px). SQLite
-        // cannot widen a CHECK in place, so the table is rebuilt (same columns, rows and index).
+        // cannot widen a CHECK in place, so the table is rebuilt from its own stored definition with only
+        // the CHECK widened: the same columns in the same order whatever migrations added columns before,
+        // the same rows and the same index.
         migrator.registerMigration("v4-evaluations-aligned-sharp-targets") { db in
+            let narrow = "CHECK (target IN ('gt', 'deformed_gt'))"
+            let wide = "CHECK (target IN ('gt', 'deformed_gt', 'aligned_sharp', 'aligned_sharp_defocused'))"
+            guard let definition = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'evaluations'"),
+                  definition.contains(narrow), definition.hasPrefix("CREATE TABLE evaluations (") else {
+                throw DatabaseError(message: "v4: the evaluations table is not the one v3 created (no \(narrow))")
+            }
+            let rebuilt = definition.replacingOccurrences(of: narrow, with: wide)
+                .replacingOccurrences(of: "CREATE TABLE evaluations (", with: "CREATE TABLE evaluations_v4 (")
+            try db.execute(sql: rebuilt)
             try db.execute(sql: """
-                CREATE TABLE evaluations_v4 (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    method TEXT NOT NULL,
-                    checkpoint_path TEXT,
-                    capture_id INTEGER REFERENCES captures(id) ON DELETE SET NULL,
-                    image_name TEXT NOT NULL,
-                    split TEXT NOT NULL,
-                    target TEXT NOT NULL CHECK (target IN ('gt', 'deformed_gt', 'aligned_sharp', 'aligned_sharp_defocused')),
-                    aligner TEXT,
-                    bit_depth INTEGER NOT NULL CHECK (bit_depth IN (8, 16)),
-                    psnr REAL NOT NULL,
-                    ssim REAL NOT NULL,
-                    mae REAL NOT NULL,
-                    lpips REAL,
-                    created_at DATETIME NOT NULL
-                );
-                INSERT INTO evaluations_v4 SELECT id, method, checkpoint_path, capture_id, image_name, split, target, aligner,
-                    bit_depth, psnr, ssim, mae, lpips, created_at FROM evaluations;
+                INSERT INTO evaluations_v4 SELECT * FROM evaluations;
                 DROP TABLE evaluations;
                 ALTER TABLE evaluations_v4 RENAME TO evaluations;
                 CREATE INDEX evaluations_by_method ON evaluations(method, target, split);

@@ -161,11 +161,14 @@ func patch(x: Int, y: Int) -> Patch {
     try queue.write { db in
         try insert(db, "gt")
         #expect(throws: DatabaseError.self) { try insert(db, "aligned_sharp") }
+        // A column another migration may have added before v4 (the rebuild keeps whatever is there).
+        try db.execute(sql: "ALTER TABLE evaluations ADD COLUMN extra REAL; UPDATE evaluations SET extra = 7")
     }
     // When migrated: the row is kept, the synthesised-capture targets are accepted, others still refused
     try ManifestSchema.migrator.migrate(queue)
     try queue.write { db in
         #expect(try Double.fetchAll(db, sql: "SELECT psnr FROM evaluations") == [25.5])
+        #expect(try Double.fetchAll(db, sql: "SELECT extra FROM evaluations") == [7])
         try insert(db, "aligned_sharp")
         try insert(db, "aligned_sharp_defocused")
         #expect(throws: DatabaseError.self) { try insert(db, "sharpish") }
