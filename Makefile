@@ -13,6 +13,8 @@ ONLY ?=
 # and the manifest it names.
 DATASET_CONFIG := $(or $(DATASET),configs/datasets/embedded.yaml)
 MANIFEST ?= $(shell awk '/^manifest:/{print $$2}' $(DATASET_CONFIG))
+# Synthesised datasets: jdrl-synth's pairs folder (aligned sharp images and blur maps for make benchmark).
+PAIRS ?= $(shell awk '/^  pairs:/{print $$2}' $(DATASET_CONFIG))
 
 .PHONY: all build setup patches train benchmark reevaluate test perf clean
 
@@ -63,12 +65,14 @@ REPORTS ?= reports
 INBOX ?=
 
 # Trains nothing: scores each run's newest checkpoint and the blurry input on the test split
-# (full resolution, GT and deformed GT) and prints the table; report in reports/benchmark/<manifest>/.
+# (full resolution, GT and deformed GT; synthesised data also vs the aligned sharp image, whole and
+# defocused region) and prints the table with each model's gain over its input; report in
+# reports/benchmark/<manifest>/.
 benchmark:
 	$(SWIFT) build -c release
 	@test -f $(MANIFEST) || ./pipelines/make-patches.sh $(DATASET_CONFIG)
 	$(BIN)/jdrl-eval --manifest $(MANIFEST) --split test --latest-checkpoints --runs $(RUNS) \
-	  --report $(REPORTS)/benchmark/$(basename $(notdir $(MANIFEST)))
+	  $(if $(PAIRS),--pairs $(PAIRS)) --report $(REPORTS)/benchmark/$(basename $(notdir $(MANIFEST)))
 
 # What cron runs (pipelines/crontab.example): ingest INBOX, score what is new, append reports/history/.
 # Does not rebuild unless the binaries are missing (cron must not compile).

@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding",
                                                .product(name: "Yams", package: "Yams"),
                                                .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["Models", "Tensors", "Metrics", "Flow", "Imaging", "Manifest", "StageSupport",
+        .target(name: "Evaluation", dependencies: ["Models", "Tensors", "Metrics", "Flow", "Imaging", "Manifest", "StageSupport", "Synthesis",
                                                  .product(name: "GRDB", package: "GRDB.swift")]),
 
         // Thin executables, one per stage.
@@ -74,9 +74,9 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Imaging"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Imaging"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensors", "Imaging", "Manifest",
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensors", "Imaging", "Manifest", "Synthesis", "Metrics",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding",
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding", "Synthesis",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]

@@ -9,10 +9,12 @@ struct LoadedCapture {
     let capture: Capture
     let blurry: PlanarImage
     let gt: PlanarImage
+    /// Synthesised captures: the aligned sharp image and the defocused region (nil otherwise).
+    let reference: SynthesisedReference?
 
     /// Loads both files (RGB, own bit depth). Pairs a few pixels apart in size (ingest tolerates
-    /// that) are both cropped to the common top-left region.
-    init(_ capture: Capture) throws {
+    /// that) are both cropped to the common top-left region. `pairs`: jdrl-synth's pairs folder.
+    init(_ capture: Capture, pairs: URL? = nil) throws {
         self.capture = capture
         var blurry = try ImageFile.loadPlanar(URL(fileURLWithPath: capture.blurryPath)).image
         var gt = try ImageFile.loadPlanar(URL(fileURLWithPath: capture.sharpPath)).image
@@ -23,18 +25,23 @@ struct LoadedCapture {
         }
         self.blurry = blurry
         self.gt = gt
+        reference = try pairs.flatMap { try SynthesisedReference.find(for: capture, in: $0, width: blurry.width, height: blurry.height) }
     }
 }
 
-/// The scores of one image against the GT and against the GT deformed onto it.
+/// The scores of one image against the GT and against the GT deformed onto it (and, for synthesised
+/// captures, against the aligned sharp image).
 struct CaptureScores {
     let gt: ScoreCard
     let deformedGT: ScoreCard
+    /// Against the synthesised capture's aligned sharp image, whole and on its defocused region.
+    let alignedSharp: ScoreCard?
+    let defocused: RegionScores?
     /// What the metrics read (the scored image's bit depth; the GT's is in the basis).
     let bitDepth: Int
 
     /// `scored` is the method's output (or the blurry input itself), on its bit depth's grid.
-    init(scored: PlanarImage, gt: PlanarImage, settings: EvaluationSettings, lpips: LPIPSNetwork?) throws {
+    init(scored: PlanarImage, gt: PlanarImage, reference: SynthesisedReference? = nil, settings: EvaluationSettings, lpips: LPIPSNetwork?) throws {
         let target = gt.rgbForMetrics()
         self.gt = try ScoreCard(ImagePair(output: scored, target: target, targetName: "GT", border: settings.border), lpips: lpips)
         // flow(scored -> GT): scored(p) matches GT(p + flow(p)); the backward warp brings GT into scored's frame.
@@ -42,6 +49,14 @@ struct CaptureScores {
         let deformed = Warp.backward(image: target, flow: flow.flow)
         deformedGT = try ScoreCard(ImagePair(output: scored, target: deformed, targetName: "deformed GT (\(settings.alignerName))",
                                              border: settings.border), lpips: lpips)
+        if let reference {
+            let pair = try ImagePair(output: scored, target: reference.alignedSharp, targetName: "aligned sharp", border: settings.border)
+            alignedSharp = try ScoreCard(pair, lpips: lpips)
+            defocused = try pair.scores(in: reference.defocused)
+        } else {
+            alignedSharp = nil
+            defocused = nil
+        }
         bitDepth = scored.bitDepth
     }
 
@@ -54,6 +69,14 @@ struct CaptureScores {
                        lpips: card.lpips?.value, createdAt: now, colourError: Array(card.colourError.perChannel.prefix(3)),
                        psnrColourCorrected: card.psnrColourCorrected.value.isFinite ? card.psnrColourCorrected.value : nil)
         }
-        return [row(gt, .gt), row(deformedGT, .deformedGt)]
+        var rows = [row(gt, .gt), row(deformedGT, .deformedGt)]
+        if let alignedSharp { rows.append(row(alignedSharp, .alignedSharp)) }
+        if let defocused {
+            rows.append(Evaluation(method: method.methodColumn, checkpointPath: method.checkpointPath, captureId: capture.id,
+                                   imageName: capture.name, split: capture.split.rawValue, target: .alignedSharpDefocused,
+                                   aligner: settings.alignerName, bitDepth: bitDepth, psnr: defocused.psnr, ssim: defocused.ssim,
+                                   mae: defocused.mae, lpips: nil, createdAt: now))
+        }
+        return rows
     }
 }

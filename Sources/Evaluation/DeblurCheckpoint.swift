@@ -21,7 +21,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The deblurring network F of a checkpoint, with the widths read from the weights themselves
-/// (tensor shapes), so nobody has to repeat the training config to use it.
+/// (tensor shapes) and `residual` from the `net_g.json` beside them (absent: the paper's sigmoid
+/// UNet), so nobody has to repeat the training config to use it.
 ///
 /// Accepted paths: a checkpoint folder written by jdrl-train (`.../step_NNNNNNNN/` holding
 /// `net_g.safetensors`), a run folder or its `checkpoints/` folder (the newest checkpoint, from
@@ -62,7 +63,12 @@ public struct DeblurCheckpoint: @unchecked Sendable {
         var stripped: [String: SafeTensors.Tensor] = [:]
         for (name, tensor) in all where name.hasPrefix(prefix) { stripped[String(name.dropFirst(prefix.count))] = tensor }
         tensors = stripped
-        config = try Self.inferConfig(stripped, file: file)
+        var config = try Self.inferConfig(stripped, file: file)
+        do { config.residual = try UNetArchitecture.read(besideWeights: weightsURL).residual } catch {
+            throw CheckpointError.unreadable(path: UNetArchitecture.sidecar(ofWeights: weightsURL).path,
+                                             reason: "not the {\"residual\": true|false} JSON jdrl-train writes beside the weights (\(error))")
+        }
+        self.config = config
 
         let stepFolder = weightsURL.deletingLastPathComponent()
         let checkpoints = stepFolder.deletingLastPathComponent()

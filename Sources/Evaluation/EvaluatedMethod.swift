@@ -39,11 +39,14 @@ public enum EvaluatedMethod: @unchecked Sendable {
     func paramsHash(_ settings: EvaluationSettings) -> String {
         var parts = ["jdrl-eval v1", "method=\(methodColumn)", "aligner=\(settings.flow.fingerprint)",
                      "border=\(settings.border)", "ssim=uniform7", "lpips=\(settings.lpipsWeightsHash ?? "none")"]
+        // Rows against the synthesised references exist only when the pairs folder was given.
+        if settings.pairs != nil { parts.append("aligned-sharp-v1") }
         if case let .checkpoint(checkpoint) = self {
             parts += ["weights=\(checkpoint.weightsHash)", "path=\(checkpoint.weightsURL.path)",
                       "tile=\(settings.tile)", "overlap=\(settings.overlap)"]
             // Only named when not the f32 default, so that earlier f32 rows keep their hash.
             if settings.precision != .f32 { parts.append("precision=\(settings.precision)") }
+            if checkpoint.config.residual { parts.append("residual") }
         }
         return ContentHash.of(parts.joined(separator: "|"))
     }
@@ -70,6 +73,9 @@ public struct EvaluationSettings: Sendable {
     public var border = 0
     public var flow = FlowParameters()
     public var lpipsWeights: URL?
+    /// jdrl-synth's pairs folder (`synthesis.pairs` of the dataset config): synthesised captures are
+    /// also scored against their aligned sharp image, whole and on the defocused region.
+    public var pairs: URL?
     /// Content hash of the LPIPS weights (set by the evaluator when it loads them).
     public var lpipsWeightsHash: String?
 

@@ -70,7 +70,7 @@ public struct ManifestEvaluator {
         for capture in outcome.captures {
             guard let methodIndices = pending[capture.id!] else { continue }
             let loaded: LoadedCapture
-            do { loaded = try LoadedCapture(capture) } catch {
+            do { loaded = try LoadedCapture(capture, pairs: settings.pairs) } catch {
                 outcome.failures.append("\(capture.name) (\(capture.blurryPath)): \(error)")
                 progress.advance(by: methodIndices.count)
                 done += methodIndices.count
@@ -92,18 +92,20 @@ public struct ManifestEvaluator {
                         }
                         scored = deblurrers[index]!.deblur(loaded.blurry)
                     }
-                    let scores = try CaptureScores(scored: scored, gt: loaded.gt, settings: settings, lpips: lpips)
+                    let scores = try CaptureScores(scored: scored, gt: loaded.gt, reference: loaded.reference, settings: settings, lpips: lpips)
                     let rows = try store(scores.rows(method: method, capture: capture, settings: settings),
                                          for: capture, method: method, paramsHash: method.paramsHash(settings))
                     outcome.newRows += rows
                     try report?.saveOutputCrop(scored, capture: capture, method: method)
                     done += 1
-                    log(String(format: "eval: [%d/%d] %@ | %@ | %d-bit: GT %.2f dB / %.4f, deformed GT %.2f dB / %.4f; colour error vs deformed GT %@ (max %.4f), colour-corrected PSNR %.2f dB (%.1f s)",
+                    let aligned = scores.alignedSharp.map { String(format: ", aligned sharp %.2f dB / %.4f", $0.psnr.value, $0.ssim.value) } ?? ""
+                    let region = scores.defocused.map { String(format: ", defocused %.2f dB / %.4f", $0.psnr, $0.ssim) } ?? ""
+                    let colour = String(format: "; colour error vs deformed GT %@ (max %.4f), colour-corrected PSNR %.2f dB",
+                                        scores.deformedGT.colourError.perChannel.map { String(format: "%+.4f", $0) }.joined(separator: "/"),
+                                        scores.deformedGT.colourError.largest, scores.deformedGT.psnrColourCorrected.value)
+                    log(String(format: "eval: [%d/%d] %@ | %@ | %d-bit: GT %.2f dB / %.4f, deformed GT %.2f dB / %.4f%@%@%@ (%.1f s)",
                                done, total, capture.name, method.label, scores.bitDepth, scores.gt.psnr.value, scores.gt.ssim.value,
-                               scores.deformedGT.psnr.value, scores.deformedGT.ssim.value,
-                               scores.deformedGT.colourError.perChannel.map { String(format: "%+.4f", $0) }.joined(separator: "/"),
-                               scores.deformedGT.colourError.largest, scores.deformedGT.psnrColourCorrected.value,
-                               Date().timeIntervalSince(started)))
+                               scores.deformedGT.psnr.value, scores.deformedGT.ssim.value, aligned, region, colour, Date().timeIntervalSince(started)))
                 } catch {
                     done += 1
                     outcome.failures.append("\(capture.name) (\(capture.blurryPath)) with \(method.label): \(error)")

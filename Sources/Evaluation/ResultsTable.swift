@@ -17,6 +17,10 @@ public struct ResultsTable: Sendable {
         public var colourError: Double? = nil
         /// Mean of the colour-corrected PSNR (each channel's mean error removed); nil unless every row has it.
         public var psnrColourCorrected: Double? = nil
+
+        public init(psnr: Double, ssim: Double, mae: Double, lpips: Double?, images: Int) {
+            self.psnr = psnr; self.ssim = ssim; self.mae = mae; self.lpips = lpips; self.images = images
+        }
     }
 
     public struct Line: Sendable {
@@ -24,6 +28,14 @@ public struct ResultsTable: Sendable {
         public var checkpointPath: String?
         public var gt: Means?
         public var deformedGT: Means?
+        /// Synthesised captures: vs the aligned sharp image, whole and on the defocused region.
+        public var alignedSharp: Means?
+        public var defocused: Means?
+
+        public init(label: String, checkpointPath: String?, gt: Means?, deformedGT: Means?, alignedSharp: Means? = nil, defocused: Means? = nil) {
+            self.label = label; self.checkpointPath = checkpointPath; self.gt = gt; self.deformedGT = deformedGT
+            self.alignedSharp = alignedSharp; self.defocused = defocused
+        }
     }
 
     public let lines: [Line]
@@ -49,7 +61,9 @@ public struct ResultsTable: Sendable {
             mine.forEach { depths.insert($0.bitDepth) }
             return Line(label: method.label, checkpointPath: method.checkpointPath,
                         gt: Self.means(mine.filter { $0.target == .gt }),
-                        deformedGT: Self.means(mine.filter { $0.target == .deformedGt }))
+                        deformedGT: Self.means(mine.filter { $0.target == .deformedGt }),
+                        alignedSharp: Self.means(mine.filter { $0.target == .alignedSharp }),
+                        defocused: Self.means(mine.filter { $0.target == .alignedSharpDefocused }))
         }
         captureCount = captures.count
         split = settings.split.rawValue
@@ -86,8 +100,11 @@ public struct ResultsTable: Sendable {
             let cells = Self.cells(line.gt) + Self.cells(line.deformedGT)
             text += "| \(line.label) | " + cells.joined(separator: " | ") + " | \(line.gt?.images ?? 0) |\n"
         }
-        return text + "\n" + colourMarkdown()
+        return text + "\n" + gains.markdown + "\n" + colourMarkdown()
     }
+
+    /// Each model against the blurry input (the line without a checkpoint): see InputGain.swift.
+    public var gains: InputGainTable { InputGainTable(lines: lines) }
 
     // MARK: Colour (issue #16)
 
@@ -146,12 +163,15 @@ public struct ResultsTable: Sendable {
 
     public func csv() -> String {
         var text = "method,checkpoint,split,images,bit_depths,aligner,psnr_gt,ssim_gt,mae_gt,lpips_gt,psnr_deformed_gt,ssim_deformed_gt,mae_deformed_gt,lpips_deformed_gt"
-            + ",colour_error_gt,psnr_colour_corrected_gt,colour_error_deformed_gt,psnr_colour_corrected_deformed_gt\n"
+            + ",colour_error_gt,psnr_colour_corrected_gt,colour_error_deformed_gt,psnr_colour_corrected_deformed_gt,"
+            + InputGainTable.csvHeader + "\n"
+        let gainTable = gains
         for line in lines {
             let fields = [CSV.field(line.label), CSV.field(line.checkpointPath ?? ""), split, "\(line.gt?.images ?? 0)",
                           bitDepths.map(String.init).joined(separator: "/"), CSV.field(aligner)]
                 + Self.cells(line.gt, missing: "") + Self.cells(line.deformedGT, missing: "")
                 + Array(Self.colourCells(line.gt, missing: "").dropFirst()) + Array(Self.colourCells(line.deformedGT, missing: "").dropFirst())
+                + gainTable.csvFields(line)
             text += fields.joined(separator: ",") + "\n"
         }
         return text

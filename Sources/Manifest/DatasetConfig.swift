@@ -45,6 +45,16 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
         public var seed: UInt64
         /// Photo file names (without extension) that go to the test split; the rest are train.
         public var test: [String]
+        /// Pairs synthesised from each train photo, each with its own seed (focus depth, blur,
+        /// misalignment, illumination, noise); 1 = one pair per photo, named as the photo. More variants
+        /// average the random illumination change out of what the network can learn (with 5 captures
+        /// their mean brightness shift is a bias the network learns and the test captures do not share).
+        public var trainVariants: Int
+
+        enum CodingKeys: String, CodingKey {
+            case photos, pairs, width, seed, test
+            case trainVariants = "train_variants"
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -53,7 +63,7 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
 
     static let topKeys: Set<String> = ["name", "root", "layout", "manifest", "patches", "size_tolerance", "tiling", "synthesis"]
     static let tilingKeys: Set<String> = ["protocol", "size", "scale", "stride", "drop_least_sharp", "compression"]
-    static let synthesisKeys: Set<String> = ["photos", "pairs", "width", "seed", "test"]
+    static let synthesisKeys: Set<String> = ["photos", "pairs", "width", "seed", "test", "train_variants"]
 
     public static func load(from url: URL) throws -> DatasetConfig {
         let text: String

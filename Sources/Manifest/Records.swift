@@ -241,7 +241,13 @@ public struct TrainingStep: ManifestRecord, Equatable {
     }
 }
 
-public enum EvaluationTarget: String, Codable, Sendable { case gt, deformedGt = "deformed_gt" }
+public enum EvaluationTarget: String, Codable, Sendable {
+    case gt, deformedGt = "deformed_gt"
+    /// Synthesised captures only: the sharp image in the blurry frame (no misalignment, no aligner).
+    case alignedSharp = "aligned_sharp"
+    /// The same, on the defocused region only (blur radius > 1 px in the synthesiser's map).
+    case alignedSharpDefocused = "aligned_sharp_defocused"
+}
 
 /// One image's scores; says what it was measured against (target, aligner, bit depth).
 public struct Evaluation: ManifestRecord, Equatable {

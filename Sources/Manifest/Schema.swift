@@ -175,6 +175,28 @@ public enum ManifestSchema {
                 ALTER TABLE evaluations ADD COLUMN psnr_colour_corrected REAL;
                 """)
         }
+        // Synthesised captures know their exactly aligned sharp image and their blur-radius map: rows
+        // against the aligned sharp image, whole and on the defocused region (blur radius > 1 px). SQLite
+        // cannot widen a CHECK in place, so the table is rebuilt from its own stored definition with only
+        // the CHECK widened: the same columns in the same order whatever migrations added columns before,
+        // the same rows and the same index.
+        migrator.registerMigration("v6-evaluations-aligned-sharp-targets") { db in
+            let narrow = "CHECK (target IN ('gt', 'deformed_gt'))"
+            let wide = "CHECK (target IN ('gt', 'deformed_gt', 'aligned_sharp', 'aligned_sharp_defocused'))"
+            guard let definition = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'evaluations'"),
+                  definition.contains(narrow), definition.hasPrefix("CREATE TABLE evaluations (") else {
+                throw DatabaseError(message: "v6: the evaluations table is not the one v3 created (no \(narrow))")
+            }
+            let rebuilt = definition.replacingOccurrences(of: narrow, with: wide)
+                .replacingOccurrences(of: "CREATE TABLE evaluations (", with: "CREATE TABLE evaluations_v6 (")
+            try db.execute(sql: rebuilt)
+            try db.execute(sql: """
+                INSERT INTO evaluations_v6 SELECT * FROM evaluations;
+                DROP TABLE evaluations;
+                ALTER TABLE evaluations_v6 RENAME TO evaluations;
+                CREATE INDEX evaluations_by_method ON evaluations(method, target, split);
+                """)
+        }
         return migrator
     }
 }

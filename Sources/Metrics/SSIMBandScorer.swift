@@ -21,14 +21,22 @@ struct SSIMBandScorer {
     /// `target`/`output` point at the top-left of the cropped region; map row r is centred on image
     /// row r + radius. Returns the sum of SSIM over the band's map rows and valid columns.
     func sumOfMap(target: UnsafePointer<Float>, output: UnsafePointer<Float>, mapRows: Range<Int>) -> Double {
-        if mapRows.isEmpty { return 0 }
+        sumOfMap(target: target, output: output, mapRows: mapRows, mask: nil).sum
+    }
+
+    /// The same, over only the map pixels whose window centre has `mask` true (`mask` points at the
+    /// cropped region's top-left, row stride `rowStride`); also returns how many were summed.
+    func sumOfMap(target: UnsafePointer<Float>, output: UnsafePointer<Float>, mapRows: Range<Int>,
+                  mask: UnsafePointer<Bool>?) -> (sum: Double, count: Int) {
+        if mapRows.isEmpty { return (0, 0) }
         let radius = window.radius, side = 2 * radius + 1
         // Column aggregates (vertical pass) then window means (horizontal pass), 5 quantities each.
         let columns = UnsafeMutablePointer<Double>.allocate(capacity: 5 * width)
         let means = UnsafeMutablePointer<Double>.allocate(capacity: 5 * width)
         defer { columns.deallocate(); means.deallocate() }
         let weights = window.weights
-        var total = 0.0
+        var total = 0.0, counted = 0
+        let radiusOffset = radius * rowStride + radius
         for mapRow in mapRows {
             if window == .uniform {
                 if mapRow == mapRows.lowerBound {
@@ -46,9 +54,15 @@ struct SSIMBandScorer {
                 }
                 weighHorizontally(columns, into: means, weights: weights)
             }
-            total += sumOfRow(means)
+            if let mask {
+                let (sum, count) = sumOfRow(means, mask: mask + mapRow * rowStride + radiusOffset)
+                total += sum; counted += count
+            } else {
+                total += sumOfRow(means)
+                counted += width - 2 * radius
+            }
         }
-        return total
+        return (total, counted)
     }
 
     /// columns[q][x] += sign * q(x) for q in (x, y, x², y², xy); x is the target, y the output.
@@ -117,19 +131,35 @@ struct SSIMBandScorer {
 
     /// SSIM at each valid column from the window means, summed.
     private func sumOfRow(_ means: UnsafeMutablePointer<Double>) -> Double {
-        let w = width, outCount = width - 2 * window.radius
+        let outCount = width - 2 * window.radius
+        var sum = 0.0
+        for j in 0..<outCount { sum += ssimAt(means, j) }
+        return sum
+    }
+
+    /// Only the columns whose window centre is in the mask (`mask` points at this map row's first centre).
+    private func sumOfRow(_ means: UnsafeMutablePointer<Double>, mask: UnsafePointer<Bool>) -> (Double, Int) {
+        let outCount = width - 2 * window.radius
+        var sum = 0.0, count = 0
+        for j in 0..<outCount where mask[j] {
+            sum += ssimAt(means, j)
+            count += 1
+        }
+        return (sum, count)
+    }
+
+    /// SSIM of the window at map column j from the window means.
+    @inline(__always)
+    private func ssimAt(_ means: UnsafeMutablePointer<Double>, _ j: Int) -> Double {
+        let w = width
         let mx = means, my = means + w, mxx = means + 2 * w, myy = means + 3 * w, mxy = means + 4 * w
         let norm = window.covarianceNormalisation
-        var sum = 0.0
-        for j in 0..<outCount {
-            let ux = mx[j], uy = my[j]
-            let vx = norm * (mxx[j] - ux * ux)
-            let vy = norm * (myy[j] - uy * uy)
-            let vxy = norm * (mxy[j] - ux * uy)
-            let numerator = (2 * ux * uy + c1) * (2 * vxy + c2)
-            let denominator = (ux * ux + uy * uy + c1) * (vx + vy + c2)
-            sum += numerator / denominator
-        }
-        return sum
+        let ux = mx[j], uy = my[j]
+        let vx = norm * (mxx[j] - ux * ux)
+        let vy = norm * (myy[j] - uy * uy)
+        let vxy = norm * (mxy[j] - ux * uy)
+        let numerator = (2 * ux * uy + c1) * (2 * vxy + c2)
+        let denominator = (ux * ux + uy * uy + c1) * (vx + vy + c2)
+        return numerator / denominator
     }
 }

@@ -14,6 +14,12 @@ enum Initialization {
         for o in 0..<s.outChannels { conv.weights[s.weightCount + o] = bound * (2 * generator.nextUniform() - 1) }
     }
 
+    /// Weights and bias 0 (the residual UNet's head: F(x) = 0 at the start, not in torch_jdrl.py).
+    static func zero(_ conv: Conv2D) {
+        let s = conv.shape
+        for i in 0..<(s.weightCount + s.outChannels) { conv.weights[i] = 0 }
+    }
+
     /// nn.init.xavier_normal_: std = sqrt(2 / (fan_in + fan_out)); zero bias.
     static func xavierNormal(_ conv: Conv2D, _ generator: inout SeededGenerator) {
         let s = conv.shape

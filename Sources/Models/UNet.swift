@@ -5,6 +5,10 @@
 //   decoder: nearest x2 upsample, 2x2 "same" conv (extra row/column right/bottom) to the level's
 //   width, concat [up, skip], conv3x3+ReLU x2; head conv3x3 -> 3, sigmoid.
 // Paper widths 64..1024 give 31,033,411 parameters.
+// Option `residual` (not in the paper): output = input + head(...), no sigmoid, the head zero-initialised
+// so the untrained network is the identity; a small CPU budget then starts from the blurry input's
+// score instead of from a random image (issue #11). Inference clamps to [0, 1]; training does not
+// (a clamp would zero the gradient of every saturated pixel, and the loss targets lie in [0, 1] anyway).
 import Tensors
 
 public struct UNetConfig: Codable, Sendable, Equatable {
@@ -14,9 +18,13 @@ public struct UNetConfig: Codable, Sendable, Equatable {
     public var dropout: Float
     public var inputChannels: Int
     public var outputChannels: Int
+    /// output = input + F(input) (see the file header); needs inputChannels == outputChannels.
+    public var residual: Bool
 
-    public init(widths: [Int] = [64, 128, 256, 512, 1024], dropout: Float = 0.4, inputChannels: Int = 3, outputChannels: Int = 3) {
+    public init(widths: [Int] = [64, 128, 256, 512, 1024], dropout: Float = 0.4, inputChannels: Int = 3, outputChannels: Int = 3,
+                residual: Bool = false) {
         self.widths = widths; self.dropout = dropout; self.inputChannels = inputChannels; self.outputChannels = outputChannels
+        self.residual = residual
     }
 
     public static let paper = UNetConfig()
@@ -60,6 +68,9 @@ public final class UNet: Trainable {
             throw ConfigError.invalid("UNet widths must be a non-empty list of positive channel counts")
         }
         guard config.dropout >= 0 && config.dropout < 1 else { throw ConfigError.invalid("UNet dropout must be in [0, 1)") }
+        guard !config.residual || config.inputChannels == config.outputChannels else {
+            throw ConfigError.invalid("a residual UNet adds its input to its output: inputChannels must equal outputChannels")
+        }
         self.config = config
         let widths = config.widths, depth = widths.count
         var table = ConvTable()
@@ -93,6 +104,9 @@ public final class UNet: Trainable {
         }
         var generator = SeededGenerator(seed: seed)
         for row in table.rows { Initialization.kaimingFanOut(convs[row.name]!, &generator) }
+        // Residual: F starts at exactly 0 (identity network). Only the head's gradient is non-zero at
+        // the first step; after it the deeper layers receive gradient through the head's new weights.
+        if config.residual { Initialization.zero(head) }
     }
 
     /// Activation buffers for one (n, h, w): named slots, allocated once per plan.
@@ -156,7 +170,8 @@ public final class UNet: Trainable {
         }
     }
 
-    /// Plain NCHW in, plain NCHW out (sigmoid, [0, 1]). Dropout is active only with `training`.
+    /// Plain NCHW in, plain NCHW out (sigmoid, [0, 1]; residual: input + head, clamped to [0, 1] unless
+    /// `training`). Dropout is active only with `training`.
     /// `precision: .bf16` (inference only; widths in whole 16-channel blocks, see `supportsBF16`)
     /// runs the convolutions on bf16 activations and weights with f32 accumulation: AMX where
     /// the CPU has it. f32 is the default and the reference. `reuseWeights`: the parameters did
@@ -192,10 +207,25 @@ public final class UNet: Trainable {
             x = a.decB[j]
         }
         head.forward(src: x, dst: a.headOut, reuseWeights: reuseWeights)
-        Reorder.run(from: a.headOut, to: a.output)
-        Eltwise.forward(.sigmoid, src: a.output, dst: a.output)
-        a.output.store(toPlain: output)
+        if config.residual {
+            // The sum is taken on the plain buffers: the input is plain there, the head's output blocked.
+            a.headOut.store(toPlain: output)
+            Self.addResidual(input: input, into: output, count: n * config.outputChannels * h * w, clamp: !training)
+        } else {
+            Reorder.run(from: a.headOut, to: a.output)
+            Eltwise.forward(.sigmoid, src: a.output, dst: a.output)
+            a.output.store(toPlain: output)
+        }
         lastForwardWasTraining = training
+    }
+
+    /// output[i] += input[i], then into [0, 1] when `clamp` (inference: images are [0, 1]).
+    static func addResidual(input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int, clamp: Bool) {
+        if clamp {
+            for i in 0..<count { output[i] = min(max(output[i] + input[i], 0), 1) }
+        } else {
+            for i in 0..<count { output[i] += input[i] }
+        }
     }
 
     /// An encoder level's output: after dropout in training, the second conv's output otherwise.
@@ -214,9 +244,14 @@ public final class UNet: Trainable {
         if gradients == nil { gradients = Gradients(like: a) }
         let g = gradients!
         let depth = config.widths.count
-        g.output.load(fromPlain: gradOutput)
-        Eltwise.backward(.sigmoid, dst: a.output, gradDst: g.output, gradSrc: g.beforeSigmoid)
-        Reorder.run(from: g.beforeSigmoid, to: g.headOut)
+        if config.residual {
+            // d(input + head)/d(head) = 1 (training forwards do not clamp).
+            g.headOut.load(fromPlain: gradOutput)
+        } else {
+            g.output.load(fromPlain: gradOutput)
+            Eltwise.backward(.sigmoid, dst: a.output, gradDst: g.output, gradSrc: g.beforeSigmoid)
+            Reorder.run(from: g.beforeSigmoid, to: g.headOut)
+        }
         head.backward(src: a.headInput, dst: a.headOut, gradDst: g.headOut, gradSrc: g.decB.last ?? g.encOut[0])
         for j in (0..<(depth - 1)).reversed() {
             let level = depth - 2 - j

@@ -28,6 +28,9 @@ struct ManifestModeOptions: ParsableArguments {
     @Option(help: "Manifest mode: process only shard K of N of the captures (K counts from 0), e.g. 0/4; the table covers this shard (a later run without --shard scores nothing new and prints the whole split's table).")
     var shard: Shard = .all
 
+    @Option(help: "Manifest mode: jdrl-synth's pairs folder (`synthesis.pairs` of the dataset config); synthesised captures are then also scored against their aligned sharp image, whole and on the defocused region (blur radius > 1 px), and each model's gain over the blurry input is shown on both.")
+    var pairs: String?
+
     @Option(help: "Manifest mode: report folder (results.md, results.csv, index.html, crops/, curves/).")
     var report: String?
 
@@ -80,6 +83,7 @@ struct ManifestMode {
             log("jdrl-eval: \(Engine.shared.platform); inference in \(settings.precision)")
             settings.border = border
             settings.lpipsWeights = lpipsWeights.map { URL(fileURLWithPath: $0) }
+            settings.pairs = options.pairs.map { URL(fileURLWithPath: $0) }
             let report = options.report.map { ReportWriter(folder: URL(fileURLWithPath: $0)) }
 
             let outcome = try ManifestEvaluator(manifest: manifest, settings: settings, report: report, log: log).run(methods: methods)
@@ -90,6 +94,7 @@ struct ManifestMode {
             let table = try ResultsTable(manifest: manifest, captures: outcome.captures, methods: methods, settings: settings)
             let title = "Results on \(URL(fileURLWithPath: manifestPath).lastPathComponent), \(options.split) split\(inShard)"
             print(table.markdown(title: title))
+            for warning in table.gains.warnings { log("jdrl-eval: \(warning)") }
             if let report {
                 let page = try report.write(table: table, methods: methods, captures: outcome.captures, title: title)
                 print("jdrl-eval: report \(page.path) (results.md, results.csv, per_image.csv beside it)")
@@ -104,7 +109,7 @@ struct ManifestMode {
             log("jdrl-eval: convolution implementations: \(Engine.shared.convolutionImplementations().sorted().joined(separator: ", "))")
             let slow = Engine.shared.referenceImplementations()
             if !slow.isEmpty { log("jdrl-eval: warning: slow reference implementations ran: \(slow.joined(separator: "; "))") }
-            print("jdrl-eval: \(outcome.newRows.count / 2) items scored, \(outcome.skipped) already scored, \(outcome.failures.count) failed")
+            print("jdrl-eval: \(Set(outcome.newRows.map { "\($0.captureId ?? -1)|\($0.checkpointPath ?? "")" }).count) items scored, \(outcome.skipped) already scored, \(outcome.failures.count) failed")
             for failure in outcome.failures { log("jdrl-eval: failed: \(failure)") }
             return outcome.failures.isEmpty ? 0 : 3
         } catch {

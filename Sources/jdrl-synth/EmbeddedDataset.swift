@@ -6,7 +6,8 @@ import Synthesis
 
 /// Builds a synthetic dataset in the SDD layout from a folder of photos:
 ///   <pairs>/<name>/            every output of the synthesiser (GT, aligned sharp, flows, blur map, synth.json)
-///   <root>/train_patches/{blur,gt}/<name>.png   train captures (full size, tiled later)
+///   <root>/train_patches/{blur,gt}/<name>.png   train captures (full size, tiled later; `train_variants`
+///                                               per train photo: <photo>, <photo>-v2, ...)
 ///   <root>/test/{blur,gt}/<name>.png            test captures
 /// A pair whose folder is complete and whose layout files exist is skipped, so a second run does nothing.
 struct EmbeddedDataset {
@@ -31,11 +32,17 @@ struct EmbeddedDataset {
         }
 
         let root = URL(fileURLWithPath: config.root)
-        let progress = Progress(label: "synth", total: photos.count)
+        // Test photos give one pair each; train photos `train_variants` pairs (`NAME`, `NAME-v2`, ...).
+        let jobs: [(photo: URL, name: String, isTest: Bool)] = photos.flatMap { photo -> [(photo: URL, name: String, isTest: Bool)] in
+            let base = photo.deletingPathExtension().lastPathComponent
+            let isTest = synthesis.test.contains(base)
+            let count = isTest ? 1 : max(synthesis.trainVariants, 1)
+            return (1...count).map { (photo, $0 == 1 ? base : "\(base)-v\($0)", isTest) }
+        }
+        let progress = Progress(label: "synth", total: jobs.count)
         var made = 0
-        for photo in photos {
-            let name = photo.deletingPathExtension().lastPathComponent
-            let isTest = synthesis.test.contains(name)
+        var prepared: (url: URL, image: PlanarImage)?
+        for (photo, name, isTest) in jobs {
             let splitFolder = root.appendingPathComponent(isTest ? "test" : "train_patches")
             let blurTarget = splitFolder.appendingPathComponent("blur/\(name).png")
             let gtTarget = splitFolder.appendingPathComponent("gt/\(name).png")
@@ -43,10 +50,10 @@ struct EmbeddedDataset {
             let complete = FileManager.default.fileExists(atPath: pairFolder.appendingPathComponent(SyntheticPair.FileName.metadata).path)
                 && FileManager.default.fileExists(atPath: blurTarget.path) && FileManager.default.fileExists(atPath: gtTarget.path)
             if !complete {
-                // Seed per photo from its name: adding a photo does not change the others' pairs.
+                // Seed per pair from its name: adding a photo or a variant does not change the others' pairs.
                 let seed = synthesis.seed ^ Shard.fnv1a(name)
-                let (sharp, _) = try PairSynthesizer.prepareSharp(photo: photo, width: synthesis.width)
-                let pair = PairSynthesizer.synthesize(sharp: sharp, seed: seed, threads: threads)
+                if prepared?.url != photo { prepared = (photo, try PairSynthesizer.prepareSharp(photo: photo, width: synthesis.width).image) }
+                let pair = PairSynthesizer.synthesize(sharp: prepared!.image, seed: seed, threads: threads)
                 // `write` puts the metadata file last; removing it first means a killed run is redone.
                 try? FileManager.default.removeItem(at: pairFolder.appendingPathComponent(SyntheticPair.FileName.metadata))
                 try pair.write(to: pairFolder, compression: compression)
@@ -58,9 +65,9 @@ struct EmbeddedDataset {
         }
         progress.finish()
         if made == 0 {
-            print("synth: nothing to do (\(photos.count) pairs already in \(root.path))")
+            print("synth: nothing to do (\(jobs.count) pairs already in \(root.path))")
         } else {
-            print("synth: made \(made) pairs, \(photos.count - made) already present; dataset in \(root.path)")
+            print("synth: made \(made) pairs, \(jobs.count - made) already present; dataset in \(root.path)")
         }
     }
 

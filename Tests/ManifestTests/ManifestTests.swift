@@ -184,4 +184,31 @@ func patch(x: Int, y: Int) -> Patch {
     }
     let new = try #require(try manifest.reader.read { try Evaluation.filter(Column("target") == "deformed_gt").fetchOne($0) })
     #expect(new.largestColourError == 0.03 && new.psnrColourCorrected == 25.9)
+@Test func v6KeepsEvaluationRowsAndWidensTheTargets() throws {
+    // Given a manifest at v3 with one evaluation row
+    let queue = try DatabaseQueue()
+    try ManifestSchema.migrator.migrate(queue, upTo: "v3-runs-checkpoints-steps-evaluations")
+    func insert(_ db: Database, _ target: String) throws {
+        try db.execute(sql: """
+            INSERT INTO evaluations (method, image_name, split, target, bit_depth, psnr, ssim, mae, created_at)
+            VALUES ('blurry_input', 'a.png', 'test', ?, 8, 25.5, 0.8, 0.03, '2026-01-01 00:00:00.000')
+            """, arguments: [target])
+    }
+    try queue.write { db in
+        try insert(db, "gt")
+        #expect(throws: DatabaseError.self) { try insert(db, "aligned_sharp") }
+        // A column another migration may have added before v6 (the rebuild keeps whatever is there).
+        try db.execute(sql: "ALTER TABLE evaluations ADD COLUMN extra REAL; UPDATE evaluations SET extra = 7")
+    }
+    // When migrated: the row is kept, the synthesised-capture targets are accepted, others still refused
+    try ManifestSchema.migrator.migrate(queue)
+    try queue.write { db in
+        #expect(try Double.fetchAll(db, sql: "SELECT psnr FROM evaluations") == [25.5])
+        #expect(try Double.fetchAll(db, sql: "SELECT extra FROM evaluations") == [7])
+        try insert(db, "aligned_sharp")
+        try insert(db, "aligned_sharp_defocused")
+        #expect(throws: DatabaseError.self) { try insert(db, "sharpish") }
+        #expect(try Evaluation.fetchAll(db).map(\.target) == [.gt, .alignedSharp, .alignedSharpDefocused])
+        #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE name = 'evaluations_by_method'") == 1)
+    }
 }

@@ -60,7 +60,7 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
         let cases: [(String, String, String)] = [
             ("    no_isotropic: false", "    no_isotropic: true", "isotropic kernels"),
             ("    crop_size: 128", "    crop_size: 100", "multiple of 8"),
-            ("  init_epochs: 9", "  init_epochs: 500", "init_epochs"),
+            ("  init_epochs: 2", "  init_epochs: 500", "init_epochs"),
             ("  loss_mode: jdrl", "  loss_mode: jdrI", "loss_mode"),
         ]
         for (original, replacement, expected) in cases {
@@ -108,15 +108,30 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
 
     @Test func schedulesAndStages() throws {
         var c = try TrainingConfigLoader.load(configURL("jdrl-unet-cpu.yaml"))
-        c.train.scheduler.type = .cosine
+        #expect(c.networkG.residual && c.train.scheduler.type == .cosine && c.train.scheduler.warmupSteps == 100,
+                "the CPU default's levers (issue #11)")
         c.train.scheduler.etaMin = 1e-6
         let cosine = LearningRateSchedule(c.train)
-        #expect(abs(cosine.learningRate(epoch: 0) - 2e-4) < 1e-12)
+        #expect(abs(cosine.learningRate(epoch: 0) - 5e-4) < 1e-12)
         #expect(abs(cosine.learningRate(epoch: c.train.epochs) - 1e-6) < 1e-12)
-        #expect(abs(cosine.learningRate(epoch: c.train.epochs / 2) - (2e-4 + 1e-6) / 2) < 1e-9)
-        #expect(TrainingStage.at(epoch: 8, train: c.train) == .initialisation)
-        #expect(TrainingStage.at(epoch: 9, train: c.train) == .joint)
+        let half = 1e-6 + (5e-4 - 1e-6) * (1 + cos(Double.pi * Double(c.train.epochs / 2) / Double(c.train.epochs))) / 2
+        #expect(abs(cosine.learningRate(epoch: c.train.epochs / 2) - half) < 1e-12)
+        #expect(TrainingStage.at(epoch: 1, train: c.train) == .initialisation)
+        #expect(TrainingStage.at(epoch: 2, train: c.train) == .joint)
         c.train.lossMode = .baseline
         #expect(TrainingStage.at(epoch: 0, train: c.train) == .baseline)
+    }
+
+    @Test func warmupRampsLinearlyThenFollowsTheSchedule() throws {
+        var c = try TrainingConfigLoader.load(configURL("jdrl-unet-paper.yaml"))
+        #expect(c.train.scheduler.warmupSteps == 0 && !c.networkG.residual, "the paper's setting has neither lever")
+        c.train.scheduler.warmupSteps = 4
+        let schedule = LearningRateSchedule(c.train)
+        #expect(abs(schedule.learningRate(step: 0, epoch: 0) - 2e-5 / 4) < 1e-15)
+        #expect(abs(schedule.learningRate(step: 2, epoch: 0) - 2e-5 * 3 / 4) < 1e-15)
+        #expect(schedule.learningRate(step: 3, epoch: 0) == 2e-5)
+        #expect(schedule.learningRate(step: 100_000, epoch: 60) == 1e-5)
+        c.train.scheduler.warmupSteps = -1
+        #expect(throws: TrainingConfigError.self) { try TrainingConfigLoader.validate(c) }
     }
 }

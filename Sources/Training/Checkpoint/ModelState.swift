@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Tensors
 
 /// The trained state: F, R and their Adam states. F and R are updated by one optimizer configuration
@@ -9,6 +10,8 @@ public final class ModelState {
     public let reblur: ReblurNetwork?
     public var deblurOptimizer: Adam
     public var reblurOptimizer: Adam
+    /// F's `network_g.residual`, written beside its weights (`net_g.json`) for jdrl-deblur and jdrl-eval.
+    public var deblurArchitecture = UNetArchitecture(residual: false)
 
     public init(deblur: DeblurNetwork, reblur: ReblurNetwork?, optimizer: OptimizerSection) {
         self.deblur = deblur
@@ -31,7 +34,9 @@ public final class ModelState {
     /// Writes `net_g.safetensors`, `net_reblur.safetensors` (PyTorch parameter names, loadable by the
     /// peer and by jdrl-deblur) and `optimizer.safetensors` (Adam moments and step counts, prefixed).
     public func write(to folder: URL) throws {
-        try SafeTensors.write(deblur.parameters.namedTensors(), to: folder.appendingPathComponent(CheckpointStore.deblurWeightsFile))
+        let deblurWeights = folder.appendingPathComponent(CheckpointStore.deblurWeightsFile)
+        try SafeTensors.write(deblur.parameters.namedTensors(), to: deblurWeights)
+        try deblurArchitecture.write(besideWeights: deblurWeights)
         var optimizer = deblurOptimizer.stateTensors(of: deblur.parameters, prefix: Self.deblurPrefix)
         optimizer.append(deblurOptimizer.stateScalars(prefix: Self.deblurPrefix))
         if let reblur {

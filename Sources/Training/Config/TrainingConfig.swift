@@ -61,7 +61,9 @@ public struct DeblurNetworkSection: Codable, Equatable, Sendable {
     public var widths: [Int]
     /// Dropout probability on the two deepest levels' outputs (the reference: 0.4).
     public var dropout: Double
-    enum CodingKeys: String, CodingKey, CaseIterable { case widths, dropout }
+    /// output = input + F(input), F's head zero-initialised (not in the paper: false there). See UNet.swift.
+    public var residual: Bool
+    enum CodingKeys: String, CodingKey, CaseIterable { case widths, dropout, residual }
 }
 
 public struct ReblurNetworkSection: Codable, Equatable, Sendable {
@@ -141,9 +143,14 @@ public struct SchedulerSection: Codable, Equatable, Sendable {
     public var gamma: Double
     /// cosine: the final lr.
     public var etaMin: Double
+    /// Linear warm-up over the first steps (either type): lr x (step + 1) / warmup_steps; 0 = none.
+    /// Adam's first updates are large relative to a small budget; the ramp keeps them from undoing the
+    /// residual network's identity start.
+    public var warmupSteps: Int
     enum CodingKeys: String, CodingKey, CaseIterable {
         case type, milestones, gamma
         case etaMin = "eta_min"
+        case warmupSteps = "warmup_steps"
     }
 }
 

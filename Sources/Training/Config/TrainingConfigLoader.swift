@@ -62,6 +62,7 @@ public enum TrainingConfigLoader {
             try fail("train.optimizer.betas must be two values in [0, 1)")
         }
         if t.epochs < 1 { try fail("train.epochs must be >= 1") }
+        if t.scheduler.warmupSteps < 0 { try fail("train.scheduler.warmup_steps must be >= 0 (0: no warm-up)") }
         if t.initEpochs < 0 || t.initEpochs > t.epochs { try fail("train.init_epochs must be in 0...epochs") }
         if t.alpha < 0 { try fail("train.alpha must be >= 0") }
         if !(t.lambda > 0 && t.lambda < 1) { try fail("train.lambda must be in (0, 1)") }

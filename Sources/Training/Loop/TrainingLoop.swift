@@ -115,7 +115,7 @@ public final class TrainingLoop {
             let batch = try prefetcher.next()
             let epoch = batch.epoch
             let stage = TrainingStage.at(epoch: epoch, train: config.train)
-            let lr = schedule.learningRate(epoch: epoch)
+            let lr = schedule.learningRate(step: step, epoch: epoch)
             models.setLearningRate(lr)
 
             models.deblur.deblur(batch.blurry, into: output, n: n, h: size, w: size, training: true)
@@ -174,7 +174,7 @@ public final class TrainingLoop {
         let epochOfNext = assembler.epoch(ofStep: step)
         let state = CheckpointState(step: step, epoch: epochOfNext, optimizerSteps: models.deblurOptimizer.step,
                                     rng: randomness.master(afterSteps: step), seed: config.seed, configHash: configHash,
-                                    lr: schedule.learningRate(epoch: epochOfNext), final: final)
+                                    lr: schedule.learningRate(step: step, epoch: epochOfNext), final: final)
         let saved = try folder.checkpoints.save(state, keepLast: config.checkpoint.keepLast) { try models.write(to: $0) }
         try recorder?.record(checkpointStep: step, epoch: epochOfNext, path: saved.path)
         try curves.write(csvTo: folder.curvesCSV, svgTo: folder.curvesSVG, title: "\(config.name): training curves", jointFromStep: jointFromStep)

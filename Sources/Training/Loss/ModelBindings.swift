@@ -27,9 +27,12 @@ extension ReblurModule: ReblurNetwork {
 extension ModelState {
     /// F and R as the config describes them, initialised from the run seed (R only when the loss uses it).
     public static func make(_ config: TrainingConfig) throws -> ModelState {
-        let unet = try UNet(config: UNetConfig(widths: config.networkG.widths, dropout: Float(config.networkG.dropout)), seed: config.seed)
+        let unet = try UNet(config: UNetConfig(widths: config.networkG.widths, dropout: Float(config.networkG.dropout),
+                                               residual: config.networkG.residual), seed: config.seed)
         let usesReblur = LossSettings(config.train).usesReblur
         let reblur = usesReblur ? try ReblurModule(width: config.networkReblur.width, seed: config.seed &+ 1) : nil
-        return ModelState(deblur: unet, reblur: reblur, optimizer: config.train.optimizer)
+        let state = ModelState(deblur: unet, reblur: reblur, optimizer: config.train.optimizer)
+        state.deblurArchitecture = UNetArchitecture(residual: config.networkG.residual)
+        return state
     }
 }

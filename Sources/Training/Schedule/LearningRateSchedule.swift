@@ -17,6 +17,15 @@ public struct LearningRateSchedule: Sendable, Equatable {
         self.init(optimizer: train.optimizer, scheduler: train.scheduler, epochs: train.epochs)
     }
 
+    /// The lr of step `step` (0-based) in epoch `epoch`: the epoch's lr, ramped linearly during the
+    /// warm-up steps (the ramp ends at the full lr on step warmup_steps - 1).
+    public func learningRate(step: Int, epoch: Int) -> Double {
+        let lr = learningRate(epoch: epoch)
+        let warmup = scheduler.warmupSteps
+        return warmup > 0 && step < warmup ? lr * Double(step + 1) / Double(warmup) : lr
+    }
+
+    /// The epoch's lr without warm-up (stepped per epoch, as the reference's schedulers).
     public func learningRate(epoch: Int) -> Double {
         switch scheduler.type {
         case .multistep:
