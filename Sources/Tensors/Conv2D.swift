@@ -157,9 +157,9 @@ public final class Conv2D {
     }
 
     /// The algorithms to try, best first: Winograd F(4x4, 3x3) where oneDNN has it (AVX-512 CPUs,
-    /// `NumericPlatform.winograd`; 3x3, pad 1, channels in whole 16-blocks) and where it pays (measured at 256x256 on 2 threads: 1.5-2.4x
-    /// faster down to 32x32 images, slower at 16x16, where a few 4x4 tiles cannot feed both
-    /// threads), then direct, which exists for every shape. A fixed rule, not a timing: the same
+    /// `NumericPlatform.winograd`; 3x3, pad 1, channels in whole 16-blocks) and where it pays
+    /// (measured at 256x256 on 2 threads: 1.5-2.4x faster down to 32x32 images, slower at 16x16,
+    /// where a few 4x4 tiles cannot feed both threads), then direct, which exists for every shape. A fixed rule, not a timing: the same
     /// shapes always get the same arithmetic, which keeps resumed training bitwise reproducible.
     private func algorithms(height: Int, width: Int) -> [dnnl_alg_kind_t] {
         let s = shape
