@@ -92,10 +92,15 @@ enum NumericBenchmarks {
     }
 
     /// Where a paper-sized step's time goes, per oneDNN primitive kind (the rest is Swift ops).
-    static func stepProfile() throws {
+    static func stepProfile() throws { try stepProfile(name: "step-profile", config: .paper, reblurWidth: 64) }
+
+    /// The same for the CPU-sized step (widths 32..256, R width 32).
+    static func stepProfileCPU() throws { try stepProfile(name: "step-profile-cpu", config: .cpu, reblurWidth: 32) }
+
+    static func stepProfile(name: String, config: UNetConfig, reblurWidth: Int) throws {
         let size = 256
-        let unet = try UNet(config: .paper, seed: 0)
-        let reblur = try ReblurModule(width: 64, seed: 1)
+        let unet = try UNet(config: config, seed: 0)
+        let reblur = try ReblurModule(width: reblurWidth, seed: 1)
         let step = TrainingStep(unet: unet, reblur: reblur, optimizer: Adam(lr: 2e-5))
         var g = SeededGenerator(seed: 2)
         let blurry = (0..<(3 * size * size)).map { _ in g.nextUniform() }
@@ -112,7 +117,7 @@ enum NumericBenchmarks {
             inPrimitives += entry.seconds / Double(steps)
             print(String(format: "%8.1f ms %5d  %@", entry.seconds / Double(steps) * 1000, entry.calls / steps, label))
         }
-        Benchmarks.emit(["bench": "step-profile", "ours_s": total, "onednn_s": inPrimitives, "other_s": total - inPrimitives, "peer": "none",
+        Benchmarks.emit(["bench": name, "ours_s": total, "onednn_s": inPrimitives, "other_s": total - inPrimitives, "peer": "none",
                          "reorder_impl": Engine.shared.implementations(keysContaining: "reorder").sorted()])
     }
 

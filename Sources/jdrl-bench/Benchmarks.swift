@@ -14,6 +14,7 @@ enum Benchmarks {
         ("deblur-4k", NumericBenchmarks.deblur4K),
         ("step-parts-cpu", NumericBenchmarks.stepPartsCPU),
         ("step-profile", NumericBenchmarks.stepProfile),
+        ("step-profile-cpu", NumericBenchmarks.stepProfileCPU),
         ("conv-probe", NumericBenchmarks.convProbe),
         ("isotropic-blur", benchIsotropicBlur),
         ("tiling", benchTiling),
