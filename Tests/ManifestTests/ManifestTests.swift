@@ -184,6 +184,8 @@ func patch(x: Int, y: Int) -> Patch {
     }
     let new = try #require(try manifest.reader.read { try Evaluation.filter(Column("target") == "deformed_gt").fetchOne($0) })
     #expect(new.largestColourError == 0.03 && new.psnrColourCorrected == 25.9)
+}
+
 @Test func v6KeepsEvaluationRowsAndWidensTheTargets() throws {
     // Given a manifest at v3 with one evaluation row
     let queue = try DatabaseQueue()
