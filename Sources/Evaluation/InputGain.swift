@@ -39,7 +39,7 @@ public struct InputGainTable: Sendable {
         modelLines = lines.filter { $0.checkpointPath != nil }
         // The aligned sharp image only when it covers every capture each line was scored on.
         let useAligned = lines.contains { $0.alignedSharp != nil } && lines.allSatisfy { $0.gt == nil || $0.alignedSharp?.images == $0.gt?.images }
-        wholeTarget = useAligned ? "aligned sharp" : "deformed GT"
+        wholeTarget = useAligned ? "aligned sharp image" : "deformed GT"
         func whole(_ line: ResultsTable.Line) -> ResultsTable.Means? { useAligned ? line.alignedSharp : line.deformedGT }
         let base = input.flatMap(whole), baseRegion = input?.defocused
         gains = modelLines.map { line in
@@ -52,7 +52,10 @@ public struct InputGainTable: Sendable {
 
     static func signed(_ value: Double?, _ format: String) -> String {
         guard let value else { return "n/a" }
-        return (value >= 0 ? "+" : "") + String(format: format, value)
+        let text = String(format: format, abs(value))
+        // A difference that rounds to zero is shown as 0, without a sign that suggests a verdict.
+        if Double(text) == 0 { return text }
+        return (value > 0 ? "+" : "-") + text
     }
 
     /// A plain-words sentence per model that is worse than its input, for the terminal and results.md.
@@ -74,7 +77,7 @@ public struct InputGainTable: Sendable {
             + "in the synthesiser's blur map) vs the aligned sharp image, n/a for captures without a blur map. Positive = the model helps.\n\n"
         text += "| Method | PSNR (whole) | ΔPSNR (whole) | SSIM (whole) | ΔSSIM (whole) | PSNR (defocused) | ΔPSNR (defocused) | SSIM (defocused) | ΔSSIM (defocused) | verdict |\n"
         text += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
-        let useAligned = wholeTarget == "aligned sharp"
+        let useAligned = wholeTarget == "aligned sharp image"
         func value(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "n/a" }
         if let input {
             let whole = useAligned ? input.alignedSharp : input.deformedGT

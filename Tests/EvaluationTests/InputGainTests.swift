@@ -55,7 +55,7 @@ import Testing
         // and the gain table says the random model is worse, in plain words
         let table = try ResultsTable(manifest: manifest, captures: outcome.captures, methods: methods, settings: settings)
         let gains = table.gains
-        #expect(gains.wholeTarget == "aligned sharp")
+        #expect(gains.wholeTarget == "aligned sharp image")
         let gain = try #require(gains.gains.first)
         #expect(try #require(gain.psnr) < 0 && gain.regionPSNR != nil)
         #expect(gains.warnings.count == 1 && gains.warnings[0].contains("tiny step 2 makes the images worse than the blurry input"))
