@@ -57,7 +57,7 @@ public struct PrecisionUnavailable: Error, CustomStringConvertible {
 }
 
 extension InferencePrecision {
-    /// The element type this precision runs on `platform`: auto picks bf16 where it is fast (AMX).
+    /// The element type this precision runs on `platform`: auto picks bf16 where it is fast (AVX512-BF16, AMX).
     public func resolved(on platform: NumericPlatform = Engine.shared.platform) throws -> ElementType {
         switch self {
         case .f32: return .f32
