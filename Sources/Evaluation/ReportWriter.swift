@@ -74,28 +74,28 @@ public struct ReportWriter: Sendable {
         func escape(_ s: String) -> String {
             s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
         }
+        /// The header cells "metric (GT)" and "metric (deformed GT)" after <th>Method</th>, then one row per method.
+        func methodRows(_ table: ResultsTable, metrics: [String], last: (String, (ResultsTable.Line) -> String)? = nil,
+                        cells: (ResultsTable.Line) -> [String]) -> String {
+            var h = ""
+            for target in ["GT", "deformed GT"] { for metric in metrics { h += "<th>\(metric) (\(target))</th>" } }
+            h += (last.map { "<th>\($0.0)</th>" } ?? "") + "</tr>\n"
+            for line in table.lines {
+                h += "<tr><td>\(escape(line.label))</td>" + cells(line).map { "<td>\($0)</td>" }.joined()
+                h += (last.map { "<td>\($0.1(line))</td>" } ?? "") + "</tr>\n"
+            }
+            return h
+        }
         var h = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>\(escape(title))</title>\n"
         h += "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px 8px;text-align:right}"
         h += "td:first-child{text-align:left}figure{display:inline-block;margin:4px}img{image-rendering:pixelated}</style></head><body>\n"
         h += "<h1>\(escape(title))</h1>\n<p>\(escape(table.caption))</p>\n<table>\n<tr><th>Method</th>"
-        for target in ["GT", "deformed GT"] {
-            for metric in ["PSNR", "SSIM", "MAE", "LPIPS"] { h += "<th>\(metric) (\(target))</th>" }
-        }
-        h += "<th>images</th></tr>\n"
-        for line in table.lines {
-            h += "<tr><td>\(escape(line.label))</td>"
-            for cell in ResultsTable.cells(line.gt) + ResultsTable.cells(line.deformedGT) { h += "<td>\(cell)</td>" }
-            h += "<td>\(line.gt?.images ?? 0)</td></tr>\n"
+        h += methodRows(table, metrics: ["PSNR", "SSIM", "MAE", "LPIPS"], last: ("images", { "\($0.gt?.images ?? 0)" })) {
+            ResultsTable.cells($0.gt) + ResultsTable.cells($0.deformedGT)
         }
         h += "</table>\n<h2>Colour</h2>\n<p>\(escape(ResultsTable.colourCaption))</p>\n<table>\n<tr><th>Method</th>"
-        for target in ["GT", "deformed GT"] {
-            for metric in ["PSNR", "colour error", "PSNR colour-corrected"] { h += "<th>\(metric) (\(target))</th>" }
-        }
-        h += "</tr>\n"
-        for line in table.lines {
-            h += "<tr><td>\(escape(line.label))</td>"
-            for cell in ResultsTable.colourCells(line.gt) + ResultsTable.colourCells(line.deformedGT) { h += "<td>\(cell)</td>" }
-            h += "</tr>\n"
+        h += methodRows(table, metrics: ["PSNR", "colour error", "PSNR colour-corrected"]) {
+            ResultsTable.colourCells($0.gt) + ResultsTable.colourCells($0.deformedGT)
         }
         h += "</table>\n<h3>Per image</h3>\n<table>\n<tr><th>Image</th><th>Method</th><th>target</th><th>PSNR</th><th>colour error (R / G / B)</th>"
         h += "<th>colour error (largest)</th><th>PSNR colour-corrected</th></tr>\n"

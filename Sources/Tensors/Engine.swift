@@ -48,13 +48,7 @@ public final class Primitive {
     }
 
     /// oneDNN's name for the implementation that runs (`jit:avx512_core`, `ref:any`, ...).
-    public var implementation: String {
-        var info: UnsafePointer<CChar>?
-        _ = withUnsafeMutablePointer(to: &info) { pointer in
-            dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, UnsafeMutableRawPointer(pointer))
-        }
-        return info.map { String(cString: $0) } ?? "?"
-    }
+    public var implementation: String { NumericPlatform.implementation(of: descriptor) }
 
     /// Runs the primitive on the engine's stream and waits (every layer is synchronous).
     public func execute(_ arguments: [(Int32, dnnl_memory_t)]) {
@@ -121,6 +115,15 @@ public final class Engine {
     public func implementations(keysContaining fragment: String) -> Set<String> {
         lock.lock(); defer { lock.unlock() }
         return Set(cache.filter { $0.key.contains(fragment) }.map { $0.value.implementation })
+    }
+
+    /// What a run prints when it ends: the convolution implementations it used and, when a reference
+    /// (unvectorised) implementation ran, a warning naming each.
+    public func implementationReport() -> [String] {
+        var lines = ["convolution implementations: \(convolutionImplementations().sorted().joined(separator: ", "))"]
+        let slow = referenceImplementations()
+        if !slow.isEmpty { lines.append("warning: slow reference implementations ran (a bug on this CPU): \(slow.joined(separator: "; "))") }
+        return lines
     }
 
     /// Every created primitive that runs a `ref:` (reference, unvectorised) implementation, by key

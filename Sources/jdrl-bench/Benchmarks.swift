@@ -58,8 +58,8 @@ enum Benchmarks {
         fields["openblas_core_for_peers"] = PeerRun.openBLASCoreType ?? "own detection"
         let slow = Engine.shared.referenceImplementations()
         fields["ref_impl"] = slow
-        if !slow.isEmpty {
-            FileHandle.standardError.write("jdrl-bench: warning: slow reference implementations ran: \(slow.joined(separator: "; "))\n".data(using: .utf8)!)
+        if !slow.isEmpty, let warning = Engine.shared.implementationReport().last {
+            FileHandle.standardError.write("jdrl-bench: \(warning)\n".data(using: .utf8)!)
         }
         let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
@@ -83,7 +83,7 @@ struct PeerRun {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [interpreter] + arguments
         var environment = ProcessInfo.processInfo.environment
-        if environment["OPENBLAS_CORETYPE"] == nil, let core = openBLASCoreType { environment["OPENBLAS_CORETYPE"] = core }
+        environment["OPENBLAS_CORETYPE"] = openBLASCoreType
         process.environment = environment
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
@@ -102,7 +102,12 @@ struct PeerRun {
     /// newer than Debian's OpenBLAS), the kernel set the CPU's features allow; nil (OpenBLAS's own
     /// choice) otherwise. SkylakeX needs AVX-512 F/BW/DQ/VL/CD, Haswell AVX2 + FMA.
     static let openBLASCoreType: String? = {
-        if let chosen = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] { return chosen }
+        if let chosen = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {
+            // A user's AVX-512 core type on a CPU without AVX-512 would kill every peer's OpenBLAS (SIGILL).
+            let needsAVX512 = ["skylakex", "cooperlake", "sapphirerapids"].contains(chosen.lowercased())
+            if !needsAVX512 || jdrl_cpu_has_avx512_skylakex_set() != 0 { return chosen }
+            FileHandle.standardError.write("jdrl-bench: OPENBLAS_CORETYPE=\(chosen) needs AVX-512, which this CPU lacks: peers run without it\n".data(using: .utf8)!)
+        }
         let detected = String(cString: openblas_get_corename()).lowercased()
         let modern = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
         if modern.contains(detected) { return nil }

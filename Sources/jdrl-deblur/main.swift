@@ -76,9 +76,7 @@ struct JDRLDeblur: ParsableCommand {
         }
         print(String(format: "jdrl-deblur: %d of %d images in %.1f s; %@", inputs.count - failures, inputs.count,
                      Date().timeIntervalSince(started), PeakMemory.describe()))
-        print("jdrl-deblur: convolution implementations: \(deblurrer.network.implementations.sorted().joined(separator: ", "))")
-        let slow = Engine.shared.referenceImplementations()
-        if !slow.isEmpty { FileHandle.standardError.write(Data("jdrl-deblur: warning: slow reference implementations ran: \(slow.joined(separator: "; "))\n".utf8)) }
+        for line in Engine.shared.implementationReport() { FileHandle.standardError.write(Data("jdrl-deblur: \(line)\n".utf8)) }
         if failures > 0 { throw ExitCode(failures == inputs.count ? 1 : 3) }
     }
 }

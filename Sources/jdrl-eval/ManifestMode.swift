@@ -106,9 +106,7 @@ struct ManifestMode {
                 print(outcome.newRows.isEmpty ? "jdrl-eval: history unchanged (nothing new)"
                       : "jdrl-eval: \(outcome.newRows.count) rows appended to \(folder)/history.csv and history.md")
             }
-            log("jdrl-eval: convolution implementations: \(Engine.shared.convolutionImplementations().sorted().joined(separator: ", "))")
-            let slow = Engine.shared.referenceImplementations()
-            if !slow.isEmpty { log("jdrl-eval: warning: slow reference implementations ran: \(slow.joined(separator: "; "))") }
+            for line in Engine.shared.implementationReport() { log("jdrl-eval: " + line) }
             print("jdrl-eval: \(Set(outcome.newRows.map { "\($0.captureId ?? -1)|\($0.checkpointPath ?? "")" }).count) items scored, \(outcome.skipped) already scored, \(outcome.failures.count) failed")
             for failure in outcome.failures { log("jdrl-eval: failed: \(failure)") }
             return outcome.failures.isEmpty ? 0 : 3

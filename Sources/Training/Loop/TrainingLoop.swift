@@ -166,7 +166,7 @@ public final class TrainingLoop {
         try recorder?.finish(outcome.finished ? .finished : .stopped)
         log.info(String(format: "%@ at step %d of %d (%.3f steps/s)", outcome.finished ? "finished" : "stopped",
                         outcome.step, totalSteps, outcome.stepsPerSecond))
-        for line in TrainingEnvironment.implementationReport() { log.info(line) }
+        for line in Engine.shared.implementationReport() { log.info(line) }
         return outcome
     }
 

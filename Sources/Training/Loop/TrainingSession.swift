@@ -111,12 +111,4 @@ public enum TrainingEnvironment {
         ]
     }
 
-    /// The oneDNN implementations the run used, and a warning for any reference (unvectorised) one.
-    public static func implementationReport() -> [String] {
-        let convolutions = Engine.shared.convolutionImplementations().sorted()
-        var lines = ["convolution implementations: \(convolutions.joined(separator: ", "))"]
-        let slow = Engine.shared.referenceImplementations()
-        if !slow.isEmpty { lines.append("warning: slow reference implementations ran (a bug on this CPU): \(slow.joined(separator: "; "))") }
-        return lines
-    }
 }

@@ -3,7 +3,8 @@
 PyTorch the way Reblur.forward in peers/torch_jdrl.py computes it (interpolation matrices, einsum,
 softmax over all K*K taps, F.unfold with zero padding K//2), gradients by autograd.
 
-Run once with Debian's python3-torch:  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 make_reblur_fixture.py
+Run once with Debian's python3-torch:  /usr/bin/python3 make_reblur_fixture.py
+(OPENBLAS_CORETYPE=SkylakeX only on a CPU with AVX-512: forced elsewhere it kills OpenBLAS with SIGILL.)
 File layout: little-endian float32 arrays, back to back, NCHW, in this order
   image (n,3,h,w), seeds (n,35,h,w, raw), weights (n,8,h,w, softmaxed), grad_output (n,3,h,w),
   output (n,3,h,w), grad_image (n,3,h,w), grad_seeds (n,35,h,w), grad_weights (n,8,h,w)
