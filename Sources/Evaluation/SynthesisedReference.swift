@@ -30,6 +30,8 @@ struct SynthesisedReference {
         guard let blurryHash = capture.blurryHash,
               (try? ContentHash.of(fileAt: folder.appendingPathComponent(names.blurry))) == blurryHash else { return nil }
         let metadata = try JSONDecoder().decode(SynthesisMetadata.self, from: data)
+        // Older folders hold the sharp image with the photo's illumination, not the blurry shot's.
+        guard metadata.format == SynthesisMetadata.currentFormat else { return nil }
         let sharp = try ImageFile.loadPlanar(folder.appendingPathComponent(names.alignedSharp)).image.rgbForMetrics()
         let radius = try ImageFile.loadPlanar(folder.appendingPathComponent(names.blurRadius)).image
         guard sharp.width == width, sharp.height == height, radius.width == width, radius.height == height else { return nil }

@@ -14,6 +14,15 @@ enum Initialization {
         for o in 0..<s.outChannels { conv.weights[s.weightCount + o] = bound * (2 * generator.nextUniform() - 1) }
     }
 
+    /// He initialisation on the fan-in, std = sqrt(2 / (in*kh*kw)), zero bias: keeps the activations'
+    /// scale through a deep ReLU stack (not in torch_jdrl.py; the residual UNet's body).
+    static func kaimingFanIn(_ conv: Conv2D, _ generator: inout SeededGenerator) {
+        let s = conv.shape
+        let std = (2.0 / Float(s.inChannels * s.kernelHeight * s.kernelWidth)).squareRoot()
+        for i in 0..<s.weightCount { conv.weights[i] = std * generator.nextNormal() }
+        for o in 0..<s.outChannels { conv.weights[s.weightCount + o] = 0 }
+    }
+
     /// Weights and bias 0 (the residual UNet's head: F(x) = 0 at the start, not in torch_jdrl.py).
     static func zero(_ conv: Conv2D) {
         let s = conv.shape

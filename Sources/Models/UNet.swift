@@ -103,7 +103,13 @@ public final class UNet: Trainable {
             i >= depth - 2 && config.dropout > 0 ? Dropout(probability: config.dropout, seed: seed &+ 1000 &+ UInt64(i)) : nil
         }
         var generator = SeededGenerator(seed: seed)
-        for row in table.rows { Initialization.kaimingFanOut(convs[row.name]!, &generator) }
+        // The paper's network keeps torch_jdrl.py's fan-out init. The residual option starts from He's
+        // fan-in init with zero biases: with the fan-out init the deeper levels' activations shrink
+        // about 4x per level, and at a CPU budget the network then never leaves the identity (issue #11).
+        for row in table.rows {
+            if config.residual { Initialization.kaimingFanIn(convs[row.name]!, &generator) }
+            else { Initialization.kaimingFanOut(convs[row.name]!, &generator) }
+        }
         // Residual: F starts at exactly 0 (identity network). Only the head's gradient is non-zero at
         // the first step; after it the deeper layers receive gradient through the head's new weights.
         if config.residual { Initialization.zero(head) }

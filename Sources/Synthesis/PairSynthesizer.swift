@@ -24,9 +24,10 @@ public struct SynthesisParameters: Sendable, Codable, Equatable {
     public init() {}
 }
 
-/// One synthetic capture. Frames: `blurry` and `alignedSharp` share pixel coordinates; `gt` is the sharp
-/// scene seen through `transform` (gt(T(p)) = alignedSharp(p)). Flows follow the project convention
-/// A(p) matches B(p + flow(p)).
+/// One synthetic capture. Frames: `blurry` and `alignedSharp` share pixel coordinates and illumination
+/// (`alignedSharp` is what the blurry shot would have been in focus: the same gain and gamma, no
+/// noise); `gt` is the sharp second shot, with the photo's own illumination, seen through `transform`
+/// (gt(T(p)) = scene(p)). Flows follow the project convention A(p) matches B(p + flow(p)).
 public struct SyntheticPair: Sendable {
     public var blurry: PlanarImage
     public var gt: PlanarImage
@@ -42,6 +43,10 @@ public struct SyntheticPair: Sendable {
 
 /// Everything drawn from the seed, written next to the images as `synth.json`.
 public struct SynthesisMetadata: Sendable, Codable, Equatable {
+    /// What the files mean. 2: `sharp_aligned.png` carries the blurry shot's illumination (before: the
+    /// photo's). Folders written by an older synthesiser lack the key and are made again.
+    public var format: Int?
+    public static let currentFormat = 2
     public var seed: UInt64
     public var width: Int
     public var height: Int
@@ -120,6 +125,7 @@ public enum PairSynthesizer {
         let defocused = DefocusRenderer.render(linear: linear, depth: depthMap.depth, radius: radiusOf, layering: layering, threads: threads)
 
         // Back to sRGB with an illumination change and sensor noise (per-row streams: thread-count independent).
+        let illuminate: (Float) -> Double = { gain * pow(Double($0), gamma) }
         var blurry = PlanarImage(width: width, height: height, channels: sharp.channels, bitDepth: sharp.bitDepth,
                                  pixels: SRGB.fromLinear(defocused.pixels, threads: threads))
         let plane = blurry.planeSize, channels = blurry.channels
@@ -131,9 +137,24 @@ public enum PairSynthesizer {
                     for c in 0..<channels {
                         for x in 0..<width {
                             let i = c * plane + y * width + x
-                            let lit = gain * pow(Double(pixels[i]), gamma)
+                            let lit = illuminate(pixels[i])
                             let sigma = (shot * max(lit, 0) + read * read).squareRoot()
                             pixels[i] = Float(min(max(lit + sigma * rowRNG.gaussian(), 0), 1))
+                        }
+                    }
+                }
+            }
+        }
+        // The target a deblurring model is scored against: the blurry shot's illumination, in focus, noiseless.
+        var alignedSharp = sharp
+        alignedSharp.pixels.withUnsafeMutableBufferPointer { buffer in
+            let pixels = buffer
+            parallelRows(height, threads: threads) { rows in
+                for y in rows {
+                    for c in 0..<channels {
+                        for x in 0..<width {
+                            let i = c * plane + y * width + x
+                            pixels[i] = Float(min(max(illuminate(pixels[i]), 0), 1))
                         }
                     }
                 }
@@ -145,10 +166,10 @@ public enum PairSynthesizer {
         let gt = Resample.backwardWarp(sharp, by: gtToBlurry, threads: threads)
         let blurRadius = depthMap.depth.map(radiusOf)
 
-        let metadata = SynthesisMetadata(seed: seed, width: width, height: height, transform: transform, focusDepth: focusDepth,
+        let metadata = SynthesisMetadata(format: SynthesisMetadata.currentFormat, seed: seed, width: width, height: height, transform: transform, focusDepth: focusDepth,
                                          maxBlurRadius: Double(maxRadius), gain: gain, gamma: gamma, shotNoise: shot, readNoise: read,
                                          radiusScale: radiusScale, parameters: parameters)
-        return SyntheticPair(blurry: blurry, gt: gt, alignedSharp: sharp,
+        return SyntheticPair(blurry: blurry, gt: gt, alignedSharp: alignedSharp,
                              blurryToGT: transform.forwardFlow(width: width, height: height), gtToBlurry: gtToBlurry,
                              blurRadius: blurRadius, metadata: metadata)
     }

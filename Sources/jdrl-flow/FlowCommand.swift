@@ -35,8 +35,8 @@ struct FlowCommand: ParsableCommand {
     @Option(help: "Direct mode: also write the Middlebury colour-wheel rendering of the flow (PNG).")
     var visualise: String?
 
-    @Option(help: "Manifest mode: where flows and masks are written.")
-    var outputDirectory: String = "work-data/flows"
+    @Option(help: "Manifest mode: where flows and masks are written (default: work-data/flows/<manifest name>).")
+    var outputDirectory: String?
     @Flag(help: "Manifest mode: flows of full captures instead of patches.")
     var captures = false
 
@@ -53,7 +53,10 @@ struct FlowCommand: ParsableCommand {
         if let from, let to, let out {
             try runDirect(from: from, to: to, out: out, workers: workers)
         } else {
-            let failures = try ManifestFlows(options: stage, outputDirectory: URL(fileURLWithPath: outputDirectory),
+            // One folder per manifest: flow files are named by patch id, and ids repeat across manifests.
+            let manifestName = URL(fileURLWithPath: stage.manifest).deletingPathExtension().lastPathComponent
+            let folder = outputDirectory ?? "work-data/flows/\(manifestName)"
+            let failures = try ManifestFlows(options: stage, outputDirectory: URL(fileURLWithPath: folder),
                                              maskMode: maskMode, fullCaptures: captures).run()
             if failures > 0 { throw ExitCode(3) }
         }

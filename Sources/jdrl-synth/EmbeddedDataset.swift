@@ -47,7 +47,7 @@ struct EmbeddedDataset {
             let blurTarget = splitFolder.appendingPathComponent("blur/\(name).png")
             let gtTarget = splitFolder.appendingPathComponent("gt/\(name).png")
             let pairFolder = URL(fileURLWithPath: synthesis.pairs).appendingPathComponent(name)
-            let complete = FileManager.default.fileExists(atPath: pairFolder.appendingPathComponent(SyntheticPair.FileName.metadata).path)
+            let complete = Self.isCurrent(pairFolder: pairFolder)
                 && FileManager.default.fileExists(atPath: blurTarget.path) && FileManager.default.fileExists(atPath: gtTarget.path)
             if !complete {
                 // Seed per pair from its name: adding a photo or a variant does not change the others' pairs.
@@ -69,6 +69,13 @@ struct EmbeddedDataset {
         } else {
             print("synth: made \(made) pairs, \(jobs.count - made) already present; dataset in \(root.path)")
         }
+    }
+
+    /// The folder is complete (its metadata file is written last) and was made by this synthesiser's format.
+    static func isCurrent(pairFolder: URL) -> Bool {
+        guard let data = FileManager.default.contents(atPath: pairFolder.appendingPathComponent(SyntheticPair.FileName.metadata).path),
+              let metadata = try? JSONDecoder().decode(SynthesisMetadata.self, from: data) else { return false }
+        return metadata.format == SynthesisMetadata.currentFormat
     }
 
     private func copy(_ source: URL, to destination: URL) throws {

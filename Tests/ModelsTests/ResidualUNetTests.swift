@@ -85,3 +85,25 @@ func residualComposedLossGradient() throws {
                                      step: 1e-3, floor: 0.05 * scale, loss: loss)
     #expect(report.maxRelativeError < 3e-2, "residual UNet: \(report)")
 }
+
+@Test("Residual UNet body: He fan-in init, zero biases; the paper's UNet keeps the fan-out init")
+func residualBodyInitialisation() throws {
+    let widths = [16, 32, 64]
+    let residual = try UNet(config: UNetConfig(widths: widths, dropout: 0, residual: true), seed: 9)
+    let plain = try UNet(config: UNetConfig(widths: widths, dropout: 0), seed: 9)
+    for (name, fanIn, fanOut) in [("enc.1.0", 16 * 9, 32 * 9), ("enc.2.2", 64 * 9, 64 * 9), ("dec.0.0", 64 * 9, 32 * 9)] {
+        func stats(_ unet: UNet, _ key: String) throws -> (std: Double, maxAbs: Float) {
+            let e = try #require(unet.parameters.entry(key))
+            let values = (0..<e.count).map { unet.parameters.values[e.offset + $0] }
+            let mean = values.reduce(0, +) / Float(values.count)
+            let variance = values.reduce(0) { $0 + Double(($1 - mean) * ($1 - mean)) } / Double(values.count)
+            return (variance.squareRoot(), values.map(abs).max() ?? 0)
+        }
+        let r = try stats(residual, name + ".weight"), p = try stats(plain, name + ".weight")
+        let he = (2.0 / Double(fanIn)).squareRoot(), torch = (2.0 / Double(fanOut)).squareRoot()
+        #expect(abs(r.std / he - 1) < 0.1, "\(name): residual std \(r.std), He fan-in \(he)")
+        #expect(abs(p.std / torch - 1) < 0.1, "\(name): plain std \(p.std), fan-out \(torch)")
+        #expect(try stats(residual, name + ".bias").maxAbs == 0, "\(name): residual biases start at 0")
+        #expect(try stats(plain, name + ".bias").maxAbs > 0, "\(name): plain biases keep nn.Conv2d's uniform init")
+    }
+}
