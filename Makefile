@@ -16,7 +16,7 @@ MANIFEST ?= $(shell awk '/^manifest:/{print $$2}' $(DATASET_CONFIG))
 # Synthesised datasets: jdrl-synth's pairs folder (aligned sharp images and blur maps for make benchmark).
 PAIRS ?= $(shell awk '/^  pairs:/{print $$2}' $(DATASET_CONFIG))
 
-.PHONY: all build setup patches train benchmark reevaluate test perf clean
+.PHONY: all build setup patches train benchmark ablations reevaluate test perf clean
 
 all: patches
 
@@ -73,6 +73,12 @@ benchmark:
 	@test -f $(MANIFEST) || ./pipelines/make-patches.sh $(DATASET_CONFIG)
 	$(BIN)/jdrl-eval --manifest $(MANIFEST) --split test --latest-checkpoints --runs $(RUNS) \
 	  $(if $(PAIRS),--pairs $(PAIRS)) --report $(REPORTS)/benchmark/$(basename $(notdir $(MANIFEST)))
+
+# Issue #11's study: the default, the baseline and the paper's Table 4 ablations at the default's
+# budget, scored together (runs/ablations/, reports/ablations/). STEPS=N for a shorter study.
+STEPS ?=
+ablations: build
+	./pipelines/ablations.sh $(STEPS)
 
 # What cron runs (pipelines/crontab.example): ingest INBOX, score what is new, append reports/history/.
 # Does not rebuild unless the binaries are missing (cron must not compile).

@@ -39,9 +39,13 @@ struct CaptureScores {
     let defocused: RegionScores?
     /// What the metrics read (the scored image's bit depth; the GT's is in the basis).
     let bitDepth: Int
+    /// Mean displacement (px) of the global map scored -> blurry input (0 when the input itself is scored).
+    let shiftToInput: Double
 
     /// `scored` is the method's output (or the blurry input itself), on its bit depth's grid.
-    init(scored: PlanarImage, gt: PlanarImage, reference: SynthesisedReference? = nil, settings: EvaluationSettings, lpips: LPIPSNetwork?) throws {
+    /// `input`: the blurry image the method was given (nil: `scored` is that input).
+    init(scored: PlanarImage, input: PlanarImage? = nil, gt: PlanarImage, reference: SynthesisedReference? = nil,
+         settings: EvaluationSettings, lpips: LPIPSNetwork?) throws {
         let target = gt.rgbForMetrics()
         self.gt = try ScoreCard(ImagePair(output: scored, target: target, targetName: "GT", border: settings.border), lpips: lpips)
         // flow(scored -> GT): scored(p) matches GT(p + flow(p)); the backward warp brings GT into scored's frame.
@@ -58,6 +62,7 @@ struct CaptureScores {
             defocused = nil
         }
         bitDepth = scored.bitDepth
+        shiftToInput = try input.map { try InputShift.meanDisplacement(from: scored, to: $0, parameters: settings.flow.global) } ?? 0
     }
 
     func rows(method: EvaluatedMethod, capture: Capture, settings: EvaluationSettings) -> [Evaluation] {
@@ -67,7 +72,8 @@ struct CaptureScores {
                        imageName: capture.name, split: capture.split.rawValue, target: target, aligner: settings.alignerName,
                        bitDepth: bitDepth, psnr: card.psnr.value, ssim: card.ssim.value, mae: card.mae.value,
                        lpips: card.lpips?.value, createdAt: now, colourError: Array(card.colourError.perChannel.prefix(3)),
-                       psnrColourCorrected: card.psnrColourCorrected.value.isFinite ? card.psnrColourCorrected.value : nil)
+                       psnrColourCorrected: card.psnrColourCorrected.value.isFinite ? card.psnrColourCorrected.value : nil,
+                       shiftToInputPx: shiftToInput)
         }
         var rows = [row(gt, .gt), row(deformedGT, .deformedGt)]
         if let alignedSharp { rows.append(row(alignedSharp, .alignedSharp)) }
@@ -75,7 +81,7 @@ struct CaptureScores {
             rows.append(Evaluation(method: method.methodColumn, checkpointPath: method.checkpointPath, captureId: capture.id,
                                    imageName: capture.name, split: capture.split.rawValue, target: .alignedSharpDefocused,
                                    aligner: settings.alignerName, bitDepth: bitDepth, psnr: defocused.psnr, ssim: defocused.ssim,
-                                   mae: defocused.mae, lpips: nil, createdAt: now))
+                                   mae: defocused.mae, lpips: nil, createdAt: now, shiftToInputPx: shiftToInput))
         }
         return rows
     }

@@ -74,22 +74,24 @@ public struct InputGainTable: Sendable {
     public var markdown: String {
         var text = "### Gain over the blurry input\n\n"
         text += "Each model minus the blurry input: whole image vs the \(wholeTarget); defocused region (\(SynthesisedReference.regionName) "
-            + "in the synthesiser's blur map) vs the aligned sharp image, n/a for captures without a blur map. Positive = the model helps.\n\n"
-        text += "| Method | PSNR (whole) | ΔPSNR (whole) | SSIM (whole) | ΔSSIM (whole) | PSNR (defocused) | ΔPSNR (defocused) | SSIM (defocused) | ΔSSIM (defocused) | verdict |\n"
-        text += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
+            + "in the synthesiser's blur map) vs the aligned sharp image, n/a for captures without a blur map. Positive = the model helps. "
+            + "Shift: mean displacement (px) of the global map from the model's output to its blurry input (a model that learnt to warp "
+            + "shows it here).\n\n"
+        text += "| Method | PSNR (whole) | ΔPSNR (whole) | SSIM (whole) | ΔSSIM (whole) | PSNR (defocused) | ΔPSNR (defocused) | SSIM (defocused) | ΔSSIM (defocused) | shift to input (px) | verdict |\n"
+        text += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
         let useAligned = wholeTarget == "aligned sharp image"
         func value(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "n/a" }
         if let input {
             let whole = useAligned ? input.alignedSharp : input.deformedGT
             text += "| \(input.label) | \(value(whole?.psnr, "%.2f")) | (reference) | \(value(whole?.ssim, "%.4f")) | (reference) | "
-                + "\(value(input.defocused?.psnr, "%.2f")) | (reference) | \(value(input.defocused?.ssim, "%.4f")) | (reference) | - |\n"
+                + "\(value(input.defocused?.psnr, "%.2f")) | (reference) | \(value(input.defocused?.ssim, "%.4f")) | (reference) | 0 | - |\n"
         }
         for (g, line) in zip(gains, modelLines) {
             let whole = useAligned ? line.alignedSharp : line.deformedGT
             let verdict = g.isWorse ? "**worse than the input**" : g.helps ? "helps" : g.psnr == nil ? "n/a" : "no clear gain"
             text += "| \(g.label) | \(value(whole?.psnr, "%.2f")) | \(Self.signed(g.psnr, "%.2f")) | \(value(whole?.ssim, "%.4f")) | "
                 + "\(Self.signed(g.ssim, "%.4f")) | \(value(line.defocused?.psnr, "%.2f")) | \(Self.signed(g.regionPSNR, "%.2f")) | "
-                + "\(value(line.defocused?.ssim, "%.4f")) | \(Self.signed(g.regionSSIM, "%.4f")) | \(verdict) |\n"
+                + "\(value(line.defocused?.ssim, "%.4f")) | \(Self.signed(g.regionSSIM, "%.4f")) | \(value((line.gt ?? whole)?.shiftToInput, "%.3f")) | \(verdict) |\n"
         }
         if !warnings.isEmpty { text += "\n" + warnings.map { "**\($0)**" }.joined(separator: "\n\n") + "\n" }
         return text

@@ -92,7 +92,9 @@ public struct ManifestEvaluator {
                         }
                         scored = deblurrers[index]!.deblur(loaded.blurry)
                     }
-                    let scores = try CaptureScores(scored: scored, gt: loaded.gt, reference: loaded.reference, settings: settings, lpips: lpips)
+                    let input: PlanarImage? = if case .blurryInput = method { nil } else { loaded.blurry }
+                    let scores = try CaptureScores(scored: scored, input: input, gt: loaded.gt, reference: loaded.reference,
+                                                   settings: settings, lpips: lpips)
                     let rows = try store(scores.rows(method: method, capture: capture, settings: settings),
                                          for: capture, method: method, paramsHash: method.paramsHash(settings))
                     outcome.newRows += rows

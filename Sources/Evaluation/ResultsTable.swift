@@ -17,6 +17,8 @@ public struct ResultsTable: Sendable {
         public var colourError: Double? = nil
         /// Mean of the colour-corrected PSNR (each channel's mean error removed); nil unless every row has it.
         public var psnrColourCorrected: Double? = nil
+        /// Mean displacement (px) of the scored images' global map to their blurry inputs; nil unless every row has it.
+        public var shiftToInput: Double? = nil
 
         public init(psnr: Double, ssim: Double, mae: Double, lpips: Double?, images: Int) {
             self.psnr = psnr; self.ssim = ssim; self.mae = mae; self.lpips = lpips; self.images = images
@@ -80,6 +82,8 @@ public struct ResultsTable: Sendable {
         let colour = rows.compactMap(\.largestColourError), corrected = rows.compactMap(\.psnrColourCorrected)
         if colour.count == rows.count { means.colourError = colour.reduce(0, +) / n }
         if corrected.count == rows.count { means.psnrColourCorrected = corrected.reduce(0, +) / n }
+        let shifts = rows.compactMap(\.shiftToInputPx)
+        if shifts.count == rows.count { means.shiftToInput = shifts.reduce(0, +) / n }
         return means
     }
 

@@ -274,11 +274,14 @@ public struct Evaluation: ManifestRecord, Equatable {
     public var colourErrorB: Double?
     /// PSNR after removing each channel's mean error: a separate, colour-corrected score (never the plain one).
     public var psnrColourCorrected: Double?
+    /// Mean displacement in pixels of the global map from the scored image to its blurry input (migration
+    /// v7): a model that warps instead of deblurring shows it here. nil for rows scored before.
+    public var shiftToInputPx: Double?
 
     public init(id: Int64? = nil, method: String, checkpointPath: String? = nil, captureId: Int64? = nil, imageName: String,
                 split: String, target: EvaluationTarget, aligner: String? = nil, bitDepth: Int, psnr: Double, ssim: Double,
                 mae: Double, lpips: Double? = nil, createdAt: Date = Date(),
-                colourError: [Double]? = nil, psnrColourCorrected: Double? = nil) {
+                colourError: [Double]? = nil, psnrColourCorrected: Double? = nil, shiftToInputPx: Double? = nil) {
         self.id = id; self.method = method; self.checkpointPath = checkpointPath; self.captureId = captureId
         self.imageName = imageName; self.split = split; self.target = target; self.aligner = aligner; self.bitDepth = bitDepth
         self.psnr = psnr; self.ssim = ssim; self.mae = mae; self.lpips = lpips; self.createdAt = createdAt
@@ -287,6 +290,7 @@ public struct Evaluation: ManifestRecord, Equatable {
             colourErrorR = colourError[0]; colourErrorG = colourError[1]; colourErrorB = colourError[2]
         }
         self.psnrColourCorrected = psnrColourCorrected
+        self.shiftToInputPx = shiftToInputPx
     }
 
     /// The largest |mean error| over R, G, B (what the tables show); nil for rows scored before.

@@ -197,6 +197,11 @@ public enum ManifestSchema {
                 CREATE INDEX evaluations_by_method ON evaluations(method, target, split);
                 """)
         }
+        // Issue #11: does a model move the image? The mean displacement (px) of the global map from each
+        // scored image to its blurry input; NULL for rows scored before, 0 for the input itself.
+        migrator.registerMigration("v7-evaluation-shift-to-input") { db in
+            try db.execute(sql: "ALTER TABLE evaluations ADD COLUMN shift_to_input_px REAL")
+        }
         return migrator
     }
 }

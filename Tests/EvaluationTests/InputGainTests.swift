@@ -51,6 +51,9 @@ import Testing
         #expect(region.pixelCount > 0 && region.pixelCount < 96 * 80, "the scene must be partly defocused")
         let regional = try #require(rows.first { $0.method == "blurry_input" && $0.target == .alignedSharpDefocused })
         #expect(abs(regional.psnr - (try direct.scores(in: region))!.psnr) < 1e-3, "the region is blur radius > 1 px of blur_radius.png")
+        // Every row says how far its image sits from the input: exactly 0 for the input, measured for the model.
+        #expect(rows.filter { $0.method == "blurry_input" }.allSatisfy { $0.shiftToInputPx == 0 })
+        #expect(rows.filter { $0.method != "blurry_input" }.allSatisfy { ($0.shiftToInputPx ?? -1) >= 0 })
 
         // and the gain table says the random model is worse, in plain words
         let table = try ResultsTable(manifest: manifest, captures: outcome.captures, methods: methods, settings: settings)
