@@ -134,9 +134,12 @@ func interiorError(_ a: PlanarImage, _ b: PlanarImage, margin: Int) -> Float {
         worst = max(worst, abs(pair.alignedSharp.pixels[i] - expected))
     }
     #expect(worst < 1e-6, "aligned sharp is not gain * sharp^gamma (worst \(worst))")
-    // Per channel mean: blurry ~ aligned sharp (defocus moves little light), GT ~ the photo.
+    // Per channel mean in linear light (defocus moves light, it does not add or remove it; in sRGB a
+    // blurred high-contrast scene is brighter): blurry ~ aligned sharp, not ~ the photo.
     let plane = sharp.planeSize
-    func mean(_ image: PlanarImage, _ c: Int) -> Float { image.pixels[(c * plane)..<((c + 1) * plane)].reduce(0, +) / Float(plane) }
+    func mean(_ image: PlanarImage, _ c: Int) -> Float {
+        SRGB.toLinear(Array(image.pixels[(c * plane)..<((c + 1) * plane)]), threads: 2).reduce(0, +) / Float(plane)
+    }
     for c in 0..<3 {
         let toAligned = abs(mean(pair.blurry, c) - mean(pair.alignedSharp, c))
         let photoToAligned = abs(mean(sharp, c) - mean(pair.alignedSharp, c))
