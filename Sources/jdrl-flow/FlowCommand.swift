@@ -1,5 +1,6 @@
 import ArgumentParser
 import Flow
+import FlowStage
 import Foundation
 import Imaging
 import StageSupport
@@ -53,7 +54,8 @@ struct FlowCommand: ParsableCommand {
         if let from, let to, let out {
             try runDirect(from: from, to: to, out: out, workers: workers)
         } else {
-            let failures = try ManifestFlows(options: stage, outputDirectory: URL(fileURLWithPath: outputDirectory),
+            let failures = try ManifestFlows(manifestPath: stage.manifest, shard: stage.shard, threads: stage.threads,
+                                             outputDirectory: URL(fileURLWithPath: outputDirectory),
                                              maskMode: maskMode, fullCaptures: captures).run()
             if failures > 0 { throw ExitCode(3) }
         }

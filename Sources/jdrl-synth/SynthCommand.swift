@@ -1,4 +1,5 @@
 import ArgumentParser
+import DatasetSynthesis
 import Foundation
 import Imaging
 import Manifest

@@ -4,18 +4,20 @@ import Manifest
 import StageSupport
 
 /// What one ingest run found and did.
-struct IngestReport {
-    var inserted = 0
-    var updated = 0
-    var unchanged = 0
-    var skippedOtherShards = 0
-    var ignoredFiles: [String] = []
+public struct IngestReport: Sendable {
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var skippedOtherShards = 0
+    public var ignoredFiles: [String] = []
     /// Every rejected pair seen in this run (new or already recorded), with its reason.
-    var rejected: [Capture] = []
+    public var rejected: [Capture] = []
 
-    var seen: Int { inserted + updated + unchanged }
+    public init() {}
 
-    func summary(root: String, layout: Layout, manifest: String) -> String {
+    public var seen: Int { inserted + updated + unchanged }
+
+    public func summary(root: String, layout: Layout, manifest: String) -> String {
         var lines: [String] = []
         let ok = seen - rejected.count
         if inserted + updated == 0 {
@@ -38,16 +40,26 @@ struct IngestReport {
 }
 
 /// The ingest stage: scan, hash, validate what is new or changed, record one row per pair.
-struct Ingestion {
-    let manifest: Manifest
-    let root: URL
-    let layout: Layout
-    let genericSplit: Split
-    let sizeTolerance: Int
-    let shard: Shard
-    let threads: Int
+public struct Ingestion {
+    public let manifest: Manifest
+    public let root: URL
+    public let layout: Layout
+    public let genericSplit: Split
+    public let sizeTolerance: Int
+    public let shard: Shard
+    public let threads: Int
 
-    func run() throws -> IngestReport {
+    public init(manifest: Manifest, root: URL, layout: Layout, genericSplit: Split, sizeTolerance: Int, shard: Shard = .all, threads: Int) {
+        self.manifest = manifest
+        self.root = root
+        self.layout = layout
+        self.genericSplit = genericSplit
+        self.sizeTolerance = sizeTolerance
+        self.shard = shard
+        self.threads = threads
+    }
+
+    public func run() throws -> IngestReport {
         let (candidates, ignored) = try LayoutScanner.scan(root, layout: layout, genericSplit: genericSplit)
         let mine = candidates.filter { shard.contains(key: Capture.shardKey(root: root.path, split: $0.split, name: $0.name)) }
         var report = IngestReport()

@@ -13,19 +13,30 @@ import StageSupport
 /// reason; the others go on. Next to each flow, the photometric alignment: the per-channel gain and
 /// offset mapping the target (warped by that flow) onto the source's colours (ColourAlignment: low-pass
 /// fit inside the mask). Rows from before the colour fit existed get it filled in without redoing the flow.
-struct ManifestFlows {
-    let options: StageOptions
-    let outputDirectory: URL
-    let maskMode: MaskMode
-    let fullCaptures: Bool
+public struct ManifestFlows {
+    public let manifestPath: String
+    public let shard: Shard
+    public let threads: Int
+    public let outputDirectory: URL
+    public let maskMode: MaskMode
+    public let fullCaptures: Bool
     let parameters = FlowParameters()
     let maskParameters = MaskParameters()
     let colourParameters = ColourFitParameters()
 
     static let directions = ["blurry_to_sharp", "sharp_to_blurry"]
 
+    public init(manifestPath: String, shard: Shard = .all, threads: Int, outputDirectory: URL, maskMode: MaskMode, fullCaptures: Bool) {
+        self.manifestPath = manifestPath
+        self.shard = shard
+        self.threads = threads
+        self.outputDirectory = outputDirectory
+        self.maskMode = maskMode
+        self.fullCaptures = fullCaptures
+    }
+
     /// Everything that decides the outputs: flow settings, mask mode and mask settings.
-    var paramsHash: String {
+    public var paramsHash: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let mask = (try? encoder.encode(maskParameters)).map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -35,11 +46,11 @@ struct ManifestFlows {
     struct Item { let key: String; let patchId: Int64?; let captureId: Int64?; let blurry: String; let sharp: String }
 
     /// Returns the number of items that failed.
-    func run() throws -> Int {
-        let manifest = try Manifest.open(path: options.manifest)
+    public func run() throws -> Int {
+        let manifest = try Manifest.open(path: manifestPath)
         AtomicFile.removeStalePartials(under: outputDirectory)
         let hash = paramsHash
-        let items = try collectItems(manifest).filter { options.shard.contains(key: $0.key) }
+        let items = try collectItems(manifest).filter { shard.contains(key: $0.key) }
         let progress = Progress(label: "jdrl-flow", total: items.count)
         var failures = 0, skipped = 0, colourFilled = 0
         for item in items {
@@ -101,7 +112,7 @@ struct ManifestFlows {
     private func colourFit(blurry: PlanarImage, sharp: PlanarImage, flow: FlowField, mask: [Float]?, named path: String) throws -> ColourFit {
         do {
             return try ColourAlignment.estimate(from: blurry, to: sharp, flow: flow, mask: mask, parameters: colourParameters,
-                                                workers: options.threads)
+                                                workers: threads)
         } catch { throw FlowStageError("\(path): colour fit failed (\(error))") }
     }
 
@@ -135,7 +146,7 @@ struct ManifestFlows {
 
     private func process(_ item: Item, manifest: Manifest, hash: String) throws {
         let blurry = try load(item.blurry), sharp = try load(item.sharp)
-        let (forward, backward) = try FlowEstimator.estimateBothWays(blurry, sharp, parameters: parameters, workers: options.threads)
+        let (forward, backward) = try FlowEstimator.estimateBothWays(blurry, sharp, parameters: parameters, workers: threads)
         let folder = outputDirectory.appendingPathComponent(hash.prefix(12) + "/" + item.key)
         var records: [FlowRecord] = []
         var colour: ColourFit?
