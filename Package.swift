@@ -46,10 +46,8 @@ let package = Package(
         .target(name: "Flow", dependencies: ["Imaging"], swiftSettings: fast),
         .target(name: "Metrics", dependencies: ["Imaging", "CDNNL"], swiftSettings: fast),
         .target(name: "Training", dependencies: ["Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding",
-                                               .product(name: "Yams", package: "Yams"),
-                                               .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["Models", "Tensors", "Metrics", "Flow", "Imaging", "Manifest", "StageSupport", "Synthesis",
-                                                 .product(name: "GRDB", package: "GRDB.swift")]),
+                                               .product(name: "Yams", package: "Yams")], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["Models", "Tensors", "Metrics", "Flow", "Imaging", "Manifest", "StageSupport", "Synthesis"]),
         // Stage logic over the manifest, one module per stage whose executable would otherwise hold it.
         .target(name: "Ingest", dependencies: ["Imaging", "Manifest", "StageSupport"]),
         .target(name: "Tiling", dependencies: ["Imaging", "Manifest", "StageSupport"]),

@@ -1,6 +1,5 @@
 import Flow
 import Foundation
-import GRDB
 import Imaging
 import Manifest
 import StageSupport
@@ -24,7 +23,7 @@ public struct ManifestFlows {
     let maskParameters = MaskParameters()
     let colourParameters = ColourFitParameters()
 
-    static let directions = ["blurry_to_sharp", "sharp_to_blurry"]
+    static let directions = Manifest.flowDirections
 
     public init(manifestPath: String, shard: Shard = .all, threads: Int, outputDirectory: URL, maskMode: MaskMode, fullCaptures: Bool) {
         self.manifestPath = manifestPath
@@ -69,9 +68,7 @@ public struct ManifestFlows {
         progress.finish()
         let filled = colourFilled > 0 ? ", \(colourFilled) given their colour fit" : ""
         FileHandle.standardError.write(Data("jdrl-flow: \(items.count) items, \(skipped) already done\(filled), \(failures) failed\n".utf8))
-        let stored = try manifest.reader.read { db in
-            try FlowRecord.filter(Column("params_hash") == hash && Column("direction") == Self.directions[0]).fetchAll(db)
-        }
+        let stored = try manifest.flows(paramsHash: hash, direction: Self.directions[0])
         let keys = Set(items.map(\.key))
         let inScope = stored.filter { keys.contains($0.patchId.map { "patch-\($0)" } ?? "capture-\($0.captureId ?? -1)") }
         FileHandle.standardError.write(Data((ColourSpread(inScope.compactMap(\.colourMap).map { ($0.gain, $0.offset) },
@@ -97,11 +94,7 @@ public struct ManifestFlows {
     /// Done: both rows for this hash with their files and colour fits. Rows and files without a colour
     /// fit (written before it existed): only the fit is missing.
     private func state(of item: Item, manifest: Manifest, hash: String) throws -> ItemState {
-        let rows = try manifest.reader.read { db in
-            try FlowRecord.filter(Column("params_hash") == hash)
-                .filter(item.patchId.map { Column("patch_id") == $0 } ?? (Column("capture_id") == item.captureId! && Column("patch_id") == nil))
-                .fetchAll(db)
-        }
+        let rows = try manifest.flows(paramsHash: hash, patchID: item.patchId, captureID: item.captureId)
         guard Set(rows.map(\.direction)) == Set(Self.directions),
               rows.allSatisfy({ FileManager.default.fileExists(atPath: $0.flowPath) }) else { return .pending }
         return rows.allSatisfy { $0.colourMap != nil } ? .done : .needsColour(rows)
@@ -141,7 +134,7 @@ public struct ManifestFlows {
             store(fit, in: &row)
             return row
         }
-        try manifest.writer.write { db in for row in updated { try row.update(db) } }
+        try manifest.updateFlows(updated)
     }
 
     private func process(_ item: Item, manifest: Manifest, hash: String) throws {
@@ -167,18 +160,7 @@ public struct ManifestFlows {
             if let colour { store(colour, in: &record) }
             records.append(record)
         }
-        try manifest.writer.write { db in
-            for var record in records {
-                if let patchId = record.patchId {
-                    try db.execute(sql: "DELETE FROM flows WHERE patch_id = ? AND direction = ? AND params_hash = ?",
-                                   arguments: [patchId, record.direction, hash])
-                } else {
-                    try db.execute(sql: "DELETE FROM flows WHERE patch_id IS NULL AND capture_id = ? AND direction = ? AND params_hash = ?",
-                                   arguments: [record.captureId, record.direction, hash])
-                }
-                try record.insert(db)
-            }
-        }
+        try manifest.replaceFlows(records)
     }
 
     private func load(_ path: String) throws -> PlanarImage {

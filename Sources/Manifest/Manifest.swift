@@ -6,8 +6,10 @@ import GRDB
 /// A file manifest is a WAL-mode `DatabasePool` (readers never block the writer; several stage
 /// processes on one machine can share it); tests use an in-memory `DatabaseQueue`.
 public struct Manifest: Sendable {
-    /// The connection, for stages that need queries beyond the methods here.
-    public let writer: any DatabaseWriter
+    /// The connection. Writes go through the intent-named methods of this type only, each one
+    /// transaction, so no stage can leave the manifest half-updated or bypass its rules.
+    let writer: any DatabaseWriter
+    /// Read-only access for queries the methods here do not offer (reports, tests).
     public var reader: any DatabaseReader { writer }
 
     public init(_ writer: any DatabaseWriter) throws {

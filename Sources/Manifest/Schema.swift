@@ -197,6 +197,40 @@ public enum ManifestSchema {
                 CREATE INDEX evaluations_by_method ON evaluations(method, target, split);
                 """)
         }
+        // A flow row's direction is one of two words every reader looks up by name; a misspelt one would be
+        // silently ignored (issue #15). SQLite cannot add a CHECK in place: rebuilt as v6 does, from its own
+        // stored definition, dropping rows no reader could use.
+        migrator.registerMigration("v7-flows-direction-check") { db in
+            let plain = "direction TEXT NOT NULL,"
+            let checked = "direction TEXT NOT NULL CHECK (direction IN ('blurry_to_sharp', 'sharp_to_blurry')),"
+            guard let definition = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'flows'"),
+                  definition.contains(plain), definition.hasPrefix("CREATE TABLE flows (") else {
+                throw DatabaseError(message: "v7: the flows table is not the one v2 created (no \(plain))")
+            }
+            let rebuilt = definition.replacingOccurrences(of: plain, with: checked)
+                .replacingOccurrences(of: "CREATE TABLE flows (", with: "CREATE TABLE flows_v7 (")
+            try db.execute(sql: rebuilt)
+            try db.execute(sql: """
+                INSERT INTO flows_v7 SELECT * FROM flows WHERE direction IN ('blurry_to_sharp', 'sharp_to_blurry');
+                DROP TABLE flows;
+                ALTER TABLE flows_v7 RENAME TO flows;
+                CREATE UNIQUE INDEX flows_per_patch ON flows(patch_id, direction, params_hash) WHERE patch_id IS NOT NULL;
+                CREATE UNIQUE INDEX flows_per_capture ON flows(capture_id, direction, params_hash) WHERE patch_id IS NULL;
+                """)
+        }
+        // One score per (capture, method, checkpoint, target): jdrl-eval replaces a capture's rows, so two
+        // rows with one key are a leftover that would count twice in a mean. The newest row is kept.
+        // NULL checkpoint paths (the blurry input) compare equal through ifnull; rows whose capture was
+        // deleted (capture_id NULL) are history and stay outside the key.
+        migrator.registerMigration("v8-evaluations-unique") { db in
+            try db.execute(sql: """
+                DELETE FROM evaluations WHERE capture_id IS NOT NULL AND id NOT IN (
+                    SELECT max(id) FROM evaluations WHERE capture_id IS NOT NULL
+                    GROUP BY capture_id, method, ifnull(checkpoint_path, ''), target);
+                CREATE UNIQUE INDEX evaluations_per_item
+                    ON evaluations(capture_id, method, ifnull(checkpoint_path, ''), target) WHERE capture_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }
