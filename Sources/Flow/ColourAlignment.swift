@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Threading
 
 /// Where a colour map acts: on the file's (sRGB-encoded) values, or on linear light.
 public enum ColourSpace: String, Codable, Sendable, CaseIterable {
@@ -150,7 +151,7 @@ public enum ColourAlignment {
     /// frame; `valid` (H x W, > 0.5 = usable) marks the pixels to trust (nil: all).
     public static func fit(reference: PlanarImage, aligned: PlanarImage, valid: [Float]? = nil,
                            parameters: ColourFitParameters = ColourFitParameters(),
-                           workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ColourFit {
+                           workers: Int = Workers.count) throws -> ColourFit {
         let w = reference.width, h = reference.height, plane = w * h
         guard aligned.width == w, aligned.height == h, aligned.channels == reference.channels else {
             throw ColourFitError.sizeMismatch("\(reference.channels)x\(w)x\(h) vs \(aligned.channels)x\(aligned.width)x\(aligned.height)")
@@ -230,7 +231,7 @@ public enum ColourAlignment {
     /// trusts pixels inside `mask` (H x W, nil: all) whose sample p + flow(p) falls inside B.
     public static func estimate(from a: PlanarImage, to b: PlanarImage, flow: FlowField, mask: [Float]? = nil,
                                 parameters: ColourFitParameters = ColourFitParameters(),
-                                workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ColourFit {
+                                workers: Int = Workers.count) throws -> ColourFit {
         guard a.width == b.width, a.height == b.height, flow.width == a.width, flow.height == a.height else {
             throw ColourFitError.sizeMismatch("A \(a.width)x\(a.height), B \(b.width)x\(b.height), flow \(flow.width)x\(flow.height)")
         }

@@ -1,4 +1,5 @@
 import Imaging
+import Threading
 
 /// One channel of Float samples, row-major. The Flow module's working type: alignment and dense
 /// flow run on grey planes derived from the caller's `PlanarImage`s.

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Threading
 
 /// Backward warping of planar images by a flow, and the gradient of that warp with respect to the
 /// warped image (the JDRL loss backpropagates through `warp(out, flow)` to `out`; the flow is a constant).
@@ -16,7 +17,7 @@ public enum Warp {
     /// dst[c, p] = bilinear(src[c], clamp(p + flow(p))). `dst` must not alias `src`.
     public static func warp(_ src: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
                             flowU: UnsafePointer<Float>, flowV: UnsafePointer<Float>,
-                            into dst: UnsafeMutablePointer<Float>, workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                            into dst: UnsafeMutablePointer<Float>, workers: Int = Workers.count) {
         let plane = height * width
         Parallel.rows(height, workers: workers) { rows in
             for y in rows {
@@ -38,7 +39,7 @@ public enum Warp {
     /// collide; one channel runs on one thread).
     public static func warpBackward(gradOutput: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
                                     flowU: UnsafePointer<Float>, flowV: UnsafePointer<Float>,
-                                    gradSource: UnsafeMutablePointer<Float>, workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                                    gradSource: UnsafeMutablePointer<Float>, workers: Int = Workers.count) {
         let plane = height * width
         func scatter(_ c: Int) {
             let g = gradOutput + c * plane, s = gradSource + c * plane
@@ -50,11 +51,7 @@ public enum Warp {
                 }
             }
         }
-        if channels > 1 && workers > 1 {
-            DispatchQueue.concurrentPerform(iterations: channels) { scatter($0) }
-        } else {
-            for c in 0..<channels { scatter(c) }
-        }
+        Parallel.rows(channels, workers: workers, minimumRowsPerChunk: 1) { range in for c in range { scatter(c) } }
     }
 
     // MARK: PlanarImage conveniences (same convention and border mode as above)

@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import Manifest
 import StageSupport
+import Threading
 
 /// What one ingest run found and did.
 public struct IngestReport: Sendable {
@@ -71,36 +72,20 @@ public struct Ingestion {
         var run = try manifest.beginStageRun(stage: "ingest", paramsHash: paramsHash)
         let progress = Progress(label: "ingest", total: mine.count)
         let lock = NSLock()
-        var firstError: Error?
-        var next = 0
-        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, mine.count))) { _ in
-            while true {
-                lock.lock()
-                if firstError != nil || next >= mine.count { lock.unlock(); return }
-                let pair = mine[next]
-                next += 1
-                lock.unlock()
-                do {
-                    let outcome = try ingest(pair, validator: validator)
-                    lock.lock()
-                    switch outcome {
-                    case .inserted: report.inserted += 1
-                    case .updated: report.updated += 1
-                    case .unchanged: report.unchanged += 1
-                    }
-                    if outcome.capture.status == .rejected { report.rejected.append(outcome.capture) }
-                    lock.unlock()
-                    progress.advance()
-                } catch {
-                    lock.lock()
-                    if firstError == nil { firstError = error }
-                    lock.unlock()
-                    return
-                }
+        // Decoding dominates and varies per pair: workers take the next pair as they finish one.
+        defer { progress.finish() }
+        try Parallel.eachItem(mine.count, workers: threads) { index in
+            let outcome = try ingest(mine[index], validator: validator)
+            lock.lock()
+            switch outcome {
+            case .inserted: report.inserted += 1
+            case .updated: report.updated += 1
+            case .unchanged: report.unchanged += 1
             }
+            if outcome.capture.status == .rejected { report.rejected.append(outcome.capture) }
+            lock.unlock()
+            progress.advance()
         }
-        progress.finish()
-        if let firstError { throw firstError }
         report.rejected.sort { ($0.split.rawValue, $0.name) < ($1.split.rawValue, $1.name) }
         run.itemsDone = report.inserted + report.updated
         run.itemsSkipped = report.unchanged

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Threading
 
 /// LPIPS, AlexNet variant (Zhang et al. 2018; the `lpips` package, `LPIPS(net='alex', version='0.1')`),
 /// forward only. Inputs in [0,1] are mapped to [-1,1] and through the ScalingLayer; five ReLU taps of
@@ -105,9 +106,9 @@ public struct LPIPSNetwork: Sendable {
         let tasks = min(plane, 16)
         let partials: [Double] = a.values.withUnsafeBufferPointer { pa in
             b.values.withUnsafeBufferPointer { pb in
-                parallelMap(tasks) { task in
+                Parallel.map(tasks) { task in
                     var sum = 0.0
-                    for p in evenRange(task, of: tasks, count: plane) {
+                    for p in Parallel.range(task, of: tasks, count: plane) {
                         var normA: Float = 0, normB: Float = 0
                         for c in 0..<channels {
                             let x = pa[c * plane + p], y = pb[c * plane + p]

@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import Manifest
 import Metrics
+import StageSupport
 
 /// jdrl-eval has two modes.
 /// Direct: scores one output image against one target and prints one JSON line (see
@@ -43,6 +44,8 @@ struct JDRLEval: ParsableCommand {
     var ssimWindow: Window = .uniform
 
     @OptionGroup var manifestMode: ManifestModeOptions
+
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard border >= 0 else { throw ValidationError("--border must be 0 or more pixels.") }

@@ -20,8 +20,11 @@ struct EvaluationStageTests {
             // must exceed the network's reach (about 23 px for 3 levels): with 16 px this random-init UNet
             // differs by up to 87/255 near tile edges; with 48 px by at most 5/255 (mean 0.27/255).
             let a = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", tiled.path, "--tile", "128", "--overlap", "48"])
-            let b = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", single.path, "--tile", "256"])
+            let b = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", single.path, "--tile", "256",
+                                                        "--threads", "1"])
             #expect(a.status == 0 && b.status == 0, "\(a.output)\n\(b.output)")
+            // --threads reaches oneDNN's pool (the engine is created after parsing)
+            #expect(b.output.contains("oneDNN threads 1\n"), "\(b.output)")
             #expect(a.output.contains("peak memory (VmHWM)") && a.output.contains("widths [4, 8, 16]"))
             #expect(try ImageFile.probe(tiled).bitDepth == depth)
             let t = try ImageFile.loadPlanar(tiled).image, s = try ImageFile.loadPlanar(single).image
