@@ -32,6 +32,7 @@ let package = Package(
 
         // Library modules. Threading is the base: the one parallel-for helper and worker count.
         .target(name: "Threading"),
+        .target(name: "WeightFiles"),
         .target(name: "Imaging", dependencies: ["CVips", "Threading"], swiftSettings: fast),
         .target(name: "Manifest", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "StageSupport"]),
         .target(name: "StageSupport", dependencies: ["Threading",
@@ -42,10 +43,10 @@ let package = Package(
         .target(name: "Synthesis", dependencies: ["Imaging", "Seeding", "Threading"], swiftSettings: fast),
         .target(name: "CAMXTileConfig"),
         .target(name: "CBenchSupport"),
-        .target(name: "Tensors", dependencies: ["CDNNL", "CAMXTileConfig", "Seeding", "Threading"], swiftSettings: fast),
+        .target(name: "Tensors", dependencies: ["CDNNL", "CAMXTileConfig", "Seeding", "Threading", "WeightFiles"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Tensors"], swiftSettings: fast),
         .target(name: "Flow", dependencies: ["Imaging", "Threading"], swiftSettings: fast),
-        .target(name: "Metrics", dependencies: ["Imaging", "CDNNL", "Threading"], swiftSettings: fast),
+        .target(name: "Metrics", dependencies: ["Imaging", "CDNNL", "Threading", "WeightFiles"], swiftSettings: fast),
         .target(name: "Training", dependencies: ["Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding",
                                                .product(name: "Yams", package: "Yams")], swiftSettings: fast),
         .target(name: "Evaluation", dependencies: ["Models", "Tensors", "Metrics", "Flow", "Imaging", "Manifest", "StageSupport", "Synthesis"]),
@@ -72,6 +73,7 @@ let package = Package(
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SeedingTests", dependencies: ["Seeding"]),
         .testTarget(name: "ThreadingTests", dependencies: ["Threading"]),
+        .testTarget(name: "WeightFilesTests", dependencies: ["WeightFiles"]),
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Imaging"]),
         .testTarget(name: "StageTests", dependencies: ["Imaging", "Manifest", "Models", "Tensors"]),
         .testTarget(name: "StageLibraryTests", dependencies: ["Ingest", "Tiling", "Imaging", "Manifest", "StageSupport"]),
