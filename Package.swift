@@ -49,7 +49,8 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["Imaging", "CDNNL", "Threading", "WeightFiles"], swiftSettings: fast),
         .target(name: "Training", dependencies: ["Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding",
                                                .product(name: "Yams", package: "Yams")], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["Models", "Tensors", "Metrics", "Flow", "Imaging", "Manifest", "StageSupport", "Synthesis"]),
+        .target(name: "Evaluation", dependencies: ["Models", "Tensors", "Metrics", "Flow", "Imaging", "Manifest", "StageSupport", "Synthesis",
+                                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Stage logic over the manifest, one module per stage whose executable would otherwise hold it.
         .target(name: "Ingest", dependencies: ["Imaging", "Manifest", "StageSupport", "Threading"]),
         .target(name: "Tiling", dependencies: ["Imaging", "Manifest", "StageSupport"]),
@@ -70,7 +71,7 @@ let package = Package(
 
         // Tests: one target per module; fixtures are found through #filePath (Tests/<Target>/Fixtures).
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "StageSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SeedingTests", dependencies: ["Seeding"]),
         .testTarget(name: "ThreadingTests", dependencies: ["Threading"]),
         .testTarget(name: "WeightFilesTests", dependencies: ["WeightFiles"]),

@@ -24,10 +24,6 @@ struct JDRLEval: ParsableCommand {
             Manifest mode exit status: 0 done (or nothing new); 2 the precision asked for does not exist on this CPU; 3 some items failed (each named, the others scored); 1 error.
             """)
 
-    enum Window: String, ExpressibleByArgument, CaseIterable {
-        case uniform, gaussian
-    }
-
     @Option(help: "Direct mode: the image to score (PNG/TIFF/JPEG, 8 or 16 bit).")
     var output: String?
 
@@ -41,7 +37,7 @@ struct JDRLEval: ParsableCommand {
     var border: Int = 0
 
     @Option(help: "SSIM window: uniform (7x7, skimage default, the reference convention) or gaussian (11x11, sigma 1.5). Manifest mode uses uniform.")
-    var ssimWindow: Window = .uniform
+    var ssimWindow: SSIMWindow = .uniform
 
     @OptionGroup var manifestMode: ManifestModeOptions
 
@@ -67,7 +63,7 @@ struct JDRLEval: ParsableCommand {
         do {
             let scored = try DirectEvaluation(outputPath: output, targetPath: target, border: border)
             let network = try lpipsWeights.map { try LPIPSNetwork(weightsAt: URL(fileURLWithPath: $0)) }
-            let card = try ScoreCard(scored.pair, window: ssimWindow == .uniform ? .uniform : .gaussian, lpips: network)
+            let card = try ScoreCard(scored.pair, window: ssimWindow, lpips: network)
             print(card.jsonLine(target: target))
         } catch let error as CustomStringConvertible where error is ImagingError || error is MetricsError
                     || error is SafetensorsError || error is DirectEvaluation.Failure {
@@ -76,3 +72,5 @@ struct JDRLEval: ParsableCommand {
         }
     }
 }
+
+extension SSIMWindow: ExpressibleByArgument {}
