@@ -6,7 +6,7 @@ import Testing
 
 /// jdrl-flow in manifest mode stores the colour fit beside each flow, fills it in for rows from before
 /// it existed, and prints its spread over the dataset.
-@Suite(.enabled(if: Executables.url("jdrl-flow") != nil, "jdrl-flow not built: run `swift build -c release` first (make test does)"))
+@Suite
 struct FlowColourStageTests {
     static let (width, height) = (160, 128)
     static let gain = [1.06, 1.0, 0.9], offset = [0.005, 0.02, 0.0]
