@@ -3,8 +3,13 @@
 // Modules follow ../shared/reference/design.md: one concern each; executables are thin shells.
 import PackageDescription
 
-/// Hot loops (convolutions glue, ring-sum blur, warp, flow) are compiled without bounds checks in release.
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+/// Release builds are -O (every bounds, overflow and precondition check kept) with whole-module
+/// optimisation. Only Tensors, whose plain-Swift inner loops run in every training step (ring-sum reblur,
+/// channel softmax, Charbonnier), drops the bounds checks with -Ounchecked (-O costs 2x on the reblur
+/// ops, 16 % on a step: ARCHITECTURE.md); its public entry points check shapes and layouts with `require`
+/// (Sources/Checks), which that mode keeps.
+let fast: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"], .when(configuration: .release))]
+let unchecked: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 
 let package = Package(
     name: "jdrl",
@@ -30,8 +35,10 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
-        // Library modules. Threading is the base: the one parallel-for helper and worker count.
+        // Library modules, in layers (ARCHITECTURE.md). The base: Threading (the one parallel-for and worker
+        // count), Checks (entry-point checks that survive -Ounchecked), WeightFiles (safetensors), Seeding.
         .target(name: "Threading"),
+        .target(name: "Checks"),
         .target(name: "WeightFiles"),
         .target(name: "Imaging", dependencies: ["CVips", "Threading"], swiftSettings: fast),
         .target(name: "Manifest", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "StageSupport"]),
@@ -43,9 +50,9 @@ let package = Package(
         .target(name: "Synthesis", dependencies: ["Imaging", "Seeding", "Threading"], swiftSettings: fast),
         .target(name: "CAMXTileConfig"),
         .target(name: "CBenchSupport"),
-        .target(name: "Tensors", dependencies: ["CDNNL", "CAMXTileConfig", "Seeding", "Threading", "WeightFiles"], swiftSettings: fast),
+        .target(name: "Tensors", dependencies: ["CDNNL", "CAMXTileConfig", "Seeding", "Threading", "WeightFiles", "Checks"], swiftSettings: unchecked),
         .target(name: "Models", dependencies: ["Tensors"], swiftSettings: fast),
-        .target(name: "Flow", dependencies: ["Imaging", "Threading"], swiftSettings: fast),
+        .target(name: "Flow", dependencies: ["Imaging", "Threading", "Checks"], swiftSettings: fast),
         .target(name: "Metrics", dependencies: ["Imaging", "CDNNL", "Threading", "WeightFiles"], swiftSettings: fast),
         .target(name: "Training", dependencies: ["Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding",
                                                .product(name: "Yams", package: "Yams")], swiftSettings: fast),

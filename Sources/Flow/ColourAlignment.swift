@@ -1,3 +1,4 @@
+import Checks
 import Foundation
 import Imaging
 import Threading
@@ -21,7 +22,7 @@ public struct ColourTransform: Codable, Sendable, Equatable, Hashable, CustomStr
     public var space: ColourSpace
 
     public init(gain: [Double], offset: [Double], space: ColourSpace = .srgb) {
-        precondition(gain.count == offset.count, "one gain and one offset per channel")
+        require(gain.count == offset.count, "one gain and one offset per channel")
         self.gain = gain
         self.offset = offset
         self.space = space
@@ -42,7 +43,7 @@ public struct ColourTransform: Codable, Sendable, Equatable, Hashable, CustomStr
     /// The largest difference between this map and `other` (same space) over inputs in [0, 1] of that
     /// space, on any channel (both affine: the largest difference is at 0 or 1).
     public func largestDifference(to other: ColourTransform) -> Double {
-        precondition(channels == other.channels && space == other.space)
+        require(channels == other.channels && space == other.space)
         var largest = 0.0
         for c in 0..<channels {
             largest = max(largest, abs(offset[c] - other.offset[c]), abs(gain[c] + offset[c] - other.gain[c] - other.offset[c]))

@@ -1,3 +1,4 @@
+import Checks
 import Imaging
 import Threading
 
@@ -9,7 +10,7 @@ struct Plane {
     var data: [Float]
 
     init(width: Int, height: Int, data: [Float]) {
-        precondition(data.count == width * height)
+        require(data.count == width * height)
         self.width = width
         self.height = height
         self.data = data

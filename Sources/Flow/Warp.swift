@@ -1,3 +1,4 @@
+import Checks
 import Foundation
 import Imaging
 import Threading
@@ -58,7 +59,7 @@ public enum Warp {
 
     /// `output` = `image` (B) sampled at p + flow(p), clamped to the image; resized to match if needed.
     public static func backward(image: PlanarImage, flow: FlowField, output: inout PlanarImage) {
-        precondition(image.width == flow.width && image.height == flow.height, "image and flow sizes differ")
+        require(image.width == flow.width && image.height == flow.height, "image and flow sizes differ")
         if output.width != image.width || output.height != image.height || output.channels != image.channels {
             output = PlanarImage(width: image.width, height: image.height, channels: image.channels, bitDepth: image.bitDepth)
         }
@@ -81,8 +82,8 @@ public enum Warp {
 
     /// gradImage += d(warp)/d(image)^T gradOutput (same convention and clamping as `backward`).
     public static func backwardGradient(gradOutput: PlanarImage, flow: FlowField, gradImage: inout PlanarImage) {
-        precondition(gradOutput.width == flow.width && gradOutput.height == flow.height, "gradient and flow sizes differ")
-        precondition(gradImage.width == gradOutput.width && gradImage.height == gradOutput.height
+        require(gradOutput.width == flow.width && gradOutput.height == flow.height, "gradient and flow sizes differ")
+        require(gradImage.width == gradOutput.width && gradImage.height == gradOutput.height
                      && gradImage.channels == gradOutput.channels, "gradImage must have gradOutput's shape")
         gradOutput.pixels.withUnsafeBufferPointer { g in
         flow.u.withUnsafeBufferPointer { u in

@@ -7,6 +7,7 @@
 // `offset` and `block`, never through a fixed block size. A fixed nChw16c on an AVX2 CPU sends
 // every convolution to oneDNN's reference kernels (1,500x slower), which is why the block is asked.
 // Model edges (3-channel images, 35 seeds, 8 weights) use plain NCHW; one reorder converts.
+import Checks
 import CDNNL
 import Foundation
 
@@ -142,7 +143,7 @@ public final class Tensor {
     }
 
     public func load(plain values: [Float]) {
-        precondition(values.count == count, "expected \(count) values, got \(values.count)")
+        require(values.count == count, "expected \(count) values, got \(values.count)")
         values.withUnsafeBufferPointer { load(fromPlain: $0.baseAddress!) }
     }
 }
