@@ -85,15 +85,7 @@ extension Manifest {
             // GRDB turns `== nil` into IS NULL: the blurry-input rows (no checkpoint) match too.
             try Evaluation.filter(Column("capture_id") == captureID && Column("method") == method
                                   && Column("checkpoint_path") == checkpointPath).deleteAll(db)
-            var inserted: [Evaluation] = []
-            for var row in rows {
-                try row.insert(db)
-                inserted.append(row)
-            }
-            var done = StageItem(stage: stage, paramsHash: paramsHash, captureId: captureID, inputHash: capture.contentHash,
-                                 outputCount: inserted.count)
-            try done.upsert(db)
-            return inserted
+            return try Self.insert(rows, finishing: capture, id: captureID, stage: stage, paramsHash: paramsHash, db)
         }
     }
 

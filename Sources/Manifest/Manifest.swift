@@ -116,20 +116,31 @@ extension Manifest {
         guard let captureID = capture.id else { throw ManifestError.unsavedCapture(name: capture.name) }
         return try writer.write { db in
             try db.execute(sql: "DELETE FROM patches WHERE capture_id = ? AND params_hash = ?", arguments: [captureID, paramsHash])
-            var inserted: [Patch] = []
-            inserted.reserveCapacity(patches.count)
-            for var patch in patches {
+            let owned = patches.map { patch -> Patch in
+                var patch = patch
                 patch.id = nil
                 patch.captureId = captureID
                 patch.paramsHash = paramsHash
-                try patch.insert(db)
-                inserted.append(patch)
+                return patch
             }
-            var done = StageItem(stage: stage, paramsHash: paramsHash, captureId: captureID, inputHash: capture.contentHash,
-                                 outputCount: inserted.count)
-            try done.upsert(db)
-            return inserted
+            return try Self.insert(owned, finishing: capture, id: captureID, stage: stage, paramsHash: paramsHash, db)
         }
+    }
+
+    /// Inserts a capture's new rows and marks the capture done by `stage` with `paramsHash` for its current
+    /// content (the stage's idempotence record), inside the caller's transaction. Returns the rows with ids.
+    static func insert<Row: MutablePersistableRecord>(_ rows: [Row], finishing capture: Capture, id captureID: Int64, stage: String,
+                                                      paramsHash: String, _ db: Database) throws -> [Row] {
+        var inserted: [Row] = []
+        inserted.reserveCapacity(rows.count)
+        for var row in rows {
+            try row.insert(db)
+            inserted.append(row)
+        }
+        var done = StageItem(stage: stage, paramsHash: paramsHash, captureId: captureID, inputHash: capture.contentHash,
+                             outputCount: inserted.count)
+        try done.upsert(db)
+        return inserted
     }
 
     public func patches(captureID: Int64? = nil, paramsHash: String? = nil, keptOnly: Bool = false) throws -> [Patch] {

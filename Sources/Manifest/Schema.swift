@@ -201,22 +201,13 @@ public enum ManifestSchema {
         // silently ignored (issue #15). SQLite cannot add a CHECK in place: rebuilt as v6 does, from its own
         // stored definition, dropping rows no reader could use.
         migrator.registerMigration("v7-flows-direction-check") { db in
-            let plain = "direction TEXT NOT NULL,"
-            let checked = "direction TEXT NOT NULL CHECK (direction IN ('blurry_to_sharp', 'sharp_to_blurry')),"
-            guard let definition = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'flows'"),
-                  definition.contains(plain), definition.hasPrefix("CREATE TABLE flows (") else {
-                throw DatabaseError(message: "v7: the flows table is not the one v2 created (no \(plain))")
-            }
-            let rebuilt = definition.replacingOccurrences(of: plain, with: checked)
-                .replacingOccurrences(of: "CREATE TABLE flows (", with: "CREATE TABLE flows_v7 (")
-            try db.execute(sql: rebuilt)
-            try db.execute(sql: """
-                INSERT INTO flows_v7 SELECT * FROM flows WHERE direction IN ('blurry_to_sharp', 'sharp_to_blurry');
-                DROP TABLE flows;
-                ALTER TABLE flows_v7 RENAME TO flows;
-                CREATE UNIQUE INDEX flows_per_patch ON flows(patch_id, direction, params_hash) WHERE patch_id IS NOT NULL;
-                CREATE UNIQUE INDEX flows_per_capture ON flows(capture_id, direction, params_hash) WHERE patch_id IS NULL;
-                """)
+            try rebuild(table: "flows", in: db, migration: "v7", replacing: "direction TEXT NOT NULL,",
+                        with: "direction TEXT NOT NULL CHECK (direction IN ('blurry_to_sharp', 'sharp_to_blurry')),",
+                        keeping: "direction IN ('blurry_to_sharp', 'sharp_to_blurry')",
+                        indexes: """
+                            CREATE UNIQUE INDEX flows_per_patch ON flows(patch_id, direction, params_hash) WHERE patch_id IS NOT NULL;
+                            CREATE UNIQUE INDEX flows_per_capture ON flows(capture_id, direction, params_hash) WHERE patch_id IS NULL;
+                            """)
         }
         // One score per (capture, method, checkpoint, target): jdrl-eval replaces a capture's rows, so two
         // rows with one key are a leftover that would count twice in a mean. The newest row is kept.
@@ -232,5 +223,27 @@ public enum ManifestSchema {
                 """)
         }
         return migrator
+    }
+
+    /// Rebuilds `table` from its stored definition with one column definition replaced (SQLite cannot
+    /// change a constraint in place): the same columns in the same order whatever earlier migrations added,
+    /// the rows that satisfy `keeping`, then `indexes` recreated. For migrations from v7 on (v6 does the
+    /// same inline and stays as shipped).
+    static func rebuild(table: String, in db: Database, migration: String, replacing old: String, with new: String,
+                        keeping condition: String, indexes: String) throws {
+        let opening = "CREATE TABLE \(table) ("
+        guard let definition = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table]),
+              definition.hasPrefix(opening), definition.contains(old) else {
+            throw DatabaseError(message: "\(migration): the \(table) table is not the expected one (no \(old))")
+        }
+        let scratch = "\(table)_\(migration)"
+        try db.execute(sql: definition.replacingOccurrences(of: old, with: new)
+            .replacingOccurrences(of: opening, with: "CREATE TABLE \(scratch) ("))
+        try db.execute(sql: """
+            INSERT INTO \(scratch) SELECT * FROM \(table) WHERE \(condition);
+            DROP TABLE \(table);
+            ALTER TABLE \(scratch) RENAME TO \(table);
+            """)
+        try db.execute(sql: indexes)
     }
 }

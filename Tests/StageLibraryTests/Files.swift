@@ -24,3 +24,10 @@ func writeTestPNG(_ url: URL, width: Int, height: Int, bitDepth: Int = 8, seed: 
     let bytes = bitDepth == 16 ? samples.map { UInt16($0) }.withUnsafeBytes { [UInt8]($0) } : samples.map { UInt8($0) }
     try VipsImage.fromInterleaved(bytes, width: width, height: height, bands: 3, bitDepth: bitDepth).savePNG(to: url)
 }
+
+/// Small distinct images at these paths under `root` (seeds 1, 2, ...).
+func writeTestPNGs(_ paths: [String], in root: URL, size: Int = 16) throws {
+    for (index, path) in paths.enumerated() {
+        try writeTestPNG(root.appendingPathComponent(path), width: size, height: size, seed: index + 1)
+    }
+}

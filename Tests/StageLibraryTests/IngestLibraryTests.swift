@@ -10,9 +10,7 @@ import Testing
     let root = try scratchFolder("sdd")
     defer { try? FileManager.default.removeItem(at: root) }
     // Given an SDD tree whose test split lacks one sharp file
-    try writeTestPNG(root.appendingPathComponent("train_patches/blur/a.png"), width: 16, height: 16, seed: 1)
-    try writeTestPNG(root.appendingPathComponent("train_patches/gt/a.png"), width: 16, height: 16, seed: 2)
-    try writeTestPNG(root.appendingPathComponent("test/blur/b.png"), width: 16, height: 16, seed: 3)
+    try writeTestPNGs(["train_patches/blur/a.png", "train_patches/gt/a.png", "test/blur/b.png"], in: root)
 
     // When it is detected and scanned
     #expect(LayoutScanner.detect(root) == .sdd)
@@ -30,9 +28,7 @@ import Testing
 @Test func genericFolderPairsBySuffixAndListsOtherFiles() throws {
     let root = try scratchFolder("generic")
     defer { try? FileManager.default.removeItem(at: root) }
-    try writeTestPNG(root.appendingPathComponent("x_blur.png"), width: 16, height: 16, seed: 1)
-    try writeTestPNG(root.appendingPathComponent("x_sharp.tif"), width: 16, height: 16, seed: 2)
-    try writeTestPNG(root.appendingPathComponent("y_blur.png"), width: 16, height: 16, seed: 3)
+    try writeTestPNGs(["x_blur.png", "x_sharp.tif", "y_blur.png"], in: root)
     try Data("notes".utf8).write(to: root.appendingPathComponent("readme.txt"))
 
     #expect(LayoutScanner.detect(root) == .generic)
