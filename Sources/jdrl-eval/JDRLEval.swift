@@ -11,7 +11,7 @@ import StageSupport
 /// `ScoreCard.jsonLine`). Files keep their bit depth: a 16-bit PNG is scaled by 65535.
 /// Manifest: deblurs each capture of a split with each checkpoint (full resolution, tiled), scores it
 /// and the blurry input against the GT and the deformed GT, stores rows in `evaluations` and writes
-/// the results table (Markdown, CSV) and an HTML report (see `ManifestMode`).
+/// the results table (Markdown, CSV) and an HTML report (`Evaluation.ManifestEvaluationRun`).
 @main
 struct JDRLEval: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,7 +57,7 @@ struct JDRLEval: ParsableCommand {
 
     func run() throws {
         if manifestMode.manifest != nil {
-            throw ExitCode(ManifestMode(options: manifestMode, lpipsWeights: lpipsWeights, border: border).run())
+            throw ExitCode(ManifestEvaluationRun.run(manifestMode.request(lpipsWeights: lpipsWeights, border: border)))
         }
         guard let output, let target else { return }
         do {
