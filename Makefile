@@ -49,9 +49,12 @@ train:
 # no lower cap worth its time (oneDNN 2.6's SSE4.1 backward convolutions are reference kernels).
 LOWER_ISAS := $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo AVX2)
 NUMERIC_SUITES := TensorsTests|ModelsTests|MetricsTests|TrainingTests.LossGradient|StageTests.EvaluationStage
+# One release build serves the tests, the stage tests' executables and every later target: the tests
+# are built with the products and with the same flags (no @testable imports, which would make
+# `swift test` compile every module a second time, and `make patches` a third).
 test:
-	$(SWIFT) build -c release
-	$(SWIFT) test -c release
+	$(SWIFT) build -c release --build-tests
+	$(SWIFT) test -c release --skip-build
 	@for isa in $(LOWER_ISAS); do \
 	  echo "make test: numeric suites again with ONEDNN_MAX_CPU_ISA=$$isa OPENBLAS_CORETYPE=Haswell"; \
 	  ONEDNN_MAX_CPU_ISA=$$isa OPENBLAS_CORETYPE=Haswell $(SWIFT) test -c release --skip-build --filter '$(NUMERIC_SUITES)' || exit 1; \

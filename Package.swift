@@ -3,8 +3,13 @@
 // Modules follow ../shared/reference/design.md: one concern each; executables are thin shells.
 import PackageDescription
 
-/// Hot loops (convolutions glue, ring-sum blur, warp, flow) are compiled without bounds checks in release.
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+/// Release builds are -O (every bounds, overflow and precondition check kept) with whole-module
+/// optimisation. Only Tensors, whose plain-Swift inner loops run in every training step (ring-sum reblur,
+/// channel softmax, Charbonnier), drops the bounds checks with -Ounchecked (-O costs 2x on the reblur
+/// ops, 16 % on a step: ARCHITECTURE.md); its public entry points check shapes and layouts with `require`
+/// (Sources/Checks), which that mode keeps.
+let fast: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"], .when(configuration: .release))]
+let unchecked: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 
 let package = Package(
     name: "jdrl",
@@ -30,33 +35,40 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
-        // Library modules.
-        .target(name: "Imaging", dependencies: ["CVips"], swiftSettings: fast),
+        // Library modules, in layers (ARCHITECTURE.md). The base: Threading (the one parallel-for and worker
+        // count), Checks (entry-point checks that survive -Ounchecked), WeightFiles (safetensors), Seeding.
+        .target(name: "Threading"),
+        .target(name: "Checks"),
+        .target(name: "WeightFiles"),
+        .target(name: "Imaging", dependencies: ["CVips", "Threading"], swiftSettings: fast),
         .target(name: "Manifest", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "StageSupport"]),
-        .target(name: "StageSupport", dependencies: [
+        .target(name: "StageSupport", dependencies: ["Threading",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Seeding"),
-        .target(name: "Synthesis", dependencies: ["Imaging", "Seeding"], swiftSettings: fast),
+        .target(name: "Synthesis", dependencies: ["Imaging", "Seeding", "Threading"], swiftSettings: fast),
         .target(name: "CAMXTileConfig"),
         .target(name: "CBenchSupport"),
-        .target(name: "Tensors", dependencies: ["CDNNL", "CAMXTileConfig", "Seeding"], swiftSettings: fast),
+        .target(name: "Tensors", dependencies: ["CDNNL", "CAMXTileConfig", "Seeding", "Threading", "WeightFiles", "Checks"], swiftSettings: unchecked),
         .target(name: "Models", dependencies: ["Tensors"], swiftSettings: fast),
-        .target(name: "Flow", dependencies: ["Imaging"], swiftSettings: fast),
-        .target(name: "Metrics", dependencies: ["Imaging", "CDNNL"], swiftSettings: fast),
+        .target(name: "Flow", dependencies: ["Imaging", "Threading", "Checks"], swiftSettings: fast),
+        .target(name: "Metrics", dependencies: ["Imaging", "CDNNL", "Threading", "WeightFiles"], swiftSettings: fast),
         .target(name: "Training", dependencies: ["Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding",
-                                               .product(name: "Yams", package: "Yams"),
-                                               .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: fast),
+                                               .product(name: "Yams", package: "Yams")], swiftSettings: fast),
         .target(name: "Evaluation", dependencies: ["Models", "Tensors", "Metrics", "Flow", "Imaging", "Manifest", "StageSupport", "Synthesis",
-                                                 .product(name: "GRDB", package: "GRDB.swift")]),
+                                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Stage logic over the manifest, one module per stage whose executable would otherwise hold it.
+        .target(name: "Ingest", dependencies: ["Imaging", "Manifest", "StageSupport", "Threading"]),
+        .target(name: "Tiling", dependencies: ["Imaging", "Manifest", "StageSupport"]),
+        .target(name: "FlowStage", dependencies: ["Flow", "Imaging", "Manifest", "StageSupport"]),
+        .target(name: "DatasetSynthesis", dependencies: ["Synthesis", "Imaging", "Manifest", "StageSupport"]),
 
         // Thin executables, one per stage.
-        .executableTarget(name: "jdrl-synth", dependencies: ["Synthesis", "Imaging", "Manifest", "StageSupport"]),
-        .executableTarget(name: "jdrl-ingest", dependencies: ["Imaging", "Manifest", "StageSupport"]),
-        .executableTarget(name: "jdrl-tile", dependencies: ["Imaging", "Manifest", "StageSupport"]),
-        .executableTarget(name: "jdrl-flow", dependencies: ["Flow", "Imaging", "Manifest", "StageSupport",
-                                                     .product(name: "GRDB", package: "GRDB.swift")]),
+        .executableTarget(name: "jdrl-synth", dependencies: ["DatasetSynthesis", "Synthesis", "Imaging", "Manifest", "StageSupport"]),
+        .executableTarget(name: "jdrl-ingest", dependencies: ["Ingest", "Imaging", "Manifest", "StageSupport"]),
+        .executableTarget(name: "jdrl-tile", dependencies: ["Tiling", "Imaging", "Manifest", "StageSupport"]),
+        .executableTarget(name: "jdrl-flow", dependencies: ["FlowStage", "Flow", "Imaging", "StageSupport"]),
         .executableTarget(name: "jdrl-train", dependencies: ["Training", "StageSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "jdrl-eval", dependencies: ["Evaluation", "Metrics", "Models", "Tensors", "Flow", "Imaging", "Manifest", "StageSupport",
                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -66,10 +78,13 @@ let package = Package(
 
         // Tests: one target per module; fixtures are found through #filePath (Tests/<Target>/Fixtures).
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "StageSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SeedingTests", dependencies: ["Seeding"]),
+        .testTarget(name: "ThreadingTests", dependencies: ["Threading"]),
+        .testTarget(name: "WeightFilesTests", dependencies: ["WeightFiles"]),
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Imaging"]),
         .testTarget(name: "StageTests", dependencies: ["Imaging", "Manifest", "Models", "Tensors"]),
+        .testTarget(name: "StageLibraryTests", dependencies: ["Ingest", "Tiling", "Imaging", "Manifest", "StageSupport"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Imaging"]),

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Manifest
 
 /// Finds the newest checkpoint of each training run: from the manifest's `checkpoints` table
@@ -8,14 +7,7 @@ import Manifest
 public enum CheckpointDiscovery {
     public static func latestPerRun(manifest: Manifest, runsFolder: URL) throws -> [DeblurCheckpoint] {
         var candidates: [String] = []
-        let recorded: [String] = try manifest.reader.read { db in
-            try String.fetchAll(db, sql: """
-                SELECT c.path FROM checkpoints c
-                WHERE c.step = (SELECT max(step) FROM checkpoints d WHERE d.run_id = c.run_id)
-                ORDER BY c.run_id
-                """)
-        }
-        candidates += recorded.filter { FileManager.default.fileExists(atPath: $0) }
+        candidates += try manifest.latestCheckpointPaths().filter { FileManager.default.fileExists(atPath: $0) }
         let runs = (try? FileManager.default.contentsOfDirectory(atPath: runsFolder.path))?.sorted() ?? []
         for run in runs {
             let checkpoints = runsFolder.appendingPathComponent(run).appendingPathComponent("checkpoints")

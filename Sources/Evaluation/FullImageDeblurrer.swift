@@ -47,27 +47,6 @@ public final class FullImageDeblurrer {
     }
 }
 
-/// `--precision bf16` on a CPU where oneDNN has no bf16 convolution.
-public struct PrecisionUnavailable: Error, CustomStringConvertible {
-    public let platform: NumericPlatform
-    public var description: String {
-        "bf16 inference needs a CPU with AVX-512 (oneDNN 2.6 has no bf16 convolution below it; AMX makes it fast), "
-            + "and this one (\(platform.cpuModel)) runs \(platform.isa): use --precision f32 or auto"
-    }
-}
-
-extension InferencePrecision {
-    /// The element type this precision runs on `platform`: auto picks bf16 where it is fast (AVX512-BF16, AMX).
-    public func resolved(on platform: NumericPlatform = Engine.shared.platform) throws -> ElementType {
-        switch self {
-        case .f32: return .f32
-        case .bf16:
-            guard platform.bf16 != .unavailable else { throw PrecisionUnavailable(platform: platform) }
-            return .bf16
-        case .auto: return platform.prefersBF16 ? .bf16 : .f32
-        }
-    }
-}
 
 extension PlanarImage {
     /// Values rounded to the nearest level of `bitDepth` and clamped to [0, 1] (what a file holds).

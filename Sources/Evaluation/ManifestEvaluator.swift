@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Imaging
 import Manifest
 import Metrics
@@ -129,18 +128,7 @@ public struct ManifestEvaluator {
 
     /// Replaces the rows of (capture, method) and marks the item done, in one transaction.
     private func store(_ rows: [Evaluation], for capture: Capture, method: EvaluatedMethod, paramsHash: String) throws -> [Evaluation] {
-        try manifest.writer.write { db in
-            try db.execute(sql: "DELETE FROM evaluations WHERE capture_id = ? AND method = ? AND checkpoint_path IS ?",
-                           arguments: [capture.id, method.methodColumn, method.checkpointPath])
-            var inserted: [Evaluation] = []
-            for var row in rows {
-                try row.insert(db)
-                inserted.append(row)
-            }
-            var done = StageItem(stage: Self.stage, paramsHash: paramsHash, captureId: capture.id!, inputHash: capture.contentHash,
-                                 outputCount: inserted.count)
-            try done.upsert(db)
-            return inserted
-        }
+        try manifest.replaceEvaluations(rows, of: capture, method: method.methodColumn, checkpointPath: method.checkpointPath,
+                                        stage: Self.stage, paramsHash: paramsHash)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Manifest
 
 /// The paper's results table: one row per method (the blurry input, then each checkpoint),
@@ -50,9 +49,7 @@ public struct ResultsTable: Sendable {
 
     public init(manifest: Manifest, captures: [Capture], methods: [EvaluatedMethod], settings: EvaluationSettings) throws {
         let ids = captures.compactMap(\.id)
-        let rows: [Evaluation] = try manifest.reader.read { db in
-            try Evaluation.filter(ids.contains(Column("capture_id")) && Column("aligner") == settings.alignerName).fetchAll(db)
-        }
+        let rows = try manifest.evaluations(captureIDs: ids, aligner: settings.alignerName)
         var depths = Set<Int>()
         imageRows = methods.map { method in
             rows.filter { $0.method == method.methodColumn && $0.checkpointPath == method.checkpointPath }

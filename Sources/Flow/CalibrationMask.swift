@@ -1,8 +1,10 @@
 import Foundation
 import Imaging
 
-/// Which calibration mask JDRL's adaptive loss uses to drop unreliable flow.
-public enum MaskMode: String, Codable, CaseIterable, Sendable {
+/// Which calibration mask JDRL's adaptive loss uses to drop unreliable flow: the project's one name for
+/// it. The raw value is the command-line spelling (jdrl-flow --mask-mode) and part of jdrl-flow's
+/// parameter hash; `configName` is the training config's spelling (train.mask_mode).
+public enum MaskMode: String, CaseIterable, Sendable {
     /// Paper Eq. 4: 1 where (1 - lambda) mean <= |flow| <= (1 + lambda) mean, mean over the image.
     case paperMagnitude
     /// The released code: the flow rendered with the Middlebury colour wheel (normalised by its
@@ -11,6 +13,14 @@ public enum MaskMode: String, Codable, CaseIterable, Sendable {
     case referenceColorWheel
     /// Forward-backward consistency (needs the flow of the other direction).
     case forwardBackward
+
+    public var configName: String {
+        switch self {
+        case .paperMagnitude: return "magnitude"
+        case .referenceColorWheel: return "colour_wheel"
+        case .forwardBackward: return "forward_backward"
+        }
+    }
 }
 
 public struct MaskParameters: Codable, Sendable, Equatable, Hashable {

@@ -1,5 +1,7 @@
+import Checks
 import Foundation
 import Imaging
+import Threading
 
 /// Where a colour map acts: on the file's (sRGB-encoded) values, or on linear light.
 public enum ColourSpace: String, Codable, Sendable, CaseIterable {
@@ -20,7 +22,7 @@ public struct ColourTransform: Codable, Sendable, Equatable, Hashable, CustomStr
     public var space: ColourSpace
 
     public init(gain: [Double], offset: [Double], space: ColourSpace = .srgb) {
-        precondition(gain.count == offset.count, "one gain and one offset per channel")
+        require(gain.count == offset.count, "one gain and one offset per channel")
         self.gain = gain
         self.offset = offset
         self.space = space
@@ -41,7 +43,7 @@ public struct ColourTransform: Codable, Sendable, Equatable, Hashable, CustomStr
     /// The largest difference between this map and `other` (same space) over inputs in [0, 1] of that
     /// space, on any channel (both affine: the largest difference is at 0 or 1).
     public func largestDifference(to other: ColourTransform) -> Double {
-        precondition(channels == other.channels && space == other.space)
+        require(channels == other.channels && space == other.space)
         var largest = 0.0
         for c in 0..<channels {
             largest = max(largest, abs(offset[c] - other.offset[c]), abs(gain[c] + offset[c] - other.gain[c] - other.offset[c]))
@@ -150,7 +152,7 @@ public enum ColourAlignment {
     /// frame; `valid` (H x W, > 0.5 = usable) marks the pixels to trust (nil: all).
     public static func fit(reference: PlanarImage, aligned: PlanarImage, valid: [Float]? = nil,
                            parameters: ColourFitParameters = ColourFitParameters(),
-                           workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ColourFit {
+                           workers: Int = Workers.count) throws -> ColourFit {
         let w = reference.width, h = reference.height, plane = w * h
         guard aligned.width == w, aligned.height == h, aligned.channels == reference.channels else {
             throw ColourFitError.sizeMismatch("\(reference.channels)x\(w)x\(h) vs \(aligned.channels)x\(aligned.width)x\(aligned.height)")
@@ -230,7 +232,7 @@ public enum ColourAlignment {
     /// trusts pixels inside `mask` (H x W, nil: all) whose sample p + flow(p) falls inside B.
     public static func estimate(from a: PlanarImage, to b: PlanarImage, flow: FlowField, mask: [Float]? = nil,
                                 parameters: ColourFitParameters = ColourFitParameters(),
-                                workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ColourFit {
+                                workers: Int = Workers.count) throws -> ColourFit {
         guard a.width == b.width, a.height == b.height, flow.width == a.width, flow.height == a.height else {
             throw ColourFitError.sizeMismatch("A \(a.width)x\(a.height), B \(b.width)x\(b.height), flow \(flow.width)x\(flow.height)")
         }

@@ -1,3 +1,4 @@
+import Checks
 import Foundation
 import Imaging
 
@@ -7,7 +8,7 @@ import Imaging
 public enum Consistency {
     /// The round-trip vector f(p) + b(p + f(p)) at every pixel of A.
     public static func roundTrip(forward: FlowField, backward: FlowField) -> FlowField {
-        precondition(forward.width == backward.width && forward.height == backward.height, "flow sizes differ")
+        require(forward.width == backward.width && forward.height == backward.height, "flow sizes differ")
         let w = forward.width, h = forward.height
         var out = FlowField(width: w, height: h)
         backward.u.withUnsafeBufferPointer { bu in

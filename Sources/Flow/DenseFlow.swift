@@ -1,4 +1,5 @@
 import Foundation
+import Threading
 
 /// Settings of the dense residual stage (part of the flow parameters hash).
 /// Defaults are deliberately conservative (half resolution, 33x33 windows, strong damping, NCC^8

@@ -1,4 +1,5 @@
 import Foundation
+import Threading
 
 /// Separable smoothing filters on planes, with clamp-to-edge borders (the edge pixel repeats), so
 /// a border does not darken what is averaged near it. Parallel over rows.

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Threading
 
 /// Every setting of the flow estimator. Codable so a YAML config can carry it, and hashed
 /// (`fingerprint`) into the manifest's params_hash: change a setting and the flows are recomputed.
@@ -50,7 +51,7 @@ public struct FlowEstimate: Sendable {
 public enum FlowEstimator {
     /// The flow that backward-warps `b` into `a`'s frame. Colour images are reduced to ITU-R 601 luma.
     public static func estimate(from a: PlanarImage, to b: PlanarImage, parameters: FlowParameters = FlowParameters(),
-                                workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> FlowEstimate {
+                                workers: Int = Workers.count) throws -> FlowEstimate {
         let (pyramidA, pyramidB) = try pyramids(a, b, parameters: parameters, workers: workers)
         let global = GlobalAligner.align(a: pyramidA, b: pyramidB, parameters: parameters.global, workers: workers)
         return dense(pyramidA, pyramidB, global: global, parameters: parameters, workers: workers)
@@ -59,7 +60,7 @@ public enum FlowEstimator {
     /// Both directions: `forward` backward-warps `b` into `a`'s frame, `backward` warps `a` into `b`'s.
     /// One global fit (A -> B) serves both: the backward dense stage starts from its inverse.
     public static func estimateBothWays(_ a: PlanarImage, _ b: PlanarImage, parameters: FlowParameters = FlowParameters(),
-                                        workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws
+                                        workers: Int = Workers.count) throws
         -> (forward: FlowEstimate, backward: FlowEstimate) {
         let (pyramidA, pyramidB) = try pyramids(a, b, parameters: parameters, workers: workers)
         let global = GlobalAligner.align(a: pyramidA, b: pyramidB, parameters: parameters.global, workers: workers)
@@ -72,7 +73,7 @@ public enum FlowEstimator {
 
     /// The global fit alone (A -> B).
     public static func alignGlobally(from a: PlanarImage, to b: PlanarImage, parameters: GlobalAlignmentParameters = GlobalAlignmentParameters(),
-                                     workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> GlobalAlignment {
+                                     workers: Int = Workers.count) throws -> GlobalAlignment {
         var all = FlowParameters()
         all.global = parameters
         let (pyramidA, pyramidB) = try pyramids(a, b, parameters: all, workers: workers)

@@ -1,4 +1,6 @@
+import Checks
 import Imaging
+import Threading
 
 /// One channel of Float samples, row-major. The Flow module's working type: alignment and dense
 /// flow run on grey planes derived from the caller's `PlanarImage`s.
@@ -8,7 +10,7 @@ struct Plane {
     var data: [Float]
 
     init(width: Int, height: Int, data: [Float]) {
-        precondition(data.count == width * height)
+        require(data.count == width * height)
         self.width = width
         self.height = height
         self.data = data

@@ -1,6 +1,7 @@
 /// An image pyramid of grey planes: level 0 is the input, each next level averages 2x2 blocks
 /// (a trailing odd row/column is averaged with itself). Level-l pixel x_l covers level-0 position
 /// x_0 = 2^l (x_l + 0.5) - 0.5, the mapping `GlobalMotion.atLevel` and the dense flow use.
+import Threading
 struct Pyramid {
     var levels: [Plane]
 

@@ -1,5 +1,7 @@
+import Checks
 import Foundation
 import Imaging
+import Threading
 
 /// Backward warping of planar images by a flow, and the gradient of that warp with respect to the
 /// warped image (the JDRL loss backpropagates through `warp(out, flow)` to `out`; the flow is a constant).
@@ -16,7 +18,7 @@ public enum Warp {
     /// dst[c, p] = bilinear(src[c], clamp(p + flow(p))). `dst` must not alias `src`.
     public static func warp(_ src: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
                             flowU: UnsafePointer<Float>, flowV: UnsafePointer<Float>,
-                            into dst: UnsafeMutablePointer<Float>, workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                            into dst: UnsafeMutablePointer<Float>, workers: Int = Workers.count) {
         let plane = height * width
         Parallel.rows(height, workers: workers) { rows in
             for y in rows {
@@ -38,7 +40,7 @@ public enum Warp {
     /// collide; one channel runs on one thread).
     public static func warpBackward(gradOutput: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
                                     flowU: UnsafePointer<Float>, flowV: UnsafePointer<Float>,
-                                    gradSource: UnsafeMutablePointer<Float>, workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                                    gradSource: UnsafeMutablePointer<Float>, workers: Int = Workers.count) {
         let plane = height * width
         func scatter(_ c: Int) {
             let g = gradOutput + c * plane, s = gradSource + c * plane
@@ -50,18 +52,14 @@ public enum Warp {
                 }
             }
         }
-        if channels > 1 && workers > 1 {
-            DispatchQueue.concurrentPerform(iterations: channels) { scatter($0) }
-        } else {
-            for c in 0..<channels { scatter(c) }
-        }
+        Parallel.rows(channels, workers: workers, minimumRowsPerChunk: 1) { range in for c in range { scatter(c) } }
     }
 
     // MARK: PlanarImage conveniences (same convention and border mode as above)
 
     /// `output` = `image` (B) sampled at p + flow(p), clamped to the image; resized to match if needed.
     public static func backward(image: PlanarImage, flow: FlowField, output: inout PlanarImage) {
-        precondition(image.width == flow.width && image.height == flow.height, "image and flow sizes differ")
+        require(image.width == flow.width && image.height == flow.height, "image and flow sizes differ")
         if output.width != image.width || output.height != image.height || output.channels != image.channels {
             output = PlanarImage(width: image.width, height: image.height, channels: image.channels, bitDepth: image.bitDepth)
         }
@@ -84,8 +82,8 @@ public enum Warp {
 
     /// gradImage += d(warp)/d(image)^T gradOutput (same convention and clamping as `backward`).
     public static func backwardGradient(gradOutput: PlanarImage, flow: FlowField, gradImage: inout PlanarImage) {
-        precondition(gradOutput.width == flow.width && gradOutput.height == flow.height, "gradient and flow sizes differ")
-        precondition(gradImage.width == gradOutput.width && gradImage.height == gradOutput.height
+        require(gradOutput.width == flow.width && gradOutput.height == flow.height, "gradient and flow sizes differ")
+        require(gradImage.width == gradOutput.width && gradImage.height == gradOutput.height
                      && gradImage.channels == gradOutput.channels, "gradImage must have gradOutput's shape")
         gradOutput.pixels.withUnsafeBufferPointer { g in
         flow.u.withUnsafeBufferPointer { u in

@@ -1,4 +1,5 @@
 import Foundation
+import Threading
 
 /// Where patches go in an image: a regular grid of `size` x `size` windows every `stride` pixels,
 /// optionally with extra windows flush with the right and bottom edges (the DPDD protocol) so the
@@ -30,34 +31,14 @@ public enum TileWriter {
     public static func write(images: [VipsImage], origins: [TileGrid.Origin], size: Int, threads: Int,
                              destination: (Int, Int) -> URL, save: (VipsImage, URL) throws -> Void,
                              onTileDone: (() -> Void)? = nil) throws {
-        let jobs = origins.count * images.count
-        guard jobs > 0 else { return }
-        let lock = NSLock()
-        var firstError: Error?
-        var next = 0
-        // Workers pull jobs from a shared counter: balanced even when some tiles compress slower.
-        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, jobs))) { _ in
-            while true {
-                lock.lock()
-                if firstError != nil || next >= jobs { lock.unlock(); return }
-                let job = next
-                next += 1
-                lock.unlock()
-                let originIndex = job / images.count, imageIndex = job % images.count
-                let origin = origins[originIndex]
-                do {
-                    let crop = try images[imageIndex].cropped(x: origin.x, y: origin.y, width: size, height: size)
-                    try save(crop, destination(originIndex, imageIndex))
-                    if imageIndex == images.count - 1 { onTileDone?() }
-                } catch {
-                    lock.lock()
-                    if firstError == nil { firstError = error }
-                    lock.unlock()
-                    return
-                }
-            }
+        // Workers take the next job as they finish one: balanced even when some tiles compress slower.
+        try Parallel.eachItem(origins.count * images.count, workers: threads) { job in
+            let originIndex = job / images.count, imageIndex = job % images.count
+            let origin = origins[originIndex]
+            let crop = try images[imageIndex].cropped(x: origin.x, y: origin.y, width: size, height: size)
+            try save(crop, destination(originIndex, imageIndex))
+            if imageIndex == images.count - 1 { onTileDone?() }
         }
-        if let firstError { throw firstError }
     }
 }
 

@@ -8,8 +8,8 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
     public var name: String
     /// The dataset folder as the authors distribute it (e.g. the folder holding `train_patches/` and `test/`).
     public var root: String
-    /// `sdd`, `dpdd`, `realdof`, `generic` or `auto` (detect from the folder).
-    public var layout: String
+    /// `sdd`, `dpdd`, `realdof`, `generic` or `auto` (detect from the folder); anything else is refused.
+    public var layout: DatasetLayout
     public var manifest: String
     /// Where patch files are written.
     public var patches: String
@@ -78,9 +78,6 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
             }
         }
         let config = try YAMLConfig.decode(DatasetConfig.self, from: text, path: url.path)
-        if Layout(rawValue: config.layout) == nil && config.layout != "auto" {
-            throw DatasetConfigError(path: url.path, reason: "layout '\(config.layout)' is not one of sdd, dpdd, realdof, generic, auto")
-        }
         if TilingProtocol(rawValue: config.tiling.protocol) == nil {
             throw DatasetConfigError(path: url.path, reason: "tiling.protocol '\(config.tiling.protocol)' is not sdd or dpdd")
         }
@@ -88,7 +85,16 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
     }
 
     public var tilingProtocol: TilingProtocol { TilingProtocol(rawValue: tiling.protocol) ?? .sdd }
-    public var fixedLayout: Layout? { Layout(rawValue: layout) }
+    public var fixedLayout: Layout? { layout.fixed }
+}
+
+/// How a dataset folder is laid out, as a config or `jdrl-ingest --layout` names it: one of the known
+/// layouts, or `auto` (detected from the folder). A misspelt layout is refused, never read as auto.
+public enum DatasetLayout: String, ConfigChoice {
+    case auto, sdd, dpdd, realdof, generic
+
+    /// The layout itself; nil for auto.
+    public var fixed: Layout? { Layout(rawValue: rawValue) }
 }
 
 public struct DatasetConfigError: Error, CustomStringConvertible {

@@ -6,8 +6,10 @@ import GRDB
 /// A file manifest is a WAL-mode `DatabasePool` (readers never block the writer; several stage
 /// processes on one machine can share it); tests use an in-memory `DatabaseQueue`.
 public struct Manifest: Sendable {
-    /// The connection, for stages that need queries beyond the methods here.
-    public let writer: any DatabaseWriter
+    /// The connection. Writes go through the intent-named methods of this type only, each one
+    /// transaction, so no stage can leave the manifest half-updated or bypass its rules.
+    let writer: any DatabaseWriter
+    /// Read-only access for queries the methods here do not offer (reports, tests).
     public var reader: any DatabaseReader { writer }
 
     public init(_ writer: any DatabaseWriter) throws {
@@ -114,20 +116,31 @@ extension Manifest {
         guard let captureID = capture.id else { throw ManifestError.unsavedCapture(name: capture.name) }
         return try writer.write { db in
             try db.execute(sql: "DELETE FROM patches WHERE capture_id = ? AND params_hash = ?", arguments: [captureID, paramsHash])
-            var inserted: [Patch] = []
-            inserted.reserveCapacity(patches.count)
-            for var patch in patches {
+            let owned = patches.map { patch -> Patch in
+                var patch = patch
                 patch.id = nil
                 patch.captureId = captureID
                 patch.paramsHash = paramsHash
-                try patch.insert(db)
-                inserted.append(patch)
+                return patch
             }
-            var done = StageItem(stage: stage, paramsHash: paramsHash, captureId: captureID, inputHash: capture.contentHash,
-                                 outputCount: inserted.count)
-            try done.upsert(db)
-            return inserted
+            return try Self.insert(owned, finishing: capture, id: captureID, stage: stage, paramsHash: paramsHash, db)
         }
+    }
+
+    /// Inserts a capture's new rows and marks the capture done by `stage` with `paramsHash` for its current
+    /// content (the stage's idempotence record), inside the caller's transaction. Returns the rows with ids.
+    static func insert<Row: MutablePersistableRecord>(_ rows: [Row], finishing capture: Capture, id captureID: Int64, stage: String,
+                                                      paramsHash: String, _ db: Database) throws -> [Row] {
+        var inserted: [Row] = []
+        inserted.reserveCapacity(rows.count)
+        for var row in rows {
+            try row.insert(db)
+            inserted.append(row)
+        }
+        var done = StageItem(stage: stage, paramsHash: paramsHash, captureId: captureID, inputHash: capture.contentHash,
+                             outputCount: inserted.count)
+        try done.upsert(db)
+        return inserted
     }
 
     public func patches(captureID: Int64? = nil, paramsHash: String? = nil, keptOnly: Bool = false) throws -> [Patch] {

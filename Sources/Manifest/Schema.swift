@@ -197,11 +197,58 @@ public enum ManifestSchema {
                 CREATE INDEX evaluations_by_method ON evaluations(method, target, split);
                 """)
         }
+        // A flow row's direction is one of two words every reader looks up by name; a misspelt one would be
+        // silently ignored (issue #15). SQLite cannot add a CHECK in place: rebuilt as v6 does, from its own
+        // stored definition, dropping rows no reader could use.
+        migrator.registerMigration("v7-flows-direction-check") { db in
+            try rebuild(table: "flows", in: db, migration: "v7", replacing: "direction TEXT NOT NULL,",
+                        with: "direction TEXT NOT NULL CHECK (direction IN ('blurry_to_sharp', 'sharp_to_blurry')),",
+                        keeping: "direction IN ('blurry_to_sharp', 'sharp_to_blurry')",
+                        indexes: """
+                            CREATE UNIQUE INDEX flows_per_patch ON flows(patch_id, direction, params_hash) WHERE patch_id IS NOT NULL;
+                            CREATE UNIQUE INDEX flows_per_capture ON flows(capture_id, direction, params_hash) WHERE patch_id IS NULL;
+                            """)
+        }
+        // One score per (capture, method, checkpoint, target): jdrl-eval replaces a capture's rows, so two
+        // rows with one key are a leftover that would count twice in a mean. The newest row is kept.
+        // NULL checkpoint paths (the blurry input) compare equal through ifnull; rows whose capture was
+        // deleted (capture_id NULL) are history and stay outside the key.
+        migrator.registerMigration("v8-evaluations-unique") { db in
+            try db.execute(sql: """
+                DELETE FROM evaluations WHERE capture_id IS NOT NULL AND id NOT IN (
+                    SELECT max(id) FROM evaluations WHERE capture_id IS NOT NULL
+                    GROUP BY capture_id, method, ifnull(checkpoint_path, ''), target);
+                CREATE UNIQUE INDEX evaluations_per_item
+                    ON evaluations(capture_id, method, ifnull(checkpoint_path, ''), target) WHERE capture_id IS NOT NULL;
+                """)
+        }
         // Issue #11: does a model move the image? The mean displacement (px) of the global map from each
         // scored image to its blurry input; NULL for rows scored before, 0 for the input itself.
-        migrator.registerMigration("v7-evaluation-shift-to-input") { db in
+        migrator.registerMigration("v9-evaluation-shift-to-input") { db in
             try db.execute(sql: "ALTER TABLE evaluations ADD COLUMN shift_to_input_px REAL")
         }
         return migrator
+    }
+
+    /// Rebuilds `table` from its stored definition with one column definition replaced (SQLite cannot
+    /// change a constraint in place): the same columns in the same order whatever earlier migrations added,
+    /// the rows that satisfy `keeping`, then `indexes` recreated. For migrations from v7 on (v6 does the
+    /// same inline and stays as shipped).
+    static func rebuild(table: String, in db: Database, migration: String, replacing old: String, with new: String,
+                        keeping condition: String, indexes: String) throws {
+        let opening = "CREATE TABLE \(table) ("
+        guard let definition = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table]),
+              definition.hasPrefix(opening), definition.contains(old) else {
+            throw DatabaseError(message: "\(migration): the \(table) table is not the expected one (no \(old))")
+        }
+        let scratch = "\(table)_\(migration)"
+        try db.execute(sql: definition.replacingOccurrences(of: old, with: new)
+            .replacingOccurrences(of: opening, with: "CREATE TABLE \(scratch) ("))
+        try db.execute(sql: """
+            INSERT INTO \(scratch) SELECT * FROM \(table) WHERE \(condition);
+            DROP TABLE \(table);
+            ALTER TABLE \(scratch) RENAME TO \(table);
+            """)
+        try db.execute(sql: indexes)
     }
 }

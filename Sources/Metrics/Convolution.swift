@@ -1,5 +1,6 @@
 import CDNNL
 import Dispatch
+import Threading
 
 /// A planar feature map (channels x height x width) flowing through the LPIPS trunk.
 struct FeatureMap {
@@ -68,7 +69,7 @@ struct ConvolutionReLU {
         let depth = inputChannels * kernel * kernel, n = rows * outWidth
         let shared = SendablePointer(columns)
         let sourceAddress = Int(bitPattern: source)
-        DispatchQueue.concurrentPerform(iterations: depth) { tap in
+        Parallel.rows(depth, minimumRowsPerChunk: 1) { taps in for tap in taps {
             let source = UnsafePointer<Float>(bitPattern: sourceAddress)!
             let channel = tap / (kernel * kernel), ky = (tap / kernel) % kernel, kx = tap % kernel
             let plane = source + channel * input.height * input.width
@@ -83,7 +84,7 @@ struct ConvolutionReLU {
                     out[ox] = (x >= 0 && x < input.width) ? line[x] : 0
                 }
             }
-        }
+        } }
     }
 
     private func addBiasAndRectify(_ values: UnsafeMutablePointer<Float>, planeSize: Int) {

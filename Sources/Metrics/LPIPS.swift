@@ -1,5 +1,7 @@
 import Foundation
+import WeightFiles
 import Imaging
+import Threading
 
 /// LPIPS, AlexNet variant (Zhang et al. 2018; the `lpips` package, `LPIPS(net='alex', version='0.1')`),
 /// forward only. Inputs in [0,1] are mapped to [-1,1] and through the ScalingLayer; five ReLU taps of
@@ -22,16 +24,20 @@ public struct LPIPSNetwork: Sendable {
     let linear: [[Float]]
 
     public init(weightsAt url: URL) throws {
-        try self.init(SafetensorsFile(contentsOf: url), name: url.lastPathComponent)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw SafetensorsError(path: url.path, reason: "file not found") }
+        let tensors: [String: SafeTensors.Tensor]
+        do { tensors = try SafeTensors.read(url) } catch { throw SafetensorsError(path: url.path, reason: "\(error)") }
+        try self.init(tensors, path: url.path, name: url.lastPathComponent)
     }
 
-    public init(_ file: SafetensorsFile, name: String) throws {
-        func require(_ key: String, rank: Int) throws -> SafetensorsFile.Tensor {
-            guard let tensor = file.tensor(key) else {
-                throw SafetensorsError(path: file.path, reason: "no tensor '\(key)' (expected lpips AlexNet state_dict names)")
+    /// From tensors named as the lpips package's AlexNet state_dict (`path` names them in errors).
+    public init(_ tensors: [String: SafeTensors.Tensor], path: String, name: String) throws {
+        func require(_ key: String, rank: Int) throws -> SafeTensors.Tensor {
+            guard let tensor = tensors[key] else {
+                throw SafetensorsError(path: path, reason: "no tensor '\(key)' (expected lpips AlexNet state_dict names)")
             }
             guard tensor.shape.count == rank else {
-                throw SafetensorsError(path: file.path, reason: "'\(key)' has shape \(tensor.shape), rank \(rank) expected")
+                throw SafetensorsError(path: path, reason: "'\(key)' has shape \(tensor.shape), rank \(rank) expected")
             }
             return tensor
         }
@@ -43,7 +49,7 @@ public struct LPIPSNetwork: Sendable {
             let weight = try require("\(prefix).weight", rank: 4), bias = try require("\(prefix).bias", rank: 1)
             let outputChannels = weight.shape[0]
             guard weight.shape == [outputChannels, inputChannels, kernel, kernel], bias.shape == [outputChannels] else {
-                throw SafetensorsError(path: file.path, reason: "'\(prefix)' has weight \(weight.shape) and bias \(bias.shape); expected [C, \(inputChannels), \(kernel), \(kernel)] and [C]")
+                throw SafetensorsError(path: path, reason: "'\(prefix)' has weight \(weight.shape) and bias \(bias.shape); expected [C, \(inputChannels), \(kernel), \(kernel)] and [C]")
             }
             convolutions.append(ConvolutionReLU(inputChannels: inputChannels, outputChannels: outputChannels, kernel: kernel,
                                                 stride: stride, padding: padding, weights: weight.values, bias: bias.values))
@@ -52,10 +58,10 @@ public struct LPIPSNetwork: Sendable {
         var linear: [[Float]] = []
         for (k, convolution) in convolutions.enumerated() {
             // lpips' NetLinLayer puts a Dropout first (index 0) unless built with use_dropout=False.
-            let key = file.tensor("lin\(k).model.1.weight") != nil ? "lin\(k).model.1.weight" : "lin\(k).model.0.weight"
+            let key = tensors["lin\(k).model.1.weight"] != nil ? "lin\(k).model.1.weight" : "lin\(k).model.0.weight"
             let weight = try require(key, rank: 4)
             guard weight.shape == [1, convolution.outputChannels, 1, 1] else {
-                throw SafetensorsError(path: file.path, reason: "'\(key)' has shape \(weight.shape); expected [1, \(convolution.outputChannels), 1, 1]")
+                throw SafetensorsError(path: path, reason: "'\(key)' has shape \(weight.shape); expected [1, \(convolution.outputChannels), 1, 1]")
             }
             linear.append(weight.values)
         }
@@ -105,9 +111,9 @@ public struct LPIPSNetwork: Sendable {
         let tasks = min(plane, 16)
         let partials: [Double] = a.values.withUnsafeBufferPointer { pa in
             b.values.withUnsafeBufferPointer { pb in
-                parallelMap(tasks) { task in
+                Parallel.map(tasks) { task in
                     var sum = 0.0
-                    for p in evenRange(task, of: tasks, count: plane) {
+                    for p in Parallel.range(task, of: tasks, count: plane) {
                         var normA: Float = 0, normB: Float = 0
                         for c in 0..<channels {
                             let x = pa[c * plane + p], y = pb[c * plane + p]

@@ -1,4 +1,5 @@
 import Foundation
+import Threading
 
 /// PSNR with data range 1, as skimage `peak_signal_noise_ratio(target, output, data_range=1)`:
 /// MSE over all channels and pixels of the cropped region, accumulated in Double.
@@ -34,9 +35,9 @@ extension ImagePair {
         let tasks = min(rows, 64)
         let partials: [Double] = output.pixels.withUnsafeBufferPointer { out in
             target.pixels.withUnsafeBufferPointer { tgt in
-                parallelMap(tasks) { task in
+                Parallel.map(tasks) { task in
                     var sum = 0.0
-                    for row in evenRange(task, of: tasks, count: rows) {
+                    for row in Parallel.range(task, of: tasks, count: rows) {
                         let channel = row / croppedHeight, y = row % croppedHeight + border
                         let start = (channel * height + y) * width + border
                         var rowSum = 0.0

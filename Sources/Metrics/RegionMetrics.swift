@@ -1,4 +1,5 @@
 import Foundation
+import Threading
 
 /// A pixel region of an image (one plane: width x height, true = inside), e.g. the defocused part
 /// of a synthesised capture (blur radius > 1 px). Metrics restricted to it answer "did the model
@@ -66,7 +67,7 @@ extension ImagePair {
         let perChannel: [(Double, Int)] = output.pixels.withUnsafeBufferPointer { out in
             target.pixels.withUnsafeBufferPointer { tgt in
                 region.inside.withUnsafeBufferPointer { inside in
-                    parallelMap(channels) { c in
+                    Parallel.map(channels) { c in
                         let scorer = SSIMBandScorer(window: window, width: croppedWidth, rowStride: width, dataRange: basis.dataRange)
                         return scorer.sumOfMap(target: tgt.baseAddress! + c * plane + origin, output: out.baseAddress! + c * plane + origin,
                                                mapRows: 0..<validRows, mask: inside.baseAddress! + origin)

@@ -1,4 +1,5 @@
 import Foundation
+import Threading
 
 /// The SSIM window. `.uniform` is the reference convention (skimage `structural_similarity` defaults:
 /// 7x7 box, sample covariance N/(N-1)); `.gaussian` is skimage's `gaussian_weights=True, sigma=1.5,
@@ -58,13 +59,13 @@ extension ImagePair {
         let plane = output.planeSize, border = basis.border, stride = output.width
         let sums: [Double] = output.pixels.withUnsafeBufferPointer { out in
             target.pixels.withUnsafeBufferPointer { tgt in
-                parallelMap(channels * bands) { task in
+                Parallel.map(channels * bands) { task in
                     let channel = task / bands
                     let origin = channel * plane + border * stride + border
                     let scorer = SSIMBandScorer(window: window, width: croppedWidth, rowStride: stride,
                                                 dataRange: basis.dataRange)
                     return scorer.sumOfMap(target: tgt.baseAddress! + origin, output: out.baseAddress! + origin,
-                                           mapRows: evenRange(task % bands, of: bands, count: validRows))
+                                           mapRows: Parallel.range(task % bands, of: bands, count: validRows))
                 }
             }
         }

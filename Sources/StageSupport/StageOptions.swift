@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Threading
 
 /// The options every manifest-mode stage shares (pulled in with `@OptionGroup`).
 public struct StageOptions: ParsableArguments {
@@ -9,12 +10,24 @@ public struct StageOptions: ParsableArguments {
     @Option(help: "Process only shard K of N of the items (K counts from 0), e.g. 0/4.")
     public var shard: Shard = .all
 
-    @Option(help: "Worker threads (default: all cores).")
-    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup public var threading: ThreadOptions
+
+    public var threads: Int { threading.threads }
+
+    public init() {}
+}
+
+/// `--threads`: the process's one worker count, for the project's parallel loops and oneDNN alike.
+public struct ThreadOptions: ParsableArguments {
+    @Option(help: "Worker threads, for every parallel loop and oneDNN (default: OMP_NUM_THREADS, else all cores).")
+    public var threads: Int = Workers.fromEnvironment
 
     public init() {}
 
+    /// Validation runs while parsing, before any work: the count is in place before oneDNN's engine
+    /// is created (it reads `Workers.count` once), whichever stage parsed it.
     public func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be at least 1.") }
+        Workers.use(threads)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Threading
 
 /// The sRGB transfer curve (IEC 61966-2-1). Defocus is an optical sum of light, so the blur is computed
 /// on linear values and the result encoded back.
@@ -21,7 +22,7 @@ public enum SRGB {
         out.withUnsafeMutableBufferPointer { dst in
             values.withUnsafeBufferPointer { src in
                 let d = dst, s = src
-                parallelRows((values.count + rowLength - 1) / rowLength, threads: threads) { rows in
+                Parallel.rows((values.count + rowLength - 1) / rowLength, workers: threads, minimumRowsPerChunk: 1) { rows in
                     for i in (rows.lowerBound * rowLength)..<min(values.count, rows.upperBound * rowLength) { d[i] = f(s[i]) }
                 }
             }

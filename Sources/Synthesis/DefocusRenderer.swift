@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Threading
 
 /// Spatially varying disk (pillbox) blur by depth layers, composited far to near in linear light.
 ///
@@ -101,7 +102,7 @@ public enum DefocusRenderer {
         var prefix = [Double](repeating: 0, count: inputRows.count * (width + 1))
         prefix.withUnsafeMutableBufferPointer { pre in
             let p = pre
-            parallelRows(inputRows.count, threads: threads) { band in
+            Parallel.rows(inputRows.count, workers: threads, minimumRowsPerChunk: 1) { band in
                 for r in band {
                     let y = inputRows.lowerBound + r
                     var sum = 0.0
@@ -110,7 +111,7 @@ public enum DefocusRenderer {
                 }
             }
             let out = output
-            parallelRows(rows.count, threads: threads) { band in
+            Parallel.rows(rows.count, workers: threads, minimumRowsPerChunk: 1) { band in
                 for r in band {
                     let y = rows.lowerBound + r
                     for x in columns {

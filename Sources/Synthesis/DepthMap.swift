@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Seeding
+import Threading
 
 /// A synthetic scene depth in [0, 1] (0 near, 1 far) that is smooth inside objects and jumps where the
 /// image has edges, as real depth does. Built in two steps:
@@ -125,7 +126,7 @@ public struct DepthMap: Sendable {
             labels.withUnsafeMutableBufferPointer { out in
                 image.pixels.withUnsafeBufferPointer { px in
                     let labelsOut = out, pixels = px
-                    parallelRows(height, threads: threads) { rows in
+                    Parallel.rows(height, workers: threads, minimumRowsPerChunk: 1) { rows in
                         for y in rows {
                             let cellY = min(y / step, (frozen.count / max(columns, 1)) - 1)
                             for x in 0..<width {

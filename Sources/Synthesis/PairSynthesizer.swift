@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Seeding
+import Threading
 
 /// Knobs of the SDD-like pair generator. Defaults follow SDD's measured misalignment (zoom about
 /// +-1.5 %, shifts up to ~12 px at 4096 px width) and a blur strong enough to matter at the width used.
@@ -131,7 +132,7 @@ public enum PairSynthesizer {
         let plane = blurry.planeSize, channels = blurry.channels
         blurry.pixels.withUnsafeMutableBufferPointer { buffer in
             let pixels = buffer
-            parallelRows(height, threads: threads) { rows in
+            Parallel.rows(height, workers: threads, minimumRowsPerChunk: 1) { rows in
                 for y in rows {
                     var rowRNG = SplitMix64(seed: seed, stream: UInt64(y) + 1)
                     for c in 0..<channels {

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Threading
 
 /// A similarity transform about the image centre: T(p) = c + zoom * R(angle) * (p - c) + shift.
 /// Used to misalign the GT the way SDD's zoom-and-shift misalignment does.
@@ -62,7 +63,7 @@ public enum Resample {
         out.pixels.withUnsafeMutableBufferPointer { dst in
             image.pixels.withUnsafeBufferPointer { src in
                 let d = dst, s = src
-                parallelRows(height, threads: threads) { rows in
+                Parallel.rows(height, workers: threads, minimumRowsPerChunk: 1) { rows in
                     for y in rows {
                         for x in 0..<width {
                             let i = y * width + x

@@ -3,6 +3,7 @@
 //   p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
 // A separate step from gradient computation, so that an allreduce of the gradients fits in between.
 import Foundation
+import WeightFiles
 
 public struct Adam: Sendable {
     public var learningRate: Float

@@ -1,3 +1,4 @@
+import Checks
 import CDNNL
 
 // Concatenation along channels of two tensors with the same n, h, w (the UNet's [up, skip]).
@@ -33,10 +34,10 @@ public enum ChannelConcat {
     }
 
     private static func check(_ a: Tensor, _ b: Tensor, _ out: Tensor) {
-        precondition(a.n == out.n && b.n == out.n && a.h == out.h && b.h == out.h && a.w == out.w && b.w == out.w
+        require(a.n == out.n && b.n == out.n && a.h == out.h && b.h == out.h && a.w == out.w && b.w == out.w
                      && a.c + b.c == out.c && a.layout == out.layout && b.layout == out.layout,
                      "ChannelConcat: shapes do not fit")
-        precondition(a.elementType == out.elementType && b.elementType == out.elementType
+        require(a.elementType == out.elementType && b.elementType == out.elementType
                      && (out.elementType == .f32 || out.layout != .blocked || a.c % out.block == 0),
                      "ChannelConcat: bf16 only as whole channel blocks")
     }
@@ -47,9 +48,9 @@ public enum ChannelConcat {
         if out.layout == .plain || a.c % block == 0 {
             // Contiguous: per image, part a's storage then part b's.
             let aPer = a.storageCount / a.n, bPer = b.storageCount / b.n, outPer = out.storageCount / out.n
-            precondition(aPer + bPer == outPer)
+            require(aPer + bPer == outPer)
             if out.elementType != .f32 {
-                precondition(toOutput, "ChannelConcat: backward is f32 only")
+                require(toOutput, "ChannelConcat: backward is f32 only")
                 let size = out.elementType.byteSize
                 let pa = UnsafeRawPointer(a.pointer), pb = UnsafeRawPointer(b.pointer), po = UnsafeMutableRawPointer(out.pointer)
                 for ni in 0..<out.n {

@@ -2,30 +2,30 @@
 //
 // JDRL conventions (not BasicSR's): eps = 1e-3 (BasicSR defaults to 1e-12), and the masked loss
 // Charb(M*out, M*wgt) still divides by the full element count, masked-out elements contributing
-// eps each. Sums are accumulated in Double over chunks run on all cores.
+// eps each. Sums are accumulated in Double per chunk and added in chunk order (deterministic for a
+// given worker count).
 
 import Foundation
+import Threading
 
 public enum Charbonnier {
     /// mean_i sqrt((m_i * (a_i - b_i))^2 + eps^2) over all `count` elements; mask nil means m = 1.
     public static func loss(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
                             count: Int, eps: Float = 1e-3) -> Double {
         guard count > 0 else { return 0 }
-        let chunks = chunkCount(count)
-        let partial = UnsafeMutablePointer<Double>.allocate(capacity: chunks)
-        defer { partial.deallocate() }
+        let chunks = Threading.Parallel.pieces(count, minimumChunk: minimumChunk)
         let eps2 = Double(eps) * Double(eps)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let partial = Threading.Parallel.map(chunks) { chunk -> Double in
             var sum = 0.0
-            for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
+            for i in Threading.Parallel.range(chunk, of: chunks, count: count) {
                 let m = mask.map { Double($0[i]) } ?? 1
                 let d = m * (Double(a[i]) - Double(b[i]))
                 sum += (d * d + eps2).squareRoot()
             }
-            partial[chunk] = sum
+            return sum
         }
         var total = 0.0
-        for chunk in 0..<chunks { total += partial[chunk] }
+        for sum in partial { total += sum }
         return total / Double(count)
     }
 
@@ -35,10 +35,9 @@ public enum Charbonnier {
                                 count: Int, eps: Float = 1e-3, scale: Float,
                                 gradA: UnsafeMutablePointer<Float>, gradB: UnsafeMutablePointer<Float>?) {
         guard count > 0 else { return }
-        let chunks = chunkCount(count)
         let factor = Double(scale) / Double(count), eps2 = Double(eps) * Double(eps)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
+        Parallel.chunks(count, minimumChunk: minimumChunk) { range in
+            for i in range {
                 let m = mask.map { Double($0[i]) } ?? 1
                 let diff = Double(a[i]) - Double(b[i])
                 let d = m * diff
@@ -49,8 +48,6 @@ public enum Charbonnier {
         }
     }
 
-    /// Enough chunks to use every core, none smaller than 16K elements.
-    private static func chunkCount(_ count: Int) -> Int {
-        max(1, min(ProcessInfo.processInfo.activeProcessorCount * 2, count / 16_384))
-    }
+    /// No chunk smaller than 16K elements (two per worker at most: see `Parallel.pieces`).
+    private static let minimumChunk = 16_384
 }

@@ -7,6 +7,7 @@
 // every forward (they change at every Adam step), into the backward-data layout when that one
 // differs, and weight gradients are reordered back with a sum post-op, which is what makes
 // backward accumulate (+=) into the gradient arena.
+import Checks
 import CDNNL
 import Foundation
 
@@ -112,7 +113,7 @@ public final class Conv2D {
     }
 
     private func descriptors(src: Tensor, dst: Tensor) -> (String, [Int64], [Int64]) {
-        precondition(src.c == shape.inChannels && dst.c == shape.outChannels && src.n == dst.n
+        require(src.c == shape.inChannels && dst.c == shape.outChannels && src.n == dst.n
                      && dst.h == shape.outputHeight(src.h) && dst.w == shape.outputWidth(src.w),
                      "Conv2D \(shape): src \(src.n)x\(src.c)x\(src.h)x\(src.w) / dst \(dst.n)x\(dst.c)x\(dst.h)x\(dst.w) do not fit")
         let key = "conv \(shape) relu=\(fusedReLU) src \(descriptorKey(src.desc)) dst \(descriptorKey(dst.desc))"
@@ -265,12 +266,12 @@ public final class Conv2D {
     /// pre-activation gradient when the ReLU is fused. Must follow a forward with the same tensors'
     /// shapes (the weights in the forward layout are still those of that forward).
     public func backward(src: Tensor, dst: Tensor, gradDst: Tensor, gradSrc: Tensor?) {
-        precondition(src === plannedSource && dst === plannedDestination || planKey == descriptors(src: src, dst: dst).0,
+        require(src === plannedSource && dst === plannedDestination || planKey == descriptors(src: src, dst: dst).0,
                      "Conv2D.backward without a matching forward")
         if fusedReLU { Eltwise.backward(.relu, dst: dst, gradDst: gradDst, gradSrc: gradDst) }
         planBackward(src: src, dst: dst, needData: gradSrc != nil)
         if let gradSrc, let backwardDataPrimitive {
-            precondition(gradSrc.hasSameShape(src) && gradSrc.layout == src.layout)
+            require(gradSrc.hasSameShape(src) && gradSrc.layout == src.layout)
             if let backwardDataWeights {
                 Reorder.primitive(from: oihw, to: backwardDataWeights.desc, accumulate: false)
                     .execute([(DNNL_ARG_FROM, arenaWeights), (DNNL_ARG_TO, backwardDataWeights.memory)])

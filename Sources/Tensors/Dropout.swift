@@ -1,6 +1,7 @@
 // Inverted dropout (PyTorch semantics: kept values scaled by 1/(1-p)) with a seeded generator.
 // Forward stores the per-element scale (0 or 1/(1-p)) in a named slot; backward multiplies by it.
 // The mask is drawn over the logical elements, so it does not depend on the memory layout.
+import Checks
 public final class Dropout {
     public let probability: Float
     private var generator: SeededGenerator
@@ -8,14 +9,14 @@ public final class Dropout {
     public private(set) var mask: Tensor?
 
     public init(probability: Float, seed: UInt64) {
-        precondition(probability >= 0 && probability < 1)
+        require(probability >= 0 && probability < 1)
         self.probability = probability
         generator = SeededGenerator(seed: seed)
     }
 
     /// Training: dst = src * mask with a fresh mask. Inference (`training == false`): dst = src.
     public func forward(src: Tensor, dst: Tensor, training: Bool) {
-        precondition(src.storageCount == dst.storageCount && src.layout == dst.layout)
+        require(src.storageCount == dst.storageCount && src.layout == dst.layout)
         if !training || probability == 0 {
             if src !== dst { Elementwise.copy(src, into: dst) }
             return
@@ -50,7 +51,7 @@ public final class Dropout {
 
     /// gradSrc = gradDst * mask (overwrites; gradSrc may alias gradDst).
     public func backward(gradDst: Tensor, gradSrc: Tensor) {
-        guard let m = mask else { preconditionFailure("Dropout.backward before a training forward") }
+        guard let m = mask else { fatalError("Dropout.backward before a training forward") }
         let pg = gradDst.pointer, ps = gradSrc.pointer, pm = m.pointer
         Parallel.chunks(gradDst.storageCount) { range in for i in range { ps[i] = pg[i] * pm[i] } }
     }

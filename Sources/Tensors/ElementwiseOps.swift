@@ -1,12 +1,13 @@
 // Plain-Swift element-wise ops over whole buffers: residual add, gradient accumulation, copies.
 // They run over the storage (blocked padding included), which stays zero because zeros add to zero.
 // f32 only: bf16 tensors exist for inference convolutions, which oneDNN runs.
+import Checks
 
 public enum Elementwise {
     /// out = a + b (the residual connection). out may alias a or b.
     public static func add(_ a: Tensor, _ b: Tensor, into out: Tensor) {
-        precondition(a.storageCount == b.storageCount && a.storageCount == out.storageCount && a.layout == b.layout)
-        precondition(a.elementType == .f32 && b.elementType == .f32 && out.elementType == .f32, "Elementwise.add is f32 only")
+        require(a.storageCount == b.storageCount && a.storageCount == out.storageCount && a.layout == b.layout)
+        require(a.elementType == .f32 && b.elementType == .f32 && out.elementType == .f32, "Elementwise.add is f32 only")
         let pa = a.pointer, pb = b.pointer, po = out.pointer
         Parallel.chunks(a.storageCount) { range in
             for i in range { po[i] = pa[i] + pb[i] }
@@ -15,8 +16,8 @@ public enum Elementwise {
 
     /// target += source (a second gradient path meeting the first).
     public static func accumulate(_ source: Tensor, into target: Tensor) {
-        precondition(source.storageCount == target.storageCount && source.layout == target.layout)
-        precondition(source.elementType == .f32 && target.elementType == .f32, "Elementwise.accumulate is f32 only")
+        require(source.storageCount == target.storageCount && source.layout == target.layout)
+        require(source.elementType == .f32 && target.elementType == .f32, "Elementwise.accumulate is f32 only")
         let ps = source.pointer, pt = target.pointer
         Parallel.chunks(source.storageCount) { range in
             for i in range { pt[i] += ps[i] }
@@ -24,7 +25,7 @@ public enum Elementwise {
     }
 
     public static func copy(_ source: Tensor, into target: Tensor) {
-        precondition(source.storageCount == target.storageCount && source.layout == target.layout
+        require(source.storageCount == target.storageCount && source.layout == target.layout
                      && source.elementType == target.elementType)
         UnsafeMutableRawPointer(target.pointer).copyMemory(from: source.pointer, byteCount: source.storageCount * source.elementType.byteSize)
     }

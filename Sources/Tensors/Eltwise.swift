@@ -2,6 +2,7 @@
 //
 // Both use the "use_dst_for_bwd" algorithms: backward needs only the forward output, so a network
 // keeps one buffer per activation and the forward may run in place (src === dst).
+import Checks
 import CDNNL
 
 public enum Activation: String, Sendable {
@@ -28,7 +29,7 @@ public enum Eltwise {
 
     /// dst = f(src); src and dst may be the same tensor.
     public static func forward(_ kind: Activation, src: Tensor, dst: Tensor) {
-        precondition(src.hasSameShape(dst) && src.layout == dst.layout)
+        require(src.hasSameShape(dst) && src.layout == dst.layout)
         forwardPrimitive(kind, src.desc).execute([(DNNL_ARG_SRC, src.memory), (DNNL_ARG_DST, dst.memory)])
     }
 

@@ -1,11 +1,13 @@
 // The oneDNN CPU engine, its stream, and a cache of primitives keyed by everything that defines them.
 //
-// One engine per process is what oneDNN expects on a CPU; it is created on first use. The thread count
-// comes from OMP_NUM_THREADS (default 2: this project's machines have two cores and other thread pools
-// share them; OMP_WAIT_POLICY=passive keeps idle OpenMP workers from spinning against them).
+// One engine per process is what oneDNN expects on a CPU; it is created on first use. Its OpenMP thread
+// count is the process's one worker count (Threading.Workers: a stage's --threads, else OMP_NUM_THREADS,
+// else every core), set before the first primitive; OMP_WAIT_POLICY=passive keeps idle OpenMP workers
+// from spinning against the other thread pools on the machine.
 import CAMXTileConfig
 import CDNNL
 import Foundation
+import Threading
 
 /// Fails loudly: a oneDNN error here means a shape or layout the network was never meant to produce.
 @inline(__always)
@@ -77,7 +79,7 @@ public final class Engine {
 
     public let engine: dnnl_engine_t
     public let stream: dnnl_stream_t
-    /// OpenMP threads oneDNN runs on (OMP_NUM_THREADS, default 2).
+    /// OpenMP threads oneDNN runs on (`Workers.count` when the engine was created).
     public let threads: Int
     /// What this CPU gives the core: activation layout, Winograd, bf16 (probed once, here).
     public let platform: NumericPlatform
@@ -95,8 +97,7 @@ public final class Engine {
     private let lock = NSLock()
 
     private init() {
-        let requested = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"].flatMap { Int($0) } ?? 2
-        threads = max(1, requested)
+        threads = Workers.count
         omp_set_num_threads(Int32(threads))
         var engine: dnnl_engine_t?
         dnnlCheck(dnnl_engine_create(&engine, dnnl_cpu, 0), "engine_create")

@@ -3,6 +3,7 @@
 // Central differences (L(x+h) - L(x-h)) / 2h on a sample of coordinates, compared with the analytic
 // gradient. The loss is evaluated in Double; float32 layers limit the attainable agreement to
 // roughly 1e-3 relative for well-scaled problems, which is what the tolerances in tests reflect.
+import Checks
 
 public struct GradientCheckReport: Sendable, CustomStringConvertible {
     public var checked: Int
@@ -52,7 +53,7 @@ public enum GradientCheck {
     /// Convenience over arrays: `values` is mutated during the check and restored.
     public static func check(values: inout [Float], analytic: [Float], probes: Int = 24, step: Float = 1e-2,
                              floor: Double = 1e-2, loss: ([Float]) -> Double) -> GradientCheckReport {
-        precondition(values.count == analytic.count)
+        require(values.count == analytic.count)
         var copy = values
         let count = copy.count
         return copy.withUnsafeMutableBufferPointer { buffer in

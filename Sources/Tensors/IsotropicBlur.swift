@@ -21,6 +21,7 @@
 // whole image, so backward runs in two passes.
 
 import Foundation
+import Threading
 
 public enum IsotropicBlur {
     /// Radial seeds per kernel K = 3,5,...,15: (K+1)/2 each, 35 in total.
@@ -385,14 +386,11 @@ final class PixelScratch {
     }
 }
 
-/// Splits rows into bands and runs them on all cores (a few bands per core to even out the load).
+/// Splits rows into bands (a few per worker to even out the load; single rows allowed: a row of the
+/// reblur ops is much work).
 enum ReblurOpsBands {
     static func forEach(rows: Int, _ body: (Range<Int>) -> Void) {
-        let bands = max(1, min(rows, ProcessInfo.processInfo.activeProcessorCount * 4))
-        DispatchQueue.concurrentPerform(iterations: bands) { band in
-            let start = rows * band / bands, end = rows * (band + 1) / bands
-            if start < end { body(start..<end) }
-        }
+        Threading.Parallel.rows(rows, minimumRowsPerChunk: 1, body)
     }
 }
 

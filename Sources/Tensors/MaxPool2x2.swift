@@ -1,5 +1,6 @@
 // 2x2 max pooling, stride 2, on oneDNN. Forward keeps oneDNN's workspace (the argmax of every
 // window) in a named slot that backward reads, so backward never compares values again.
+import Checks
 import CDNNL
 
 public final class MaxPool2x2 {
@@ -15,7 +16,7 @@ public final class MaxPool2x2 {
     private func plan(src: Tensor, dst: Tensor) {
         if src === plannedSource && dst === plannedDestination { return }
         plannedSource = src; plannedDestination = dst
-        precondition(src.h % 2 == 0 && src.w % 2 == 0 && dst.h == src.h / 2 && dst.w == src.w / 2
+        require(src.h % 2 == 0 && src.w % 2 == 0 && dst.h == src.h / 2 && dst.w == src.w / 2
                      && dst.c == src.c && dst.n == src.n, "MaxPool2x2 needs even sizes and a half-size dst")
         let key = "maxpool2 \(descriptorKey(src.desc)) -> \(descriptorKey(dst.desc))"
         if key == planKey { return }
@@ -47,7 +48,7 @@ public final class MaxPool2x2 {
 
     /// Overwrites gradSrc (zeros except at each window's max).
     public func backward(gradDst: Tensor, gradSrc: Tensor) {
-        precondition(workspace != nil, "MaxPool2x2.backward before forward")
+        require(workspace != nil, "MaxPool2x2.backward before forward")
         backwardPrimitive!.execute([(DNNL_ARG_DIFF_DST, gradDst.memory), (DNNL_ARG_WORKSPACE, workspace!.memory),
                                     (DNNL_ARG_DIFF_SRC, gradSrc.memory)])
     }

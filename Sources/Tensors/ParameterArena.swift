@@ -4,6 +4,7 @@
 // and a future allreduce are flat loops over `count` floats. Names are the PyTorch state_dict names
 // of torch_jdrl.py, which is what makes safetensors files interchangeable with the peer.
 import Foundation
+import WeightFiles
 
 public final class ParameterArena {
     public struct Entry: Sendable, Equatable {

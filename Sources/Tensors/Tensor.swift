@@ -7,6 +7,7 @@
 // `offset` and `block`, never through a fixed block size. A fixed nChw16c on an AVX2 CPU sends
 // every convolution to oneDNN's reference kernels (1,500x slower), which is why the block is asked.
 // Model edges (3-channel images, 35 seeds, 8 weights) use plain NCHW; one reorder converts.
+import Checks
 import CDNNL
 import Foundation
 
@@ -38,12 +39,13 @@ public enum Layout: Sendable, Equatable {
 
 /// What one element is. Training and every plain-Swift op work in f32; bf16 exists for inference
 /// convolutions on AMX (oneDNN converts at reorders; see UNet's `precision`).
-public enum ElementType: Sendable, Equatable, CustomStringConvertible {
+/// The project's one list of precisions: `InferencePrecision` (what a user asks for) refers to it.
+public enum ElementType: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
     case f32, bf16
 
     var dnnlType: dnnl_data_type_t { self == .f32 ? dnnl_f32 : dnnl_bf16 }
     public var byteSize: Int { self == .f32 ? 4 : 2 }
-    public var description: String { self == .f32 ? "f32" : "bf16" }
+    public var description: String { rawValue }
 }
 
 /// Owns a 64-byte aligned, zero-initialised buffer and the oneDNN memory object over it.
@@ -141,7 +143,7 @@ public final class Tensor {
     }
 
     public func load(plain values: [Float]) {
-        precondition(values.count == count, "expected \(count) values, got \(values.count)")
+        require(values.count == count, "expected \(count) values, got \(values.count)")
         values.withUnsafeBufferPointer { load(fromPlain: $0.baseAddress!) }
     }
 }

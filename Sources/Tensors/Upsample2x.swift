@@ -1,9 +1,10 @@
 // Nearest-neighbour x2 upsampling on oneDNN's resampling primitive (backward sums each 2x2 block).
+import Checks
 import CDNNL
 
 public enum Upsample2x {
     private static func descriptors(_ src: Tensor, _ dst: Tensor) -> String {
-        precondition(dst.h == 2 * src.h && dst.w == 2 * src.w && dst.c == src.c && dst.n == src.n,
+        require(dst.h == 2 * src.h && dst.w == 2 * src.w && dst.c == src.c && dst.n == src.n,
                      "Upsample2x needs a double-size dst")
         return "nearest2x \(descriptorKey(src.desc)) -> \(descriptorKey(dst.desc))"
     }

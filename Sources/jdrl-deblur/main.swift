@@ -33,6 +33,8 @@ struct JDRLDeblur: ParsableCommand {
 
     @OptionGroup var tiling: TileOptions
 
+    @OptionGroup var threading: ThreadOptions
+
     func validate() throws {
         if (out == nil) == (outDir == nil) { throw ValidationError("Give --out FILE (one input) or --out-dir DIR, not both.") }
         if out != nil && inputs.count != 1 { throw ValidationError("--out takes one input; use --out-dir for \(inputs.count) inputs.") }
@@ -56,7 +58,7 @@ struct JDRLDeblur: ParsableCommand {
             throw ExitCode(1)
         }
         print("jdrl-deblur: UNet widths \(source.config.widths) from \(source.weightsURL.path); tiles \(deblurrer.tiling.tile) px, overlap \(deblurrer.tiling.overlap) px, \(deblurrer.precision)\(tiling.precision == .auto ? " (auto)" : "")")
-        print("jdrl-deblur: \(Engine.shared.platform)")
+        print("jdrl-deblur: \(Engine.shared.platform); oneDNN threads \(Engine.shared.threads)")
         var failures = 0
         for input in inputs {
             let destination = out.map { URL(fileURLWithPath: $0) }

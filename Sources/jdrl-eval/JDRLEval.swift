@@ -1,15 +1,17 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import Imaging
 import Manifest
 import Metrics
+import StageSupport
 
 /// jdrl-eval has two modes.
 /// Direct: scores one output image against one target and prints one JSON line (see
 /// `ScoreCard.jsonLine`). Files keep their bit depth: a 16-bit PNG is scaled by 65535.
 /// Manifest: deblurs each capture of a split with each checkpoint (full resolution, tiled), scores it
 /// and the blurry input against the GT and the deformed GT, stores rows in `evaluations` and writes
-/// the results table (Markdown, CSV) and an HTML report (see `ManifestMode`).
+/// the results table (Markdown, CSV) and an HTML report (`Evaluation.ManifestEvaluationRun`).
 @main
 struct JDRLEval: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,10 +23,6 @@ struct JDRLEval: ParsableCommand {
                            (--latest-checkpoints adds each training run's newest checkpoint; the blurry input is always a row)
             Manifest mode exit status: 0 done (or nothing new); 2 the precision asked for does not exist on this CPU; 3 some items failed (each named, the others scored); 1 error.
             """)
-
-    enum Window: String, ExpressibleByArgument, CaseIterable {
-        case uniform, gaussian
-    }
 
     @Option(help: "Direct mode: the image to score (PNG/TIFF/JPEG, 8 or 16 bit).")
     var output: String?
@@ -39,9 +37,11 @@ struct JDRLEval: ParsableCommand {
     var border: Int = 0
 
     @Option(help: "SSIM window: uniform (7x7, skimage default, the reference convention) or gaussian (11x11, sigma 1.5). Manifest mode uses uniform.")
-    var ssimWindow: Window = .uniform
+    var ssimWindow: SSIMWindow = .uniform
 
     @OptionGroup var manifestMode: ManifestModeOptions
+
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard border >= 0 else { throw ValidationError("--border must be 0 or more pixels.") }
@@ -57,13 +57,13 @@ struct JDRLEval: ParsableCommand {
 
     func run() throws {
         if manifestMode.manifest != nil {
-            throw ExitCode(ManifestMode(options: manifestMode, lpipsWeights: lpipsWeights, border: border).run())
+            throw ExitCode(ManifestEvaluationRun.run(manifestMode.request(lpipsWeights: lpipsWeights, border: border)))
         }
         guard let output, let target else { return }
         do {
             let scored = try DirectEvaluation(outputPath: output, targetPath: target, border: border)
             let network = try lpipsWeights.map { try LPIPSNetwork(weightsAt: URL(fileURLWithPath: $0)) }
-            let card = try ScoreCard(scored.pair, window: ssimWindow == .uniform ? .uniform : .gaussian, lpips: network)
+            let card = try ScoreCard(scored.pair, window: ssimWindow, lpips: network)
             print(card.jsonLine(target: target))
         } catch let error as CustomStringConvertible where error is ImagingError || error is MetricsError
                     || error is SafetensorsError || error is DirectEvaluation.Failure {
@@ -72,3 +72,5 @@ struct JDRLEval: ParsableCommand {
         }
     }
 }
+
+extension SSIMWindow: ExpressibleByArgument {}

@@ -3,7 +3,6 @@ import Evaluation
 import Foundation
 import Manifest
 import StageSupport
-import Tensors
 
 /// The manifest-mode options (grouped so the direct-mode interface stays exactly as it was).
 struct ManifestModeOptions: ParsableArguments {
@@ -43,76 +42,24 @@ struct ManifestModeOptions: ParsableArguments {
     func check() throws {
         guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, val or test.") }
     }
-}
 
-/// Manifest mode: resolve the methods, score what is new, print and write the table.
-struct ManifestMode {
-    let options: ManifestModeOptions
-    let lpipsWeights: String?
-    let border: Int
-
-    func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-
-    /// Returns the exit status.
-    func run() -> Int32 {
-        do {
-            let manifestPath = options.manifest!
-            guard FileManager.default.fileExists(atPath: manifestPath) else {
-                log("jdrl-eval: \(manifestPath): no such manifest (run `make patches` or jdrl-ingest first)")
-                return 1
-            }
-            let manifest = try Manifest.open(path: manifestPath)
-            var checkpoints = try options.checkpoint.map { try DeblurCheckpoint(path: $0) }
-            if options.latestCheckpoints {
-                let found = try CheckpointDiscovery.latestPerRun(manifest: manifest, runsFolder: URL(fileURLWithPath: options.runs))
-                checkpoints += found.filter { f in !checkpoints.contains { $0.weightsURL == f.weightsURL } }
-            }
-            if checkpoints.isEmpty {
-                print("jdrl-eval: no trained model exists yet (no checkpoint given, none in the manifest's checkpoints table or under \(options.runs)/*/checkpoints): evaluating the blurry-input baseline only")
-                fflush(stdout)  // before the progress lines on stderr
-            }
-            let methods = [EvaluatedMethod.blurryInput] + checkpoints.map { .checkpoint($0) }
-            var settings = EvaluationSettings(split: Split(rawValue: options.split)!, root: options.root)
-            settings.shard = options.shard
-            settings.tile = options.tiling.tile
-            settings.overlap = options.tiling.overlap
-            do { settings.precision = try options.tiling.precision.resolved() } catch {
-                log("jdrl-eval: \(error)")
-                return 2
-            }
-            log("jdrl-eval: \(Engine.shared.platform); inference in \(settings.precision)")
-            settings.border = border
-            settings.lpipsWeights = lpipsWeights.map { URL(fileURLWithPath: $0) }
-            settings.pairs = options.pairs.map { URL(fileURLWithPath: $0) }
-            let report = options.report.map { ReportWriter(folder: URL(fileURLWithPath: $0)) }
-
-            let outcome = try ManifestEvaluator(manifest: manifest, settings: settings, report: report, log: log).run(methods: methods)
-            let inShard = options.shard == .all ? "" : " in shard \(options.shard)"
-            if outcome.captures.isEmpty {
-                print("jdrl-eval: no ok \(options.split) captures\(options.root.map { " from \($0)" } ?? "")\(inShard) in \(manifestPath): nothing to score")
-            }
-            let table = try ResultsTable(manifest: manifest, captures: outcome.captures, methods: methods, settings: settings)
-            let title = "Results on \(URL(fileURLWithPath: manifestPath).lastPathComponent), \(options.split) split\(inShard)"
-            print(table.markdown(title: title))
-            for warning in table.gains.warnings { log("jdrl-eval: \(warning)") }
-            if let report {
-                let page = try report.write(table: table, methods: methods, captures: outcome.captures, title: title)
-                print("jdrl-eval: report \(page.path) (results.md, results.csv, per_image.csv beside it)")
-            }
-            if let folder = options.history {
-                var labels: [String?: String] = [nil: EvaluatedMethod.blurryInput.label]
-                for method in methods { labels[method.checkpointPath] = method.label }
-                try History(folder: URL(fileURLWithPath: folder)).append(outcome.newRows, labels: labels)
-                print(outcome.newRows.isEmpty ? "jdrl-eval: history unchanged (nothing new)"
-                      : "jdrl-eval: \(outcome.newRows.count) rows appended to \(folder)/history.csv and history.md")
-            }
-            for line in Engine.shared.implementationReport() { log("jdrl-eval: " + line) }
-            print("jdrl-eval: \(Set(outcome.newRows.map { "\($0.captureId ?? -1)|\($0.checkpointPath ?? "")" }).count) items scored, \(outcome.skipped) already scored, \(outcome.failures.count) failed")
-            for failure in outcome.failures { log("jdrl-eval: failed: \(failure)") }
-            return outcome.failures.isEmpty ? 0 : 3
-        } catch {
-            log("jdrl-eval: \(error)")
-            return 1
-        }
+    /// The library's request (`Evaluation.ManifestEvaluationRun`); call after `check()`.
+    func request(lpipsWeights: String?, border: Int) -> ManifestEvaluationRequest {
+        var request = ManifestEvaluationRequest(manifestPath: manifest!)
+        request.checkpoints = checkpoint
+        request.latestCheckpoints = latestCheckpoints
+        request.runs = runs
+        request.split = Split(rawValue: split)!
+        request.root = root
+        request.shard = shard
+        request.pairs = pairs
+        request.report = report
+        request.history = history
+        request.tile = tiling.tile
+        request.overlap = tiling.overlap
+        request.precision = tiling.precision
+        request.lpipsWeights = lpipsWeights
+        request.border = border
+        return request
     }
 }

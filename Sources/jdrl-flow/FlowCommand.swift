@@ -1,5 +1,6 @@
 import ArgumentParser
 import Flow
+import FlowStage
 import Foundation
 import Imaging
 import StageSupport
@@ -56,7 +57,8 @@ struct FlowCommand: ParsableCommand {
             // One folder per manifest: flow files are named by patch id, and ids repeat across manifests.
             let manifestName = URL(fileURLWithPath: stage.manifest).deletingPathExtension().lastPathComponent
             let folder = outputDirectory ?? "work-data/flows/\(manifestName)"
-            let failures = try ManifestFlows(options: stage, outputDirectory: URL(fileURLWithPath: folder),
+            let failures = try ManifestFlows(manifestPath: stage.manifest, shard: stage.shard, threads: stage.threads,
+                                             outputDirectory: URL(fileURLWithPath: folder),
                                              maskMode: maskMode, fullCaptures: captures).run()
             if failures > 0 { throw ExitCode(3) }
         }

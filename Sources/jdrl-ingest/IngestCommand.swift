@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import Ingest
 import Manifest
 import StageSupport
 
@@ -29,7 +30,7 @@ struct IngestCommand: ParsableCommand {
     var config: String?
 
     @Option(help: "Layout of the folder: auto, sdd, dpdd, realdof, generic.")
-    var layout: LayoutChoice = .auto
+    var layout: DatasetLayout = .auto
 
     @Option(help: "Split for pairs of a generic folder: train, val or test.")
     var split: SplitChoice = .train
@@ -52,14 +53,14 @@ struct IngestCommand: ParsableCommand {
             root = URL(fileURLWithPath: dataset.root)
             manifestPath = dataset.manifest
             tolerance = dataset.sizeTolerance
-            layoutChoice = LayoutChoice(rawValue: dataset.layout) ?? .auto
+            layoutChoice = dataset.layout
         }
         guard let root = root?.standardizedFileURL else { return }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw StageFailure("\(root.path): no such folder")
         }
-        let resolvedLayout = layoutChoice.layout ?? LayoutScanner.detect(root)
+        let resolvedLayout = layoutChoice.fixed ?? LayoutScanner.detect(root)
         let manifest = try Manifest.open(path: manifestPath)
         let report = try Ingestion(manifest: manifest, root: root, layout: resolvedLayout, genericSplit: split.split,
                                    sizeTolerance: tolerance, shard: stage.shard, threads: stage.threads).run()
@@ -76,10 +77,7 @@ struct StageFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-enum LayoutChoice: String, ExpressibleByArgument, CaseIterable {
-    case auto, sdd, dpdd, realdof, generic
-    var layout: Layout? { Layout(rawValue: rawValue) }
-}
+extension DatasetLayout: ExpressibleByArgument {}
 
 enum SplitChoice: String, ExpressibleByArgument, CaseIterable {
     case train, val, test

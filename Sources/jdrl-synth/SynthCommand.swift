@@ -1,4 +1,5 @@
 import ArgumentParser
+import DatasetSynthesis
 import Foundation
 import Imaging
 import Manifest
@@ -32,8 +33,7 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Dataset config with a `synthesis` section (dataset mode).")
     var config: String?
 
-    @Option(help: "Worker threads.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threading: ThreadOptions
 
     @Option(help: "PNG zlib level (0-9).")
     var compression: Int = 1
@@ -46,17 +46,16 @@ struct SynthCommand: ParsableCommand {
             throw ValidationError("--config cannot be combined with --photo/--out.")
         }
         if let width, width < 64 { throw ValidationError("--width must be at least 64.") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1.") }
     }
 
     func run() throws {
         if let config {
-            try EmbeddedDataset(config: try DatasetConfig.load(from: URL(fileURLWithPath: config)), threads: threads,
+            try EmbeddedDataset(config: try DatasetConfig.load(from: URL(fileURLWithPath: config)), threads: threading.threads,
                                 compression: compression).build()
         } else if let photo, let out {
             let started = Date()
             let (sharp, notes) = try PairSynthesizer.prepareSharp(photo: URL(fileURLWithPath: photo), width: width)
-            let pair = PairSynthesizer.synthesize(sharp: sharp, seed: seed, threads: threads)
+            let pair = PairSynthesizer.synthesize(sharp: sharp, seed: seed, threads: threading.threads)
             try pair.write(to: URL(fileURLWithPath: out), compression: compression)
             let m = pair.metadata
             print(String(format: "synth: %@ -> %@ (%dx%d, zoom %.4f, shift %.2f,%.2f px, rotation %.3f deg, max blur radius %.1f px) in %.1f s",

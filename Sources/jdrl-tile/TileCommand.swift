@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import Manifest
 import StageSupport
+import Tiling
 
 /// jdrl-tile: 512x512 patches from the manifest's captures (or from one pair in direct mode).
 @main
@@ -67,13 +68,10 @@ struct TileCommand: ParsableCommand {
     }
 
     func plan(from dataset: DatasetConfig?) -> TilingPlan {
-        let chosen = `protocol`?.value ?? dataset?.tilingProtocol ?? .sdd
-        let dpdd = chosen == .dpdd
-        return TilingPlan(protocol: chosen, size: size ?? dataset?.tiling.size ?? 512,
-                          scale: scale ?? dataset?.tiling.scale ?? (dpdd ? 1 : 0.5),
-                          stride: stride ?? dataset?.tiling.stride ?? (dpdd ? 204 : 256),
-                          dropLeastSharp: dropLeastSharp ?? dataset?.tiling.dropLeastSharp ?? (dpdd ? 0.3 : 0),
-                          compression: compression ?? dataset?.tiling.compression ?? 1)
+        TilingPlan.defaults(for: `protocol`?.value ?? dataset?.tilingProtocol ?? .sdd, size: size ?? dataset?.tiling.size,
+                            scale: scale ?? dataset?.tiling.scale, stride: stride ?? dataset?.tiling.stride,
+                            dropLeastSharp: dropLeastSharp ?? dataset?.tiling.dropLeastSharp,
+                            compression: compression ?? dataset?.tiling.compression)
     }
 
     func run() throws {
@@ -92,7 +90,7 @@ struct TileCommand: ParsableCommand {
         }
         let stageRun = ManifestTiling(manifest: try Manifest.open(path: manifestPath), plan: plan(from: dataset), out: outFolder,
                                       shard: stage.shard, threads: stage.threads)
-        try stageRun.run()
+        if !(try stageRun.run()).isEmpty { throw ExitCode(3) }
     }
 
     func runDirect(blurry: URL, sharp: URL, out: URL) throws {

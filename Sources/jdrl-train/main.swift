@@ -30,6 +30,8 @@ struct JDRLTrain: ParsableCommand {
     @Option(help: "Where run folders live.")
     var runs: String = "runs"
 
+    @OptionGroup var threading: ThreadOptions
+
     func validate() throws {
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
         if let runName, runName.isEmpty || runName.contains("/") { throw ValidationError("--run-name must be a plain folder name.") }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import Imaging
-@testable import Flow
+import Flow
 
 /// Photometric alignment: the per-channel gain and offset between a blurry image and the sharp one
 /// warped into its frame, fitted on low frequencies inside the valid region.

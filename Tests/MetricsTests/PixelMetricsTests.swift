@@ -87,9 +87,10 @@ struct PixelMetricsBehaviourTests {
         }
     }
 
-    /// 4096x2160 RGB must be scored well under a second on 2 threads (measured here; the bound is
-    /// loose because other builds share the cores).
-    @Test func ssimAtFullResolutionIsFast() throws {
+    /// 4096x2160 RGB is scored whole (no tiling or subsampling shortcut): a brightness change lowers
+    /// SSIM, the image against itself scores exactly 1. Speed is jdrl-bench's business (`make perf
+    /// ONLY=metrics`), not a wall-clock bound here.
+    @Test func ssimAtFullResolution() throws {
         let width = 4096, height = 2160
         var state: UInt32 = 12345
         let pixels = (0..<(3 * width * height)).map { _ -> Float in
@@ -99,12 +100,8 @@ struct PixelMetricsBehaviourTests {
         let target = PlanarImage(width: width, height: height, channels: 3, pixels: pixels)
         var output = target
         output.pixels = pixels.map { min(1, $0 * 0.9 + 0.05) }
-        let pair = try ImagePair(output: output, target: target)
-        let start = Date()
-        let ssim = try pair.ssim()
-        let elapsed = Date().timeIntervalSince(start)
-        print("SSIM at 4096x2160: \(elapsed) s (value \(ssim.value))")
+        let ssim = try ImagePair(output: output, target: target).ssim()
         #expect(ssim.value > 0.5 && ssim.value < 1)
-        #expect(elapsed < 2.0)
+        #expect(abs(try ImagePair(output: target, target: target).ssim().value - 1) < 1e-9)
     }
 }

@@ -4,7 +4,7 @@ import Testing
 
 /// End to end through the built jdrl-flow, direct mode: two PNGs of one smooth texture, the second
 /// moved by a known whole-pixel shift, so the flow it writes has a known answer.
-@Suite(.enabled(if: Executables.url("jdrl-flow") != nil, "jdrl-flow not built: run `swift build -c release` first (make test does)"))
+@Suite
 struct FlowStageTests {
     static let (width, height) = (160, 128)
     /// B(q) = A(q + shift), so A(p) matches B(p - shift): the flow is -shift everywhere.

@@ -49,7 +49,7 @@ struct MixedFolder {
     }
 }
 
-@Test(.enabled(if: Executables.missing == nil, "\(Executables.missing ?? "")"))
+@Test
 func goodPairsAreIngestedAndTiledAndEachBadOneIsNamed() throws {
     let folder = try MixedFolder()
     defer { try? FileManager.default.removeItem(at: folder.root) }
@@ -90,7 +90,7 @@ func goodPairsAreIngestedAndTiledAndEachBadOneIsNamed() throws {
     #expect(verify.status == 0 && verify.output.contains("verify: consistent"), "\(verify.output)")
 }
 
-@Test(.enabled(if: Executables.missing == nil, "\(Executables.missing ?? "")"))
+@Test
 func sixteenBitInputGivesSixteenBitPatchesWithTheSameSamples() throws {
     let folder = try MixedFolder()
     defer { try? FileManager.default.removeItem(at: folder.root) }
@@ -109,7 +109,7 @@ func sixteenBitInputGivesSixteenBitPatchesWithTheSameSamples() throws {
     }
 }
 
-@Test(.enabled(if: Executables.missing == nil, "\(Executables.missing ?? "")"))
+@Test
 func secondRunsDoNoWorkAndSaySo() throws {
     let folder = try MixedFolder()
     defer { try? FileManager.default.removeItem(at: folder.root) }
@@ -138,7 +138,7 @@ func secondRunsDoNoWorkAndSaySo() throws {
     #expect(tileFixed.output.contains("1 captures tiled"), "\(tileFixed.output)")
 }
 
-@Test(.enabled(if: Executables.missing == nil, "\(Executables.missing ?? "")"))
+@Test
 func aKilledRunsLeftoversAreSweptAndTheRunResumes() throws {
     let folder = try MixedFolder()
     defer { try? FileManager.default.removeItem(at: folder.root) }
@@ -153,7 +153,7 @@ func aKilledRunsLeftoversAreSweptAndTheRunResumes() throws {
     #expect(try Manifest.open(path: folder.manifest.path).patches(keptOnly: true).count == 4)
 }
 
-@Test(.enabled(if: Executables.missing == nil, "\(Executables.missing ?? "")"))
+@Test
 func dpddProtocolAddsEdgePatchesAndDropsTheLeastSharp() throws {
     let root = try temporaryFolder("dpdd")
     defer { try? FileManager.default.removeItem(at: root) }
@@ -178,7 +178,7 @@ func dpddProtocolAddsEdgePatchesAndDropsTheLeastSharp() throws {
     #expect(rows.filter { !$0.kept }.allSatisfy { $0.blurryPath == nil })
 }
 
-@Test(.enabled(if: Executables.missing == nil, "\(Executables.missing ?? "")"))
+@Test
 func helpWorksAndABadCallSaysWhatToDo() throws {
     let help = try Executables.run("jdrl-ingest", ["--help"])
     #expect(help.status == 0 && help.output.contains("--manifest"))
@@ -190,7 +190,7 @@ func helpWorksAndABadCallSaysWhatToDo() throws {
     #expect(missing.status == 2 && missing.output.contains("/nonexistent.jpg: file not found"))
 }
 
-@Test(.enabled(if: Executables.missing == nil, "\(Executables.missing ?? "")"))
+@Test
 func sddPreCutTrainPatchesAreRegisteredAsTheyAre() throws {
     let root = try temporaryFolder("sdd")
     defer { try? FileManager.default.removeItem(at: root) }

@@ -1,20 +1,29 @@
 import Foundation
 import Imaging
 
-/// Runs the built `jdrl-*` executables. They are looked for next to the test binary (the build
-/// folder `swift test` used), then in the package's `.build/release`.
+/// Runs the built `jdrl-*` executables: only those next to the test binary, i.e. built by the same
+/// build as the tests from the same sources (`swift test` builds every product with the tests). No
+/// other folder is searched, so a stale binary from another build or configuration can never be the
+/// one tested, and a missing one fails the test with a reason instead of skipping it.
 enum Executables {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static func url(_ name: String) -> URL? {
-        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
-        let defaultBuild = packageRoot.appendingPathComponent(".build/release/\(name)")
-        return [besideTests, defaultBuild].first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    /// The build folder of this test binary.
+    static let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+
+    struct Missing: Error, CustomStringConvertible {
+        let name: String
+        var description: String {
+            "\(name) is not in \(Executables.folder.path), the build these tests came from: run the tests with `swift test` "
+                + "(or `make test`), which builds the executables with them; `--skip-build` needs a previous `swift build --build-tests`"
+        }
     }
 
-    static var missing: String? {
-        let absent = ["jdrl-ingest", "jdrl-tile", "jdrl-synth"].filter { url($0) == nil }
-        return absent.isEmpty ? nil : "executables not built (\(absent.joined(separator: ", "))): run `swift build -c release` first (make test does)"
+    /// The executable's path in this build; throws `Missing` when it is not there.
+    static func url(_ name: String) throws -> URL {
+        let candidate = folder.appendingPathComponent(name)
+        guard FileManager.default.isExecutableFile(atPath: candidate.path) else { throw Missing(name: name) }
+        return candidate
     }
 
     struct Result {
@@ -23,7 +32,7 @@ enum Executables {
     }
 
     static func run(_ name: String, _ arguments: [String]) throws -> Result {
-        guard let executable = url(name) else { throw CocoaError(.fileNoSuchFile) }
+        let executable = try url(name)
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

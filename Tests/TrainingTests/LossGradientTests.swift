@@ -63,9 +63,12 @@ import Training
 
         let h: Float = 2e-3
         var worst = 0.0
-        var checked = 0
+        // Elements whose derivative is clearly non-zero: a check over only flat points would prove nothing.
+        var significant = 0
+        var masked = 0
         for _ in 0..<40 {
             let i = g.below(count)
+            if batch.blurryToSharpMask[i % (Self.size * Self.size)] == 0 { masked += 1 }
             var plus = out, minus = out
             plus[i] += h; minus[i] -= h
             let numeric = (evaluate(plus).total - evaluate(minus).total) / Double(2 * h)
@@ -73,9 +76,10 @@ import Training
             let a = Double(analytic[i]) * Double(count), n = numeric * Double(count)
             let error = abs(a - n) / max(abs(a), abs(n), 0.05)
             worst = max(worst, error)
-            checked += 1
+            if abs(n) > 0.05 { significant += 1 }
         }
-        #expect(checked == 40)
+        #expect(significant >= 30, "only \(significant) of 40 sampled elements have a clear gradient")
+        #expect(masked > 0 && masked < 40, "the sample must hit pixels inside and outside the mask (\(masked) outside)")
         #expect(worst < 2e-2, "worst relative error \(worst)")
         // The cycle term really routes gradient through the warp: without it the gradient changes.
         let noCycleSettings: LossSettings = {
@@ -112,22 +116,32 @@ import Training
         loss.backward(stage: .joint, out: output, batch: batch, flows: flows, reblur: reblur)
         unet.backpropagate(gradOutput: loss.gradOut)
 
+        // Every parameter tensor of both networks (each layer's weights and biases), at its largest-gradient
+        // element: a layer whose backward is wrong, or missing, fails here. (Elements with small gradients
+        // say little: a central difference over a ReLU network's kinks, or float32 noise, swamps them.)
         for (name, arena) in [("F", unet.parameters), ("R", reblur.parameters)] {
-            // The parameters with the largest gradients (a clear signal above float32 noise).
-            let order = (0..<arena.count).sorted { abs(arena.gradients[$0]) > abs(arena.gradients[$1]) }
-            for index in order.prefix(4) {
+            // Float32 forward passes leave noise in a central difference (it differs between oneDNN's AVX-512
+            // and AVX2 kernels); it is small next to the network's largest gradient, so the tolerance has a
+            // floor of 1 % of that: a layer whose backward is wrong by more than that still fails.
+            let scale = (0..<arena.count).map { Double(abs(arena.gradients[$0])) }.max() ?? 0
+            #expect(scale > 0, "\(name) has no gradient at all")
+            for entry in arena.entries {
+                let element = (0..<entry.count).max { abs(arena.gradients[entry.offset + $0]) < abs(arena.gradients[entry.offset + $1]) } ?? 0
+                let index = entry.offset + element
                 let analytic = Double(arena.gradients[index])
                 let original = arena.values[index]
-                let h: Float = 1e-2 * max(abs(original), 0.1)
+                let h: Float = 1e-3 * max(abs(original), 0.1)
                 arena.values[index] = original + h
                 let plus = objective()
                 arena.values[index] = original - h
                 let minus = objective()
                 arena.values[index] = original
                 let numeric = (plus - minus) / Double(2 * h)
-                let error = abs(analytic - numeric) / max(abs(analytic), abs(numeric), 1e-6)
-                #expect(error < 5e-2, "\(name) parameter \(index): analytic \(analytic), numeric \(numeric)")
+                let allowed = 1e-1 * max(abs(analytic), abs(numeric)) + 1e-2 * scale
+                #expect(abs(analytic - numeric) <= allowed,
+                        "\(name) \(entry.name)[\(element)]: analytic \(analytic), numeric \(numeric) (largest gradient \(scale))")
             }
         }
+        #expect(unet.parameters.entries.count > 4 && reblur.parameters.entries.count > 4, "both networks have several layers")
     }
 }

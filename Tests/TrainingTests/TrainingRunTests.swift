@@ -89,13 +89,44 @@ import Training
         #expect(try TrainingConfigLoader.load(folder.configURL) == config)
     }
 
+    /// The baseline and the online-flow path each leave what a run must leave: finite losses that fall,
+    /// the terms of their loss mode only, a final checkpoint holding F's parameters with their shapes
+    /// (and R's where R trains), and a log naming the loss setting and the end of the run.
     @Test func theBaselineAndTheOnlineFlowPathRun() throws {
         let runs = Fixtures.temporaryDirectory("modes")
         defer { try? FileManager.default.removeItem(at: runs) }
-        let baseline = try Self.train(try Self.tinyConfig(name: "baseline", epochs: 3, initEpochs: 0, lossMode: .baseline), in: runs)
-        #expect(baseline.finished && baseline.lastTerms?.cycle == nil && baseline.lastTerms?.reblur == nil)
-        let online = try Self.train(try Self.tinyConfig(name: "online", epochs: 3, initEpochs: 1, flowSource: .online), in: runs)
-        #expect(online.finished && online.lastTerms?.cycle != nil && online.lastTerms?.reblur != nil)
+        let baselineConfig = try Self.tinyConfig(name: "baseline", epochs: 6, initEpochs: 0, lossMode: .baseline)
+        let baseline = try Self.train(baselineConfig, in: runs)
+        #expect(baseline.finished && baseline.step == 24 && baseline.lastTerms?.cycle == nil && baseline.lastTerms?.reblur == nil)
+        let onlineConfig = try Self.tinyConfig(name: "online", epochs: 6, initEpochs: 1, flowSource: .online)
+        let online = try Self.train(onlineConfig, in: runs)
+        #expect(online.finished && online.step == 24 && online.lastTerms?.cycle != nil && online.lastTerms?.reblur != nil)
+
+        for (config, trainsR) in [(baselineConfig, false), (onlineConfig, true)] {
+            let folder = RunFolder(runsDirectory: runs, name: config.name)
+            let records = TrainingCurves.load(folder.curvesCSV).records
+            #expect(records.map(\.step) == Array(1...24), "\(config.name): one curve row per step")
+            #expect(records.allSatisfy { $0.total.isFinite && $0.deblur.isFinite && $0.total > 0 }, "\(config.name): non-finite or zero loss")
+            // Within one stage (the joint stage adds the cycle and reblur terms to the total).
+            let joint = records.filter { $0.epoch >= config.train.initEpochs }
+            let first = Self.mean(joint.prefix(6).map(\.total)), last = Self.mean(joint.suffix(6).map(\.total))
+            #expect(last < first, "\(config.name): total loss did not fall (first steps \(first), last \(last))")
+            #expect(joint.allSatisfy { trainsR ? ($0.cycle > 0 && $0.reblur > 0) : ($0.cycle == 0 && $0.reblur == 0) }, "\(config.name): terms")
+
+            let latest = try #require(try folder.checkpoints.latest())
+            let hash = try TrainingConfigLoader.hash(config)
+            #expect(latest.state.step == 24 && latest.state.final && latest.state.configHash == hash)
+            let weights = try SafeTensors.read(latest.folder.appendingPathComponent(CheckpointStore.deblurWeightsFile))
+            let expected = try UNet(config: UNetConfig(widths: config.networkG.widths, dropout: 0), seed: 1).parameters.entries
+            #expect(Set(weights.keys) == Set(expected.map(\.name)), "\(config.name): net_g names")
+            #expect(expected.allSatisfy { weights[$0.name]?.shape == $0.shape && weights[$0.name]!.values.allSatisfy(\.isFinite) })
+            let reblurFile = latest.folder.appendingPathComponent(CheckpointStore.reblurWeightsFile)
+            if trainsR { #expect(try !SafeTensors.read(reblurFile).isEmpty, "online: R's weights") }
+
+            let log = try String(contentsOf: folder.logURL, encoding: .utf8)
+            #expect(log.contains("loss: \(config.train.lossMode.rawValue)") && log.contains("flows \(config.train.flowSource.rawValue)"), "\(log)")
+            #expect(log.contains("finished at step 24 of 24"), "\(log)")
+        }
     }
 
     static func weights(_ runs: URL, _ name: String) throws -> [String: SafeTensors.Tensor] {

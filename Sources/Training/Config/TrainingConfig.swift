@@ -1,4 +1,6 @@
+import Flow
 import Foundation
+import StageSupport
 
 // The training configuration: one YAML file per experiment with BasicSR's fixed sections
 // (name, seed, datasets, network_g, network_reblur, train, checkpoint, logger). Every key is a
@@ -29,7 +31,7 @@ public struct DatasetsSection: Codable, Equatable, Sendable {
 }
 
 /// How the 8-way dihedral group (flips, 90-degree rotations, transpose) is used on training crops.
-public enum Augmentation: String, Codable, Sendable, CaseIterable {
+public enum Augmentation: String, ConfigChoice {
     /// The released JDRL UNet code: plain random crops.
     case none
     /// One of the 8 flips/rotations per sample (the MPRNet* recipe); flows are transformed with the image.
@@ -73,7 +75,7 @@ public struct ReblurNetworkSection: Codable, Equatable, Sendable {
 }
 
 /// What the deblurred output is compared with.
-public enum LossMode: String, Codable, Sendable, CaseIterable {
+public enum LossMode: String, ConfigChoice {
     /// JDRL: flow-deformed GT (init stage), then masked bi-directional deformation + reblurring loss.
     case jdrl
     /// The paper's "UNet" row: Charbonnier against the unaligned GT, nothing else.
@@ -81,7 +83,7 @@ public enum LossMode: String, Codable, Sendable, CaseIterable {
 }
 
 /// Where the flows of the adaptive deblurring loss come from.
-public enum FlowSource: String, Codable, Sendable, CaseIterable {
+public enum FlowSource: String, ConfigChoice {
     /// After the initialisation stage: flows between the current output and GT, estimated every step
     /// by the Flow module (detached: no gradient through the flow estimate), as the reference does with PWC-Net.
     case online
@@ -90,37 +92,22 @@ public enum FlowSource: String, Codable, Sendable, CaseIterable {
     case manifest
 }
 
-/// Calibration mask M of the paper's Eq. 4 (lambda = train.lambda).
-public enum CalibrationMaskMode: String, Codable, Sendable, CaseIterable {
-    /// The released code: Middlebury colour-wheel rendering to 8-bit grey, kept within (1 +- lambda) of its mean.
-    case colourWheel = "colour_wheel"
-    /// The paper's reading: the flow magnitude within (1 +- lambda) of its mean.
-    case magnitude
-    /// Forward-backward consistency of the two flows (not in the paper; a common alternative).
-    case forwardBackward = "forward_backward"
-}
+/// Calibration mask M of the paper's Eq. 4 (lambda = train.lambda): `train.mask_mode` is Flow's one
+/// `MaskMode`, spelled in configs colour_wheel, magnitude or forward_backward (`MaskMode.configName`).
+extension MaskMode: ConfigChoice {}
 
 /// Photometric alignment of the GT (issue #16): two-shot captures differ in exposure and white balance
 /// as well as position, and a loss against the GT's own colours teaches the network to change the colours.
-public enum ColourAlignmentMode: String, Codable, Sendable, CaseIterable {
+public enum ColourAlignmentMode: String, ConfigChoice {
     /// The reference behaviour: the GT's colours as shot.
     case none
     /// Before any loss term, the GT is mapped per channel onto the blurry image's colours
     /// (`gain * GT + offset`, fitted by jdrl-flow on low frequencies inside the mask, or on load).
     case gainOffset = "gain_offset"
 
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let mode = ColourAlignmentMode(rawValue: text) else {
-            throw DecodingError.dataCorrupted(DecodingError.Context(
-                codingPath: decoder.codingPath,
-                debugDescription: "unknown colour_alignment '\(text)'; choices: \(Self.allCases.map(\.rawValue).joined(separator: ", "))"))
-        }
-        self = mode
-    }
 }
 
-public enum OptimizerKind: String, Codable, Sendable, CaseIterable { case adam }
+public enum OptimizerKind: String, ConfigChoice { case adam }
 
 public struct OptimizerSection: Codable, Equatable, Sendable {
     public var type: OptimizerKind
@@ -129,7 +116,7 @@ public struct OptimizerSection: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable { case type, lr, betas }
 }
 
-public enum SchedulerKind: String, Codable, Sendable, CaseIterable {
+public enum SchedulerKind: String, ConfigChoice {
     /// lr x gamma at each milestone epoch (the UNet recipe: 0.5 at epoch 60).
     case multistep
     /// Cosine annealing from lr to eta_min over all epochs (the MPRNet* recipe).
@@ -193,7 +180,7 @@ public struct TrainSection: Codable, Equatable, Sendable {
     public var charbonnierEps: Double
     public var lossMode: LossMode
     public var flowSource: FlowSource
-    public var maskMode: CalibrationMaskMode
+    public var maskMode: MaskMode
     public var ablation: AblationSection
     /// Bring the GT to the blurry image's colours before the loss (`gain_offset`) or not (`none`, the paper's code).
     public var colourAlignment: ColourAlignmentMode

@@ -5,7 +5,7 @@ import Imaging
 /// blurry and the sharp patch (Flow module: global alignment + dense refinement), their masks and,
 /// with train.colour_alignment on, the colour map from the GT's colours to the blurry image's.
 public enum FlowCompletion {
-    public static func completer(maskMode: CalibrationMaskMode, lambda: Double) -> PatchCache.Completion {
+    public static func completer(maskMode: MaskMode, lambda: Double) -> PatchCache.Completion {
         return { patch, requirements in
             var completed = patch
             if completed.blurryToSharp == nil || completed.sharpToBlurry == nil {
@@ -17,8 +17,8 @@ public enum FlowCompletion {
                let forward = completed.blurryToSharp, let backward = completed.sharpToBlurry {
                 var parameters = MaskParameters()
                 parameters.lambda = Float(lambda)
-                completed.blurryToSharpMask = try CalibrationMask.make(maskMode.flowMaskMode, forward: forward, backward: backward, parameters: parameters)
-                completed.sharpToBlurryMask = try CalibrationMask.make(maskMode.flowMaskMode, forward: backward, backward: forward, parameters: parameters)
+                completed.blurryToSharpMask = try CalibrationMask.make(maskMode, forward: forward, backward: backward, parameters: parameters)
+                completed.sharpToBlurryMask = try CalibrationMask.make(maskMode, forward: backward, backward: forward, parameters: parameters)
             }
             if requirements.colour, completed.sharpColour == nil, let forward = completed.blurryToSharp {
                 // As jdrl-flow does: blurry ~ gain * warp(sharp) + offset, low-pass, inside the blurry->sharp mask.
@@ -26,7 +26,7 @@ public enum FlowCompletion {
                 if mask == nil, let backward = completed.sharpToBlurry {
                     var parameters = MaskParameters()
                     parameters.lambda = Float(lambda)
-                    mask = try CalibrationMask.make(maskMode.flowMaskMode, forward: forward, backward: backward, parameters: parameters).pixels
+                    mask = try CalibrationMask.make(maskMode, forward: forward, backward: backward, parameters: parameters).pixels
                 }
                 do {
                     completed.sharpColour = try ColourAlignment.estimate(from: patch.blurry, to: patch.sharp, flow: forward, mask: mask).transform

@@ -1,6 +1,5 @@
 import Flow
 import Foundation
-import GRDB
 import Imaging
 import Manifest
 
@@ -21,19 +20,9 @@ public final class ManifestPatchSource: PatchSource, @unchecked Sendable {
 
     public init(manifest: Manifest, manifestPath: String, split: String) throws {
         self.manifestPath = manifestPath
-        entries = try manifest.reader.read { db in
-            let patches = try Patch
-                .filter(Column("split") == split && Column("kept") == true
-                        && Column("blurry_path") != nil && Column("sharp_path") != nil)
-                .order(Column("id")).fetchAll(db)
-            let flows = try FlowRecord.filter(Column("patch_id") != nil).order(Column("created_at"), Column("id")).fetchAll(db)
-            var newest: [String: FlowRecord] = [:]
-            for flow in flows { newest["\(flow.patchId!):\(flow.direction)"] = flow }  // later rows win
-            return patches.compactMap { p -> Entry? in
-                guard let id = p.id, let blurry = p.blurryPath, let sharp = p.sharpPath else { return nil }
-                return Entry(id: id, blurryPath: blurry, sharpPath: sharp,
-                             blurryToSharp: newest["\(id):blurry_to_sharp"], sharpToBlurry: newest["\(id):sharp_to_blurry"])
-            }
+        entries = try manifest.trainingPatches(split: split).compactMap { item -> Entry? in
+            guard let id = item.patch.id, let blurry = item.patch.blurryPath, let sharp = item.patch.sharpPath else { return nil }
+            return Entry(id: id, blurryPath: blurry, sharpPath: sharp, blurryToSharp: item.blurryToSharp, sharpToBlurry: item.sharpToBlurry)
         }
     }
 

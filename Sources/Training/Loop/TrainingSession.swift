@@ -72,7 +72,7 @@ public enum TrainingSession {
         let models = try ModelState.make(config)
         log.info("network_g: UNet widths \(config.networkG.widths), dropout \(config.networkG.dropout), \(models.deblur.parameterCount) parameters; "
                  + (models.reblur.map { "network_reblur: width \(config.networkReblur.width), \($0.parameterCount) parameters" } ?? "no reblurring module"))
-        log.info("loss: \(config.train.lossMode.rawValue), init_epochs \(config.train.initEpochs), alpha \(config.train.alpha), lambda \(config.train.lambda), flows \(config.train.flowSource.rawValue), mask \(config.train.maskMode.rawValue), ablation \(ablationText(config.train.ablation))")
+        log.info("loss: \(config.train.lossMode.rawValue), init_epochs \(config.train.initEpochs), alpha \(config.train.alpha), lambda \(config.train.lambda), flows \(config.train.flowSource.rawValue), mask \(config.train.maskMode.configName), ablation \(ablationText(config.train.ablation))")
         let loss = JDRLLoss(settings: LossSettings(config.train), batchSize: config.datasets.train.batchSize, size: config.datasets.train.cropSize)
 
         let resumeStep = (try? folder.checkpoints.latest())??.state.step ?? 0

@@ -10,7 +10,7 @@ public struct LossSettings: Sendable, Equatable {
     public var lambda: Float
     public var eps: Float
     public var flowSource: FlowSource
-    public var maskMode: CalibrationMaskMode
+    public var maskMode: MaskMode
     public var ablation: AblationSection
 
     public init(_ train: TrainSection) {
@@ -121,7 +121,7 @@ public final class JDRLLoss {
                 if !masksOff {
                     var parameters = MaskParameters()
                     parameters.lambda = settings.lambda
-                    let mode = settings.maskMode.flowMaskMode
+                    let mode = settings.maskMode
                     let m = try CalibrationMask.make(mode, forward: forward.flow, backward: backward.flow, parameters: parameters)
                     let mc = try CalibrationMask.make(mode, forward: backward.flow, backward: forward.flow, parameters: parameters)
                     (onlineMask + at).update(from: m.pixels, count: plane)
@@ -242,16 +242,5 @@ public final class JDRLLoss {
     static func store(_ flow: FlowField, u: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>) {
         u.update(from: flow.u, count: flow.u.count)
         v.update(from: flow.v, count: flow.v.count)
-    }
-}
-
-extension CalibrationMaskMode {
-    /// The Flow module's name for the same mask.
-    public var flowMaskMode: Flow.MaskMode {
-        switch self {
-        case .colourWheel: return .referenceColorWheel
-        case .magnitude: return .paperMagnitude
-        case .forwardBackward: return .forwardBackward
-        }
     }
 }

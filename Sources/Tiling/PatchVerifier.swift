@@ -3,16 +3,21 @@ import Manifest
 
 /// Checks that the manifest and the patch folder agree: each kept patch row names two files that
 /// exist, and each patch file under the folder belongs to a row (no orphans from killed runs).
-struct PatchVerifier {
-    let manifest: Manifest
-    let out: URL
+public struct PatchVerifier {
+    public let manifest: Manifest
+    public let out: URL
 
-    struct Report {
-        var consistent: Bool
-        var text: String
+    public init(manifest: Manifest, out: URL) {
+        self.manifest = manifest
+        self.out = out
     }
 
-    func run() throws -> Report {
+    public struct Report {
+        public var consistent: Bool
+        public var text: String
+    }
+
+    public func run() throws -> Report {
         let rows = try manifest.patches(keptOnly: true)
         var referenced = Set<String>()
         var missing: [String] = []

@@ -10,14 +10,20 @@ import Synthesis
 ///                                               per train photo: <photo>, <photo>-v2, ...)
 ///   <root>/test/{blur,gt}/<name>.png            test captures
 /// A pair whose folder is complete and whose layout files exist is skipped, so a second run does nothing.
-struct EmbeddedDataset {
-    let config: DatasetConfig
-    let threads: Int
-    let compression: Int
+public struct EmbeddedDataset {
+    public let config: DatasetConfig
+    public let threads: Int
+    public let compression: Int
+
+    public init(config: DatasetConfig, threads: Int, compression: Int = 1) {
+        self.config = config
+        self.threads = threads
+        self.compression = compression
+    }
 
     static let photoExtensions: Set<String> = ["jpg", "jpeg", "png", "tif", "tiff"]
 
-    func build() throws {
+    public func build() throws {
         guard let synthesis = config.synthesis else {
             throw DatasetConfigError(path: config.name, reason: "no `synthesis` section: this dataset is not synthesised")
         }

@@ -3,14 +3,14 @@ import Imaging
 import Metrics
 
 /// Loads the two files of a direct-mode call and pairs them, with errors that name the files.
-struct DirectEvaluation {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+public struct DirectEvaluation {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    let pair: ImagePair
+    public let pair: ImagePair
 
-    init(outputPath: String, targetPath: String, border: Int) throws {
+    public init(outputPath: String, targetPath: String, border: Int) throws {
         let output = try Self.load(outputPath), target = try Self.load(targetPath)
         guard output.width == target.width, output.height == target.height else {
             throw Failure(description: "\(outputPath) is \(output.width)x\(output.height) but \(targetPath) is \(target.width)x\(target.height); the output and target must be the same size")

@@ -3,23 +3,23 @@ import Manifest
 
 /// One blurry / sharp pair as found on disk, before any validation. A missing partner leaves its
 /// URL at the place it was expected, with `present` false.
-struct PairCandidate: Sendable {
-    var name: String
-    var split: Split
-    var blurry: URL
-    var sharp: URL
-    var blurryPresent: Bool
-    var sharpPresent: Bool
+public struct PairCandidate: Sendable, Equatable {
+    public var name: String
+    public var split: Split
+    public var blurry: URL
+    public var sharp: URL
+    public var blurryPresent: Bool
+    public var sharpPresent: Bool
 }
 
 /// How the published datasets are laid out, and how to find their pairs.
-enum LayoutScanner {
+public enum LayoutScanner {
     /// SDD: train_patches/{blur,gt} (pre-cut patches) and test/{blur,gt}; same file name in both.
-    static let sddSplits: [(folder: String, split: Split)] = [("train_patches", .train), ("test", .test)]
+    public static let sddSplits: [(folder: String, split: Split)] = [("train_patches", .train), ("test", .test)]
     /// DPDD canon set: {train,val,test}_c/{source,target}.
-    static let dpddSplits: [(folder: String, split: Split)] = [("train_c", .train), ("val_c", .val), ("test_c", .test)]
+    public static let dpddSplits: [(folder: String, split: Split)] = [("train_c", .train), ("val_c", .val), ("test_c", .test)]
 
-    static func detect(_ root: URL) -> Layout {
+    public static func detect(_ root: URL) -> Layout {
         func isDirectory(_ path: String) -> Bool {
             var flag: ObjCBool = false
             return FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path, isDirectory: &flag) && flag.boolValue
@@ -31,7 +31,7 @@ enum LayoutScanner {
     }
 
     /// All pairs under `root` for a layout. `genericSplit` is the split given to generic-folder pairs.
-    static func scan(_ root: URL, layout: Layout, genericSplit: Split) throws -> (pairs: [PairCandidate], ignored: [String]) {
+    public static func scan(_ root: URL, layout: Layout, genericSplit: Split) throws -> (pairs: [PairCandidate], ignored: [String]) {
         switch layout {
         case .sdd:
             return (try sddSplits.flatMap { try pairedFolders(root.appendingPathComponent($0.folder), blurry: "blur", sharp: "gt", split: $0.split) }, [])

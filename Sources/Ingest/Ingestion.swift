@@ -2,20 +2,23 @@ import Foundation
 import Imaging
 import Manifest
 import StageSupport
+import Threading
 
 /// What one ingest run found and did.
-struct IngestReport {
-    var inserted = 0
-    var updated = 0
-    var unchanged = 0
-    var skippedOtherShards = 0
-    var ignoredFiles: [String] = []
+public struct IngestReport: Sendable {
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var skippedOtherShards = 0
+    public var ignoredFiles: [String] = []
     /// Every rejected pair seen in this run (new or already recorded), with its reason.
-    var rejected: [Capture] = []
+    public var rejected: [Capture] = []
 
-    var seen: Int { inserted + updated + unchanged }
+    public init() {}
 
-    func summary(root: String, layout: Layout, manifest: String) -> String {
+    public var seen: Int { inserted + updated + unchanged }
+
+    public func summary(root: String, layout: Layout, manifest: String) -> String {
         var lines: [String] = []
         let ok = seen - rejected.count
         if inserted + updated == 0 {
@@ -38,16 +41,26 @@ struct IngestReport {
 }
 
 /// The ingest stage: scan, hash, validate what is new or changed, record one row per pair.
-struct Ingestion {
-    let manifest: Manifest
-    let root: URL
-    let layout: Layout
-    let genericSplit: Split
-    let sizeTolerance: Int
-    let shard: Shard
-    let threads: Int
+public struct Ingestion {
+    public let manifest: Manifest
+    public let root: URL
+    public let layout: Layout
+    public let genericSplit: Split
+    public let sizeTolerance: Int
+    public let shard: Shard
+    public let threads: Int
 
-    func run() throws -> IngestReport {
+    public init(manifest: Manifest, root: URL, layout: Layout, genericSplit: Split, sizeTolerance: Int, shard: Shard = .all, threads: Int) {
+        self.manifest = manifest
+        self.root = root
+        self.layout = layout
+        self.genericSplit = genericSplit
+        self.sizeTolerance = sizeTolerance
+        self.shard = shard
+        self.threads = threads
+    }
+
+    public func run() throws -> IngestReport {
         let (candidates, ignored) = try LayoutScanner.scan(root, layout: layout, genericSplit: genericSplit)
         let mine = candidates.filter { shard.contains(key: Capture.shardKey(root: root.path, split: $0.split, name: $0.name)) }
         var report = IngestReport()
@@ -59,36 +72,20 @@ struct Ingestion {
         var run = try manifest.beginStageRun(stage: "ingest", paramsHash: paramsHash)
         let progress = Progress(label: "ingest", total: mine.count)
         let lock = NSLock()
-        var firstError: Error?
-        var next = 0
-        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, mine.count))) { _ in
-            while true {
-                lock.lock()
-                if firstError != nil || next >= mine.count { lock.unlock(); return }
-                let pair = mine[next]
-                next += 1
-                lock.unlock()
-                do {
-                    let outcome = try ingest(pair, validator: validator)
-                    lock.lock()
-                    switch outcome {
-                    case .inserted: report.inserted += 1
-                    case .updated: report.updated += 1
-                    case .unchanged: report.unchanged += 1
-                    }
-                    if outcome.capture.status == .rejected { report.rejected.append(outcome.capture) }
-                    lock.unlock()
-                    progress.advance()
-                } catch {
-                    lock.lock()
-                    if firstError == nil { firstError = error }
-                    lock.unlock()
-                    return
-                }
+        // Decoding dominates and varies per pair: workers take the next pair as they finish one.
+        defer { progress.finish() }
+        try Parallel.eachItem(mine.count, workers: threads) { index in
+            let outcome = try ingest(mine[index], validator: validator)
+            lock.lock()
+            switch outcome {
+            case .inserted: report.inserted += 1
+            case .updated: report.updated += 1
+            case .unchanged: report.unchanged += 1
             }
+            if outcome.capture.status == .rejected { report.rejected.append(outcome.capture) }
+            lock.unlock()
+            progress.advance()
         }
-        progress.finish()
-        if let firstError { throw firstError }
         report.rejected.sort { ($0.split.rawValue, $0.name) < ($1.split.rawValue, $1.name) }
         run.itemsDone = report.inserted + report.updated
         run.itemsSkipped = report.unchanged

@@ -1,6 +1,8 @@
-// The safetensors format as torch_jdrl.py's save_safetensors writes it: an unsigned 64-bit
-// little-endian header length, a JSON header {name: {dtype: "F32", shape, data_offsets}} padded
-// with spaces to a multiple of 8, then the raw little-endian float32 data in header order.
+// The safetensors format: an unsigned 64-bit little-endian header length, a JSON header
+// {name: {dtype, shape, data_offsets}} (written padded with spaces to a multiple of 8), then the raw
+// little-endian data in header order. The project's one reader and writer: checkpoints, PyTorch
+// exports and LPIPS weights all go through it. It writes F32 (what training keeps) and reads F32,
+// F16 and BF16 (what PyTorch users share), widening the half formats to Float exactly.
 import Foundation
 
 public enum SafeTensors {
@@ -21,7 +23,7 @@ public enum SafeTensors {
             switch self {
             case .truncated(let s): return "safetensors file is truncated: \(s)"
             case .badHeader(let s): return "safetensors header is invalid: \(s)"
-            case .unsupportedType(let n, let d): return "tensor \(n) has dtype \(d); only F32 is supported"
+            case .unsupportedType(let n, let d): return "tensor \(n) has dtype \(d); F32, F16 or BF16 expected"
             case .missing(let n): return "tensor \(n) is missing from the file"
             case .unexpected(let n): return "the file has a tensor \(n) the model does not know"
             case .shapeMismatch(let n, let e, let f): return "tensor \(n) has shape \(f), expected \(e)"
@@ -55,36 +57,63 @@ public enum SafeTensors {
         try data.write(to: url, options: .atomic)
     }
 
-    /// Reads every tensor (F32 only) keyed by name.
+    /// The element types read, with their width in bytes.
+    enum DType: String {
+        case f32 = "F32", f16 = "F16", bf16 = "BF16"
+        var width: Int { self == .f32 ? 4 : 2 }
+    }
+
+    /// Reads every tensor keyed by name, F16 and BF16 widened to Float.
     public static func read(_ url: URL) throws -> [String: Tensor] {
-        let data = try Data(contentsOf: url)
+        try parse(Data(contentsOf: url, options: .alwaysMapped))
+    }
+
+    static func parse(_ data: Data) throws -> [String: Tensor] {
         guard data.count >= 8 else { throw Error.truncated("no header length") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard 8 + Int(headerLength) <= data.count else { throw Error.truncated("header of \(headerLength) bytes") }
-        let headerData = data.subdata(in: 8..<(8 + Int(headerLength)))
-        guard let header = try JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
+        let headerLength = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard headerLength <= UInt64(data.count - 8) else { throw Error.truncated("header of \(headerLength) bytes") }
+        let base = 8 + Int(headerLength)
+        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<base)) as? [String: Any] else {
             throw Error.badHeader("not a JSON object")
         }
-        let base = 8 + Int(headerLength)
         var out: [String: Tensor] = [:]
         for (name, value) in header where name != "__metadata__" {
-            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
+            guard let info = value as? [String: Any], let dtypeName = info["dtype"] as? String,
                   let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw Error.badHeader("entry \(name)")
             }
-            guard dtype == "F32" else { throw Error.unsupportedType(name: name, dtype: dtype) }
+            guard let dtype = DType(rawValue: dtypeName) else { throw Error.unsupportedType(name: name, dtype: dtypeName) }
             let count = shape.reduce(1, *)
-            guard offsets[1] - offsets[0] == count * 4 else { throw Error.badHeader("\(name): offsets do not match shape") }
-            guard base + offsets[1] <= data.count else { throw Error.truncated(name) }
-            var values = [Float](repeating: 0, count: count)
-            values.withUnsafeMutableBytes { destination in
-                data.copyBytes(to: destination.bindMemory(to: UInt8.self), from: (base + offsets[0])..<(base + offsets[1]))
+            guard offsets[0] <= offsets[1], offsets[1] - offsets[0] == count * dtype.width else {
+                throw Error.badHeader("\(name): offsets do not match shape \(shape) of \(dtypeName)")
             }
-            // The file is little-endian; so is every machine this runs on, but say it.
-            if UInt32(1).littleEndian != 1 { values = values.map { Float(bitPattern: $0.bitPattern.byteSwapped) } }
+            guard base + offsets[1] <= data.count else { throw Error.truncated(name) }
+            let begin = base + offsets[0]
+            let values: [Float] = data.withUnsafeBytes { raw in
+                (0..<count).map { i in
+                    let offset = begin + i * dtype.width
+                    switch dtype {
+                    case .f32: return Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                    // bfloat16 is the top half of a float32.
+                    case .bf16: return Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self))) << 16)
+                    case .f16: return floatFromHalf(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+                    }
+                }
+            }
             out[name] = Tensor(name: name, shape: shape, values: values)
         }
         return out
+    }
+
+    /// IEEE half to single precision, exactly (spelled out: Float16 is not available on every platform).
+    static func floatFromHalf(_ bits: UInt16) -> Float {
+        let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+        let exponent = Int((bits >> 10) & 0x1F), mantissa = Float(bits & 0x3FF)
+        switch exponent {
+        case 0: return sign * mantissa * 0x1p-24
+        case 31: return mantissa == 0 ? sign * .infinity : .nan
+        default: return sign * (1 + mantissa / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+        }
     }
 
     private static func jsonString(_ s: String) -> String {

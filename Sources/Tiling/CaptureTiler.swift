@@ -6,20 +6,26 @@ import StageSupport
 /// Cuts one blurry / sharp pair into patches: load both as RGB in their own bit depth, crop to the
 /// common area, resize (SDD protocol), materialise once, measure each sharp patch's sharpness, drop
 /// the least sharp if asked, and write the kept patches in parallel, each via a rename into place.
-struct CaptureTiler {
-    let plan: TilingPlan
-    let threads: Int
-    var onTileDone: (() -> Void)? = nil
+public struct CaptureTiler {
+    public let plan: TilingPlan
+    public let threads: Int
+    public var onTileDone: (() -> Void)? = nil
 
-    struct Cut {
-        var origin: TileGrid.Origin
-        var sharpness: Double
-        var kept: Bool
-        var blurryURL: URL?
-        var sharpURL: URL?
+    public init(plan: TilingPlan, threads: Int, onTileDone: (() -> Void)? = nil) {
+        self.plan = plan
+        self.threads = threads
+        self.onTileDone = onTileDone
     }
 
-    func tile(blurry blurryURL: URL, sharp sharpURL: URL, destination: (TileGrid.Origin, String) -> URL) throws -> (cuts: [Cut], notes: [String]) {
+    public struct Cut {
+        public var origin: TileGrid.Origin
+        public var sharpness: Double
+        public var kept: Bool
+        public var blurryURL: URL?
+        public var sharpURL: URL?
+    }
+
+    public func tile(blurry blurryURL: URL, sharp sharpURL: URL, destination: (TileGrid.Origin, String) -> URL) throws -> (cuts: [Cut], notes: [String]) {
         let blurry = try ImageFile.loadRGB(blurryURL), sharp = try ImageFile.loadRGB(sharpURL)
         var notes = blurry.notes.map { "blurry: \($0)" } + sharp.notes.map { "sharp: \($0)" }
         let width = min(blurry.width, sharp.width), height = min(blurry.height, sharp.height)
@@ -50,7 +56,7 @@ struct CaptureTiler {
     }
 
     /// Sharpness of a pre-cut patch (SDD's train_patches are registered as they are).
-    func sharpnessOfWholeImage(_ url: URL) throws -> Double {
+    public func sharpnessOfWholeImage(_ url: URL) throws -> Double {
         let image = try ImageFile.loadRGB(url).image.materialized()
         let luma = try Sharpness.luma(of: image)
         return Sharpness.sobelEnergy(luma: luma, width: image.width, x: 0, y: 0, size: min(image.width, image.height))

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Imaging
 import Manifest
@@ -8,14 +7,25 @@ import StageSupport
 /// current content) is cut; its patch rows and "done" mark are written in one transaction after its
 /// files are in place. A killed run leaves only `.partial-*` files (swept here) and unmarked
 /// captures, which the next run redoes.
-struct ManifestTiling {
-    let manifest: Manifest
-    let plan: TilingPlan
-    let out: URL
-    let shard: Shard
-    let threads: Int
+public struct ManifestTiling {
+    public let manifest: Manifest
+    public let plan: TilingPlan
+    public let out: URL
+    public let shard: Shard
+    public let threads: Int
 
-    func run() throws {
+    public init(manifest: Manifest, plan: TilingPlan, out: URL, shard: Shard = .all, threads: Int) {
+        self.manifest = manifest
+        self.plan = plan
+        self.out = out
+        self.shard = shard
+        self.threads = threads
+    }
+
+    /// Tiles what is pending and returns the captures that failed ("split/name: reason"); they stay
+    /// pending, the others are done.
+    @discardableResult
+    public func run() throws -> [String] {
         let paramsHash = plan.paramsHash
         AtomicFile.removeStalePartials(under: out)
         let all = try manifest.captures(status: .ok)
@@ -24,7 +34,7 @@ struct ManifestTiling {
         guard !pending.isEmpty else {
             let counts = try manifest.counts()
             print("tile: nothing to do: all \(all.count) ok captures already tiled with params \(paramsHash.prefix(8)) (\(plan.description)); \(counts)")
-            return
+            return []
         }
         var run = try manifest.beginStageRun(stage: "tile", paramsHash: paramsHash)
         let progress = Progress(label: "tile", total: pending.count)
@@ -56,16 +66,16 @@ struct ManifestTiling {
         if !failures.isEmpty {
             print("tile: \(failures.count) captures failed (left pending):")
             for failure in failures { print("  failed \(failure)") }
-            throw ExitCode(3)
         }
+        return failures
     }
 
     /// SDD's pre-cut train patches are already the training unit: registered as they are.
-    func isPreCut(_ capture: Capture) -> Bool {
+    public func isPreCut(_ capture: Capture) -> Bool {
         capture.layout == .sdd && capture.split == .train && capture.width == plan.size && capture.height == plan.size
     }
 
-    func tile(_ capture: Capture) throws -> [Patch] {
+    public func tile(_ capture: Capture) throws -> [Patch] {
         let tiler = CaptureTiler(plan: plan, threads: threads)
         if isPreCut(capture) {
             let sharpness = try tiler.sharpnessOfWholeImage(URL(fileURLWithPath: capture.sharpPath))

@@ -1,6 +1,5 @@
 import Flow
 import Foundation
-import GRDB
 import Imaging
 import Manifest
 import StageSupport
@@ -13,19 +12,30 @@ import StageSupport
 /// reason; the others go on. Next to each flow, the photometric alignment: the per-channel gain and
 /// offset mapping the target (warped by that flow) onto the source's colours (ColourAlignment: low-pass
 /// fit inside the mask). Rows from before the colour fit existed get it filled in without redoing the flow.
-struct ManifestFlows {
-    let options: StageOptions
-    let outputDirectory: URL
-    let maskMode: MaskMode
-    let fullCaptures: Bool
+public struct ManifestFlows {
+    public let manifestPath: String
+    public let shard: Shard
+    public let threads: Int
+    public let outputDirectory: URL
+    public let maskMode: MaskMode
+    public let fullCaptures: Bool
     let parameters = FlowParameters()
     let maskParameters = MaskParameters()
     let colourParameters = ColourFitParameters()
 
-    static let directions = ["blurry_to_sharp", "sharp_to_blurry"]
+    static let directions = Manifest.flowDirections
+
+    public init(manifestPath: String, shard: Shard = .all, threads: Int, outputDirectory: URL, maskMode: MaskMode, fullCaptures: Bool) {
+        self.manifestPath = manifestPath
+        self.shard = shard
+        self.threads = threads
+        self.outputDirectory = outputDirectory
+        self.maskMode = maskMode
+        self.fullCaptures = fullCaptures
+    }
 
     /// Everything that decides the outputs: flow settings, mask mode and mask settings.
-    var paramsHash: String {
+    public var paramsHash: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let mask = (try? encoder.encode(maskParameters)).map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -35,11 +45,11 @@ struct ManifestFlows {
     struct Item { let key: String; let patchId: Int64?; let captureId: Int64?; let blurry: String; let sharp: String }
 
     /// Returns the number of items that failed.
-    func run() throws -> Int {
-        let manifest = try Manifest.open(path: options.manifest)
+    public func run() throws -> Int {
+        let manifest = try Manifest.open(path: manifestPath)
         AtomicFile.removeStalePartials(under: outputDirectory)
         let hash = paramsHash
-        let items = try collectItems(manifest).filter { options.shard.contains(key: $0.key) }
+        let items = try collectItems(manifest).filter { shard.contains(key: $0.key) }
         let progress = Progress(label: "jdrl-flow", total: items.count)
         var failures = 0, skipped = 0, colourFilled = 0
         for item in items {
@@ -58,9 +68,7 @@ struct ManifestFlows {
         progress.finish()
         let filled = colourFilled > 0 ? ", \(colourFilled) given their colour fit" : ""
         FileHandle.standardError.write(Data("jdrl-flow: \(items.count) items, \(skipped) already done\(filled), \(failures) failed\n".utf8))
-        let stored = try manifest.reader.read { db in
-            try FlowRecord.filter(Column("params_hash") == hash && Column("direction") == Self.directions[0]).fetchAll(db)
-        }
+        let stored = try manifest.flows(paramsHash: hash, direction: Self.directions[0])
         let keys = Set(items.map(\.key))
         let inScope = stored.filter { keys.contains($0.patchId.map { "patch-\($0)" } ?? "capture-\($0.captureId ?? -1)") }
         FileHandle.standardError.write(Data((ColourSpread(inScope.compactMap(\.colourMap).map { ($0.gain, $0.offset) },
@@ -86,11 +94,7 @@ struct ManifestFlows {
     /// Done: both rows for this hash with their files and colour fits. Rows and files without a colour
     /// fit (written before it existed): only the fit is missing.
     private func state(of item: Item, manifest: Manifest, hash: String) throws -> ItemState {
-        let rows = try manifest.reader.read { db in
-            try FlowRecord.filter(Column("params_hash") == hash)
-                .filter(item.patchId.map { Column("patch_id") == $0 } ?? (Column("capture_id") == item.captureId! && Column("patch_id") == nil))
-                .fetchAll(db)
-        }
+        let rows = try manifest.flows(paramsHash: hash, patchID: item.patchId, captureID: item.captureId)
         guard Set(rows.map(\.direction)) == Set(Self.directions),
               rows.allSatisfy({ FileManager.default.fileExists(atPath: $0.flowPath) }) else { return .pending }
         return rows.allSatisfy { $0.colourMap != nil } ? .done : .needsColour(rows)
@@ -101,7 +105,7 @@ struct ManifestFlows {
     private func colourFit(blurry: PlanarImage, sharp: PlanarImage, flow: FlowField, mask: [Float]?, named path: String) throws -> ColourFit {
         do {
             return try ColourAlignment.estimate(from: blurry, to: sharp, flow: flow, mask: mask, parameters: colourParameters,
-                                                workers: options.threads)
+                                                workers: threads)
         } catch { throw FlowStageError("\(path): colour fit failed (\(error))") }
     }
 
@@ -130,12 +134,12 @@ struct ManifestFlows {
             store(fit, in: &row)
             return row
         }
-        try manifest.writer.write { db in for row in updated { try row.update(db) } }
+        try manifest.updateFlows(updated)
     }
 
     private func process(_ item: Item, manifest: Manifest, hash: String) throws {
         let blurry = try load(item.blurry), sharp = try load(item.sharp)
-        let (forward, backward) = try FlowEstimator.estimateBothWays(blurry, sharp, parameters: parameters, workers: options.threads)
+        let (forward, backward) = try FlowEstimator.estimateBothWays(blurry, sharp, parameters: parameters, workers: threads)
         let folder = outputDirectory.appendingPathComponent(hash.prefix(12) + "/" + item.key)
         var records: [FlowRecord] = []
         var colour: ColourFit?
@@ -156,18 +160,7 @@ struct ManifestFlows {
             if let colour { store(colour, in: &record) }
             records.append(record)
         }
-        try manifest.writer.write { db in
-            for var record in records {
-                if let patchId = record.patchId {
-                    try db.execute(sql: "DELETE FROM flows WHERE patch_id = ? AND direction = ? AND params_hash = ?",
-                                   arguments: [patchId, record.direction, hash])
-                } else {
-                    try db.execute(sql: "DELETE FROM flows WHERE patch_id IS NULL AND capture_id = ? AND direction = ? AND params_hash = ?",
-                                   arguments: [record.captureId, record.direction, hash])
-                }
-                try record.insert(db)
-            }
-        }
+        try manifest.replaceFlows(records)
     }
 
     private func load(_ path: String) throws -> PlanarImage {

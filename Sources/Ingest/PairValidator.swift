@@ -5,13 +5,19 @@ import Manifest
 /// Turns a pair found on disk into a capture row: ok with size, bit depth and hashes, or rejected
 /// with the reason. Decoding is real (every pixel, failing on the first error), so a truncated file
 /// is caught here and not in a later stage.
-struct PairValidator {
-    let root: String
-    let layout: Layout
-    let sizeTolerance: Int
+public struct PairValidator: Sendable {
+    public let root: String
+    public let layout: Layout
+    public let sizeTolerance: Int
+
+    public init(root: String, layout: Layout, sizeTolerance: Int) {
+        self.root = root
+        self.layout = layout
+        self.sizeTolerance = sizeTolerance
+    }
 
     /// Content hashes of the files present (nil for a missing file).
-    func hashes(_ pair: PairCandidate) -> (blurry: String?, sharp: String?) {
+    public func hashes(_ pair: PairCandidate) -> (blurry: String?, sharp: String?) {
         (pair.blurryPresent ? try? ContentHash.of(fileAt: pair.blurry) : nil,
          pair.sharpPresent ? try? ContentHash.of(fileAt: pair.sharp) : nil)
     }
@@ -21,7 +27,7 @@ struct PairValidator {
                 blurryHash: hashes.blurry, sharpHash: hashes.sharp, status: .rejected, reason: "not validated")
     }
 
-    func validate(_ pair: PairCandidate, hashes: (blurry: String?, sharp: String?)) -> Capture {
+    public func validate(_ pair: PairCandidate, hashes: (blurry: String?, sharp: String?)) -> Capture {
         var capture = baseCapture(pair, hashes: hashes)
         func reject(_ reason: String) -> Capture {
             capture.status = .rejected

@@ -1,0 +1,94 @@
+import Foundation
+import Manifest
+import StageSupport
+import Tensors
+
+/// What jdrl-eval's manifest mode was asked to do.
+public struct ManifestEvaluationRequest: Sendable {
+    public var manifestPath: String
+    /// Checkpoints named on the command line (folders or UNet safetensors).
+    public var checkpoints: [String] = []
+    /// Also each training run's newest checkpoint (the manifest's checkpoints table and RUNS/*/checkpoints).
+    public var latestCheckpoints = false
+    public var runs = "runs"
+    public var split: Split = .test
+    public var root: String?
+    public var shard: Shard = .all
+    public var pairs: String?
+    public var report: String?
+    public var history: String?
+    public var tile = 512
+    public var overlap = 128
+    public var precision: InferencePrecision = .fixed(.f32)
+    public var lpipsWeights: String?
+    public var border = 0
+
+    public init(manifestPath: String) { self.manifestPath = manifestPath }
+}
+
+/// Manifest mode: resolve the methods, score what is new, print and write the table, append history.
+public enum ManifestEvaluationRun {
+    /// Returns the exit status: 0 done (or nothing new), 1 error, 2 precision unavailable, 3 some items failed.
+    public static func run(_ request: ManifestEvaluationRequest,
+                           log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) -> Int32 {
+        do {
+            let manifestPath = request.manifestPath
+            guard FileManager.default.fileExists(atPath: manifestPath) else {
+                log("jdrl-eval: \(manifestPath): no such manifest (run `make patches` or jdrl-ingest first)")
+                return 1
+            }
+            let manifest = try Manifest.open(path: manifestPath)
+            var checkpoints = try request.checkpoints.map { try DeblurCheckpoint(path: $0) }
+            if request.latestCheckpoints {
+                let found = try CheckpointDiscovery.latestPerRun(manifest: manifest, runsFolder: URL(fileURLWithPath: request.runs))
+                checkpoints += found.filter { f in !checkpoints.contains { $0.weightsURL == f.weightsURL } }
+            }
+            if checkpoints.isEmpty {
+                print("jdrl-eval: no trained model exists yet (no checkpoint given, none in the manifest's checkpoints table or under \(request.runs)/*/checkpoints): evaluating the blurry-input baseline only")
+                fflush(stdout)  // before the progress lines on stderr
+            }
+            let methods = [EvaluatedMethod.blurryInput] + checkpoints.map { .checkpoint($0) }
+            var settings = EvaluationSettings(split: request.split, root: request.root)
+            settings.shard = request.shard
+            settings.tile = request.tile
+            settings.overlap = request.overlap
+            do { settings.precision = try request.precision.resolved() } catch {
+                log("jdrl-eval: \(error)")
+                return 2
+            }
+            log("jdrl-eval: \(Engine.shared.platform); inference in \(settings.precision)")
+            settings.border = request.border
+            settings.lpipsWeights = request.lpipsWeights.map { URL(fileURLWithPath: $0) }
+            settings.pairs = request.pairs.map { URL(fileURLWithPath: $0) }
+            let report = request.report.map { ReportWriter(folder: URL(fileURLWithPath: $0)) }
+
+            let outcome = try ManifestEvaluator(manifest: manifest, settings: settings, report: report, log: log).run(methods: methods)
+            let inShard = request.shard == .all ? "" : " in shard \(request.shard)"
+            if outcome.captures.isEmpty {
+                print("jdrl-eval: no ok \(request.split.rawValue) captures\(request.root.map { " from \($0)" } ?? "")\(inShard) in \(manifestPath): nothing to score")
+            }
+            let table = try ResultsTable(manifest: manifest, captures: outcome.captures, methods: methods, settings: settings)
+            let title = "Results on \(URL(fileURLWithPath: manifestPath).lastPathComponent), \(request.split.rawValue) split\(inShard)"
+            print(table.markdown(title: title))
+            for warning in table.gains.warnings { log("jdrl-eval: \(warning)") }
+            if let report {
+                let page = try report.write(table: table, methods: methods, captures: outcome.captures, title: title)
+                print("jdrl-eval: report \(page.path) (results.md, results.csv, per_image.csv beside it)")
+            }
+            if let folder = request.history {
+                var labels: [String?: String] = [nil: EvaluatedMethod.blurryInput.label]
+                for method in methods { labels[method.checkpointPath] = method.label }
+                try History(folder: URL(fileURLWithPath: folder)).append(outcome.newRows, labels: labels)
+                print(outcome.newRows.isEmpty ? "jdrl-eval: history unchanged (nothing new)"
+                      : "jdrl-eval: \(outcome.newRows.count) rows appended to \(folder)/history.csv and history.md")
+            }
+            for line in Engine.shared.implementationReport() { log("jdrl-eval: " + line) }
+            print("jdrl-eval: \(Set(outcome.newRows.map { "\($0.captureId ?? -1)|\($0.checkpointPath ?? "")" }).count) items scored, \(outcome.skipped) already scored, \(outcome.failures.count) failed")
+            for failure in outcome.failures { log("jdrl-eval: failed: \(failure)") }
+            return outcome.failures.isEmpty ? 0 : 3
+        } catch {
+            log("jdrl-eval: \(error)")
+            return 1
+        }
+    }
+}
