@@ -16,6 +16,7 @@ enum Benchmarks {
         ("step-profile", NumericBenchmarks.stepProfile),
         ("step-profile-cpu", NumericBenchmarks.stepProfileCPU),
         ("conv-probe", NumericBenchmarks.convProbe),
+        ("conv-layers", NumericBenchmarks.convLayers),
         ("isotropic-blur", benchIsotropicBlur),
         ("tiling", benchTiling),
         ("metrics", benchMetrics),
