@@ -188,24 +188,29 @@ public final class Conv2D {
     }
 
     /// Whether a convolution runs on the project's own Winograd F(4x4, 3x3): on a CPU where oneDNN has
-    /// none (`NumericPlatform.ownWinograd`, or forced by `ownWinogradOverride`), for 3x3 pad-1 f32
-    /// convolutions between blocked activations with channels in whole blocks, and only where it
-    /// pays: at least `ownWinogradMinimumChannels` in and out, images of at least
-    /// `ownWinogradMinimumPixels` (see the constants). A fixed rule of shape and CPU, never a timing,
-    /// so a resumed run on the same CPU computes the same arithmetic.
+    /// none (`NumericPlatform.ownWinograd`), for 3x3 pad-1 f32 convolutions between blocked
+    /// activations with channels in whole blocks, and only where it pays: at least
+    /// `ownWinogradMinimumChannels` in and out and images of at least `ownWinogradMinimumPixels`.
+    /// A fixed rule of shape and CPU, never a timing, so a resumed run on the same CPU computes the
+    /// same arithmetic. `override` true (tests) takes every structurally eligible layer, whatever its
+    /// size and CPU; false never does.
     static func ownWinogradApplies(_ s: ConvShape, src: Tensor, dst: Tensor, override: Bool?) -> Bool {
         guard useWinograd, override ?? Engine.shared.platform.ownWinograd else { return false }
         let block = src.block
-        return s.kernelHeight == 3 && s.kernelWidth == 3 && s.padTop == 1 && s.padLeft == 1 && s.padBottom == 1 && s.padRight == 1
+        let eligible = s.kernelHeight == 3 && s.kernelWidth == 3 && s.padTop == 1 && s.padLeft == 1 && s.padBottom == 1 && s.padRight == 1
             && src.layout == .blocked && dst.layout == .blocked && src.elementType == .f32 && dst.elementType == .f32
             && block % 4 == 0 && dst.block == block && s.inChannels % block == 0 && s.outChannels % block == 0
-            && min(s.inChannels, s.outChannels) >= ownWinogradMinimumChannels && src.h * src.w >= ownWinogradMinimumPixels
+        let pays = min(s.inChannels, s.outChannels) >= ownWinogradMinimumChannels && src.h * src.w >= ownWinogradMinimumPixels
+        return eligible && (override == true || pays)
     }
 
-    /// Below this many channels the transforms (linear in channels) outweigh the saved multiplies
-    /// (quadratic in channels).
-    public static let ownWinogradMinimumChannels = 32
-    /// Below this many pixels too few 4x4 tiles feed the matrix products (measured: see the README).
+    /// Below this many channels (in or out) the transforms, whose cost grows with the channels, outweigh
+    /// the multiplies saved, which grow with their square: measured on Zen 4 under the AVX2 cap
+    /// (`jdrl-bench conv-layers`), 32->32 at 256x256 ran 0.8-1.0x of oneDNN's direct convolution,
+    /// 64->64 1.0-1.4x, 128 channels and more 1.5-2.2x (forward + backward).
+    public static let ownWinogradMinimumChannels = 64
+    /// Below 32x32 a few hundred 4x4 tiles cannot keep both cores' matrix products busy (the
+    /// paper UNet's 16x16 level stays direct, as with oneDNN's own Winograd on AVX-512).
     public static let ownWinogradMinimumPixels = 32 * 32
 
     /// The first algorithm oneDNN implements for this convolution (cached per key and algorithm).

@@ -25,6 +25,9 @@ final class WinogradConvolution {
 
     /// Scratch budget of one chunk's V and M together (floats): 2M = 8 MB, a few tile rows of a big
     /// image. Big enough for efficient matrix products, small enough to stay in the last-level cache.
+    /// At least this many tiles per chunk: fewer make the matrix products too thin (a 32x32 image
+    /// with 512 channels would otherwise get chunks of 8 tiles).
+    static let minimumChunkTiles = 256
     static let chunkFloats = 2 << 20
 
     /// The implementation name reports and tests see, with the matmul kernel oneDNN runs under it.
@@ -64,7 +67,9 @@ final class WinogradConvolution {
         let tiling = WinogradTiling(n: src.n, h: src.h, w: src.w)
         if let plan, plan.tiling == tiling { return plan }
         let cin = shape.inChannels, cout = shape.outChannels, p = WinogradF4x3.positions
-        let rows = max(1, min(tiling.tileRows, Self.chunkFloats / (p * tiling.tilesX * (cin + cout))))
+        // Rows within the budget, but at least `minimumChunkTiles` tiles (small images with many channels).
+        let withinBudget = Self.chunkFloats / (p * tiling.tilesX * (cin + cout))
+        let rows = max(1, min(tiling.tileRows, max(withinBudget, (Self.minimumChunkTiles + tiling.tilesX - 1) / tiling.tilesX)))
         let full = rows * tiling.tilesX
         let lastRows = tiling.tileRows - (tiling.tileRows - 1) / rows * rows
         let last = lastRows * tiling.tilesX
@@ -98,11 +103,11 @@ final class WinogradConvolution {
         let scratch = WinogradScratch.shared.buffers(chunk: plan.chunkTiles, inChannels: cin, outChannels: cout)
         let bias = weights + shape.weightCount
         for chunk in plan.chunks {
-            profiled("wino input \(shape)") { WinogradF4x3.transformInput(src, tiles: chunk, tiling: plan.tiling, into: scratch.v) }
+            profiled("wino input \(shape)") { WinogradF4x3.transformInput(src.planes, tiles: chunk, tiling: plan.tiling, into: scratch.v) }
             let product = chunk.count == plan.chunkTiles ? plan.forward : plan.lastForward
             product.run(left: scratch.v, right: transformedWeights, into: scratch.m)
             profiled("wino output \(shape)") {
-                WinogradF4x3.transformOutput(scratch.m, tiles: chunk, tiling: plan.tiling, bias: bias, relu: fusedReLU, into: dst)
+                WinogradF4x3.transformOutput(scratch.m, tiles: chunk, tiling: plan.tiling, bias: bias, relu: fusedReLU, into: dst.planes)
             }
         }
     }
@@ -120,9 +125,9 @@ final class WinogradConvolution {
         for (index, chunk) in plan.chunks.enumerated() {
             let isFull = chunk.count == plan.chunkTiles
             profiled("wino output-grad \(shape)") {
-                WinogradF4x3.transformOutputGradient(gradDst, tiles: chunk, tiling: plan.tiling, into: scratch.m, biasGradient: biasGradient)
+                WinogradF4x3.transformOutputGradient(gradDst.planes, tiles: chunk, tiling: plan.tiling, into: scratch.m, biasGradient: biasGradient)
             }
-            profiled("wino input \(shape)") { WinogradF4x3.transformInput(src, tiles: chunk, tiling: plan.tiling, into: scratch.v) }
+            profiled("wino input \(shape)") { WinogradF4x3.transformInput(src.planes, tiles: chunk, tiling: plan.tiling, into: scratch.v) }
             // The first chunk is always a full one (a chunk is at most all tile rows): it overwrites dU.
             let weightProduct = index == 0 ? plan.weightGradient : isFull ? plan.weightGradientAccumulating : plan.lastWeightGradient
             weightProduct.run(left: scratch.v, right: scratch.m, into: scratch.du)
@@ -130,7 +135,7 @@ final class WinogradConvolution {
                 // dV overwrites V, which the weight gradient has consumed.
                 (isFull ? plan.dataGradient : plan.lastDataGradient).run(left: scratch.m, right: transformedWeights, into: scratch.v)
                 profiled("wino input-grad \(shape)") {
-                    WinogradF4x3.transformInputGradient(scratch.v, tiles: chunk, tiling: plan.tiling, accumulateInto: gradSrc)
+                    WinogradF4x3.transformInputGradient(scratch.v, tiles: chunk, tiling: plan.tiling, accumulateInto: gradSrc.planes)
                 }
             }
         }
@@ -148,6 +153,14 @@ final class WinogradConvolution {
         let start = ProfileClock.now()
         body()
         engine.record(label(), ProfileClock.now() - start)
+    }
+}
+
+extension Tensor {
+    /// The buffer as the Winograd transforms index it (blocked f32 with channels in whole blocks).
+    var planes: BlockedPlanes {
+        precondition(layout == .blocked && elementType == .f32 && c % block == 0)
+        return BlockedPlanes(pointer: pointer, channels: c, block: block, h: h, w: w)
     }
 }
 
