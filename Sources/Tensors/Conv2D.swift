@@ -78,6 +78,14 @@ public final class Conv2D {
     private var backwardDataWeightsMemory: dnnl_memory_t?
     private var weightGradScratch: Tensor?
     private var biasGradScratch: Tensor?
+    /// The project's own Winograd for this layer, made when a plan first chooses it.
+    private var ownWinograd: WinogradConvolution?
+    /// The current plan runs on `ownWinograd` instead of oneDNN's convolution primitives.
+    private var planUsesOwnWinograd = false
+    /// Forces this layer onto the project's own Winograd (true) or off it (false) for eligible shapes
+    /// on any CPU; nil follows the platform's rule (`ownWinogradApplies`). For tests and benchmarks;
+    /// set it before the first forward.
+    public var ownWinogradOverride: Bool?
 
     public init(_ shape: ConvShape, fusedReLU: Bool = false,
                 weights: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
@@ -105,11 +113,14 @@ public final class Conv2D {
     }
 
     /// The oneDNN implementation chosen for the forward pass (after the first forward).
-    public var forwardImplementation: String { forwardPrimitive?.implementation ?? "unplanned" }
+    public var forwardImplementation: String {
+        planUsesOwnWinograd ? ownWinograd!.implementation : forwardPrimitive?.implementation ?? "unplanned"
+    }
 
     /// The implementations of every pass planned so far (forward, then backward-data and -weights once run).
     public var implementations: [String] {
-        [forwardPrimitive, backwardDataPrimitive, backwardWeightsPrimitive].compactMap { $0?.implementation }
+        if planUsesOwnWinograd { return ownWinograd!.implementations }
+        return [forwardPrimitive, backwardDataPrimitive, backwardWeightsPrimitive].compactMap { $0?.implementation }
     }
 
     private func descriptors(src: Tensor, dst: Tensor) -> (String, [Int64], [Int64]) {
@@ -127,6 +138,12 @@ public final class Conv2D {
         let (key, padL, padR) = descriptors(src: src, dst: dst)
         if key == planKey { return }
         planKey = key
+        planUsesOwnWinograd = Conv2D.ownWinogradApplies(shape, src: src, dst: dst, override: ownWinogradOverride)
+        if planUsesOwnWinograd {
+            if ownWinograd == nil { ownWinograd = WinogradConvolution(shape, fusedReLU: fusedReLU, weights: weights, gradients: gradients) }
+            forwardPrimitive = nil; backwardDataPrimitive = nil; backwardWeightsPrimitive = nil
+            return
+        }
         let shape = self.shape, relu = fusedReLU, algorithms = self.algorithms(height: src.h, width: src.w)
         var anyWeights = dnnl_memory_desc_t()
         dnnlCheck(dnnl_memory_desc_init_by_tag(&anyWeights, 4, Conv2D.weightDims(shape), src.elementType.dnnlType, dnnl_format_tag_any), "any md")
@@ -170,6 +187,32 @@ public final class Conv2D {
         return Conv2D.useWinograd && winogradShape && large ? [dnnl_convolution_winograd, dnnl_convolution_direct]
                                                            : [dnnl_convolution_direct]
     }
+
+    /// Whether a convolution runs on the project's own Winograd F(4x4, 3x3): on a CPU where oneDNN has
+    /// none (`NumericPlatform.ownWinograd`), for 3x3 pad-1 f32 convolutions between blocked
+    /// activations with channels in whole blocks, and only where it pays: at least
+    /// `ownWinogradMinimumChannels` in and out and images of at least `ownWinogradMinimumPixels`.
+    /// A fixed rule of shape and CPU, never a timing, so a resumed run on the same CPU computes the
+    /// same arithmetic. `override` true (tests) takes every structurally eligible layer, whatever its
+    /// size and CPU; false never does.
+    static func ownWinogradApplies(_ s: ConvShape, src: Tensor, dst: Tensor, override: Bool?) -> Bool {
+        guard useWinograd, override ?? Engine.shared.platform.ownWinograd else { return false }
+        let block = src.block
+        let eligible = s.kernelHeight == 3 && s.kernelWidth == 3 && s.padTop == 1 && s.padLeft == 1 && s.padBottom == 1 && s.padRight == 1
+            && src.layout == .blocked && dst.layout == .blocked && src.elementType == .f32 && dst.elementType == .f32
+            && block % 4 == 0 && dst.block == block && s.inChannels % block == 0 && s.outChannels % block == 0
+        let pays = min(s.inChannels, s.outChannels) >= ownWinogradMinimumChannels && src.h * src.w >= ownWinogradMinimumPixels
+        return eligible && (override == true || pays)
+    }
+
+    /// Below this many channels (in or out) the transforms, whose cost grows with the channels, outweigh
+    /// the multiplies saved, which grow with their square: measured on Zen 4 under the AVX2 cap
+    /// (`jdrl-bench conv-layers`), 32->32 at 256x256 ran 0.8-1.0x of oneDNN's direct convolution,
+    /// 64->64 1.0-1.4x, 128 channels and more 1.5-2.2x (forward + backward).
+    public static let ownWinogradMinimumChannels = 64
+    /// Below 32x32 a few hundred 4x4 tiles cannot keep both cores' matrix products busy (the
+    /// paper UNet's 16x16 level stays direct, as with oneDNN's own Winograd on AVX-512).
+    public static let ownWinogradMinimumPixels = 32 * 32
 
     /// The first algorithm oneDNN implements for this convolution (cached per key and algorithm).
     private static func primitive(kind: String, key: String, algorithms: [dnnl_alg_kind_t],
@@ -246,6 +289,7 @@ public final class Conv2D {
     /// in oneDNN's layout made then is still right (tiled inference: every tile after the first).
     public func forward(src: Tensor, dst: Tensor, reuseWeights: Bool = false) {
         plan(src: src, dst: dst)
+        if planUsesOwnWinograd { return ownWinograd!.forward(src: src, dst: dst, reuseWeights: reuseWeights) }
         let weightsMemory: dnnl_memory_t
         if let forwardWeights {
             if !(reuseWeights && forwardWeightsCurrent) {
@@ -269,6 +313,10 @@ public final class Conv2D {
         require(src === plannedSource && dst === plannedDestination || planKey == descriptors(src: src, dst: dst).0,
                      "Conv2D.backward without a matching forward")
         if fusedReLU { Eltwise.backward(.relu, dst: dst, gradDst: gradDst, gradSrc: gradDst) }
+        if planUsesOwnWinograd {
+            if let gradSrc { precondition(gradSrc.hasSameShape(src) && gradSrc.layout == src.layout && gradSrc.block == src.block) }
+            return ownWinograd!.backward(src: src, gradDst: gradDst, gradSrc: gradSrc)
+        }
         planBackward(src: src, dst: dst, needData: gradSrc != nil)
         if let gradSrc, let backwardDataPrimitive {
             require(gradSrc.hasSameShape(src) && gradSrc.layout == src.layout)

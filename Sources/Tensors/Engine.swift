@@ -88,6 +88,7 @@ public final class Engine {
     /// Time per primitive label, collected while `profiling` is on (a development aid for benchmarks).
     public var profiling = false
     public private(set) var profile: [String: (calls: Int, seconds: Double)] = [:]
+    public func resetProfile() { profile = [:] }
     func record(_ label: String, _ seconds: Double) {
         let old = profile[label] ?? (0, 0)
         profile[label] = (old.calls + 1, old.seconds + seconds)
@@ -110,7 +111,10 @@ public final class Engine {
 
     /// The implementation strings of every convolution primitive created so far (forward, backward
     /// data and weights), for run reports.
-    public func convolutionImplementations() -> Set<String> { implementations(keysContaining: " conv ") }
+    /// The project's own Winograd (WinogradConvolution) counts as `jdrl_wino_4x3+` its matmul's implementation.
+    public func convolutionImplementations() -> Set<String> {
+        implementations(keysContaining: " conv ").union(implementations(keysContaining: "wino-matmul").map { "jdrl_wino_4x3+" + $0 })
+    }
 
     /// The implementation strings of every cached primitive whose key contains `fragment` ("reorder", "pool", ...).
     public func implementations(keysContaining fragment: String) -> Set<String> {

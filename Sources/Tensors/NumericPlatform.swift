@@ -37,8 +37,14 @@ public struct NumericPlatform: Sendable, CustomStringConvertible {
     /// oneDNN's name of the activation layout: `nChw16c`, `nChw8c`, `nChw4c` or `nchw`.
     public var layout: String { channelBlock > 1 ? "nChw\(channelBlock)c" : "nchw" }
 
+    /// The project's own Winograd F(4x4, 3x3) (WinogradConvolution) replaces oneDNN's missing one:
+    /// wherever oneDNN has no Winograd and activations come in blocks of 4, 8 or 16 channels.
+    public var ownWinograd: Bool { !winograd && channelBlock % 4 == 0 }
+
     /// The convolution algorithms, in one string a checkpoint records (resume compares it).
-    public var algorithms: String { winograd ? "winograd(3x3)+direct" : "direct" }
+    public var algorithms: String {
+        winograd ? "winograd(3x3)+direct" : ownWinograd ? "jdrl-winograd-f4x3(3x3)+direct" : "direct"
+    }
 
     public var description: String {
         "CPU \(cpuModel); oneDNN ISA \(isa); activations \(layout); convolutions \(algorithms); bf16 \(bf16.rawValue); OpenBLAS core \(openBLASCore)"

@@ -16,6 +16,7 @@ enum Benchmarks {
         ("step-profile", NumericBenchmarks.stepProfile),
         ("step-profile-cpu", NumericBenchmarks.stepProfileCPU),
         ("conv-probe", NumericBenchmarks.convProbe),
+        ("conv-layers", NumericBenchmarks.convLayers),
         ("isotropic-blur", benchIsotropicBlur),
         ("tiling", benchTiling),
         ("metrics", benchMetrics),
@@ -84,6 +85,10 @@ struct PeerRun {
         process.arguments = [interpreter] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_CORETYPE"] = openBLASCoreType
+        // The peer inherits ONEDNN_MAX_CPU_ISA (its oneDNN follows it); its ATen kernels get the same cap.
+        if environment["ATEN_CPU_CAPABILITY"] == nil, let capability = atenCapability(forOneDNNCap: environment["ONEDNN_MAX_CPU_ISA"]) {
+            environment["ATEN_CPU_CAPABILITY"] = capability
+        }
         process.environment = environment
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
@@ -115,6 +120,15 @@ struct PeerRun {
         if jdrl_cpu_has_avx2_fma() != 0 { return "Haswell" }
         return nil
     }()
+
+    /// PyTorch's ATen kernel level matching a oneDNN ISA cap (a capped comparison is capped on both
+    /// sides): `avx2` for the AVX2 caps, `default` below them, nil (PyTorch's own choice) otherwise.
+    static func atenCapability(forOneDNNCap cap: String?) -> String? {
+        guard let cap = cap?.uppercased() else { return nil }
+        if cap.hasPrefix("AVX2") { return "avx2" }
+        if ["SSE41", "AVX"].contains(cap) { return "default" }
+        return nil
+    }
 
     /// Every stdout line that is a JSON object.
     var jsonLines: [[String: Any]] {
