@@ -148,19 +148,7 @@ public enum PairSynthesizer {
         }
         // The target a deblurring model is scored against: the blurry shot's illumination, in focus, noiseless.
         var alignedSharp = sharp
-        alignedSharp.pixels.withUnsafeMutableBufferPointer { buffer in
-            let pixels = buffer
-            parallelRows(height, threads: threads) { rows in
-                for y in rows {
-                    for c in 0..<channels {
-                        for x in 0..<width {
-                            let i = c * plane + y * width + x
-                            pixels[i] = Float(min(max(illuminate(pixels[i]), 0), 1))
-                        }
-                    }
-                }
-            }
-        }
+        alignedSharp.pixels = sharp.pixels.map { Float(min(max(illuminate($0), 0), 1)) }
 
         // The misaligned GT: gt(q) = sharp(T^-1(q)), i.e. a backward warp of the sharp image by the inverse flow.
         let gtToBlurry = transform.inverseFlow(width: width, height: height)
