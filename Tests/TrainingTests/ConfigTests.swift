@@ -39,7 +39,7 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
         let text = try String(contentsOf: configURL("jdrl-unet-cpu.yaml"), encoding: .utf8)
         let typos: [(String, String, String)] = [
             ("seed: 0", "seed: 0\nsede: 1", "'sede' in top level"),
-            ("    crop_size: 128", "    crop_size: 128\n    crop: 64", "'crop' in section 'datasets.train'"),
+            ("    crop_size: 64", "    crop_size: 64\n    crop: 64", "'crop' in section 'datasets.train'"),
             ("    no_mask: false", "    no_mask: false\n    no_masks: true", "'no_masks' in section 'train.ablation'"),
             ("    gamma: 0.5", "    gamma: 0.5\n    gama: 0.1", "'gama' in section 'train.scheduler'"),
             ("  print_every_steps: 10", "  print_every_steps: 10\n  print_freq: 5", "'print_freq' in section 'logger'"),
@@ -59,8 +59,8 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
         let text = try String(contentsOf: configURL("jdrl-unet-cpu.yaml"), encoding: .utf8)
         let cases: [(String, String, String)] = [
             ("    no_isotropic: false", "    no_isotropic: true", "isotropic kernels"),
-            ("    crop_size: 128", "    crop_size: 100", "multiple of 8"),
-            ("  init_epochs: 2", "  init_epochs: 500", "init_epochs"),
+            ("    crop_size: 64", "    crop_size: 100", "multiple of 8"),
+            ("  init_epochs: 12", "  init_epochs: 500", "init_epochs"),
             ("  loss_mode: jdrl", "  loss_mode: jdrI", "loss_mode"),
         ]
         for (original, replacement, expected) in cases {
@@ -116,8 +116,8 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
         #expect(abs(cosine.learningRate(epoch: c.train.epochs) - 1e-6) < 1e-12)
         let half = 1e-6 + (5e-4 - 1e-6) * (1 + cos(Double.pi * Double(c.train.epochs / 2) / Double(c.train.epochs))) / 2
         #expect(abs(cosine.learningRate(epoch: c.train.epochs / 2) - half) < 1e-12)
-        #expect(TrainingStage.at(epoch: 1, train: c.train) == .initialisation)
-        #expect(TrainingStage.at(epoch: 2, train: c.train) == .joint)
+        #expect(TrainingStage.at(epoch: c.train.initEpochs - 1, train: c.train) == .initialisation)
+        #expect(TrainingStage.at(epoch: c.train.initEpochs, train: c.train) == .joint)
         c.train.lossMode = .baseline
         #expect(TrainingStage.at(epoch: 0, train: c.train) == .baseline)
     }

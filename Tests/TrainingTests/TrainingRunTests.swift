@@ -23,6 +23,8 @@ import Training
         // which a network starting far from its target shows clearly. The CPU default's residual network
         // starts at the identity (its learning is tested in LearnsToDeblurTests).
         c.networkG.residual = false
+        c.networkG.dropout = 0.4
+        c.datasets.train.batchSize = 1
         c.train.scheduler.type = .multistep
         c.train.scheduler.warmupSteps = 0
         c.train.scheduler.milestones = [epochs - 2]
