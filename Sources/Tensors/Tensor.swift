@@ -182,20 +182,26 @@ final class PlainStaging {
 
 /// Layout conversions through oneDNN's reorder primitive.
 public enum Reorder {
+    /// Primitive attributes, with a sum post-op (dst = result + dst) when `accumulating`. The caller destroys them.
+    static func attributes(accumulating: Bool) -> dnnl_primitive_attr_t? {
+        var attr: dnnl_primitive_attr_t?
+        dnnlCheck(dnnl_primitive_attr_create(&attr), "attr_create")
+        if accumulating {
+            var postOps: dnnl_post_ops_t?
+            dnnlCheck(dnnl_post_ops_create(&postOps), "post_ops_create")
+            dnnlCheck(dnnl_post_ops_append_sum(postOps, 1.0), "post_ops_append_sum")
+            dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, postOps), "attr_set_post_ops")
+            dnnl_post_ops_destroy(postOps)
+        }
+        return attr
+    }
+
     static func primitive(from src: dnnl_memory_desc_t, to dst: dnnl_memory_desc_t, accumulate: Bool) -> Primitive {
         let key = "reorder \(descriptorKey(src)) -> \(descriptorKey(dst)) acc=\(accumulate)"
         return Engine.shared.primitive(key) {
-            var attr: dnnl_primitive_attr_t?
-            dnnlCheck(dnnl_primitive_attr_create(&attr), "attr_create")
+            // accumulate: dst = src + dst, gradient accumulation into a parameter arena.
+            let attr = Reorder.attributes(accumulating: accumulate)
             defer { dnnl_primitive_attr_destroy(attr) }
-            if accumulate {
-                // dst = src + dst: gradient accumulation into a parameter arena.
-                var postOps: dnnl_post_ops_t?
-                dnnlCheck(dnnl_post_ops_create(&postOps), "post_ops_create")
-                dnnlCheck(dnnl_post_ops_append_sum(postOps, 1.0), "post_ops_append_sum")
-                dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, postOps), "attr_set_post_ops")
-                dnnl_post_ops_destroy(postOps)
-            }
             var pd: dnnl_primitive_desc_t?
             var s = src, d = dst
             let engine = Engine.shared.engine

@@ -211,16 +211,8 @@ final class BatchedMatmul {
             var desc = dnnl_matmul_desc_t()
             var a = left, b = right, d = result
             dnnlCheck(dnnl_matmul_desc_init(&desc, &a, &b, nil, &d), "matmul desc")
-            var attr: dnnl_primitive_attr_t?
-            dnnlCheck(dnnl_primitive_attr_create(&attr), "attr_create")
+            let attr = Reorder.attributes(accumulating: accumulate)
             defer { dnnl_primitive_attr_destroy(attr) }
-            if accumulate {
-                var postOps: dnnl_post_ops_t?
-                dnnlCheck(dnnl_post_ops_create(&postOps), "post_ops_create")
-                dnnlCheck(dnnl_post_ops_append_sum(postOps, 1.0), "post_ops_append_sum")
-                dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, postOps), "set_post_ops")
-                dnnl_post_ops_destroy(postOps)
-            }
             return Engine.shared.makeDescriptor(&desc, attr: attr, what: key)
         }
         func memory(_ desc: dnnl_memory_desc_t) -> dnnl_memory_t {
