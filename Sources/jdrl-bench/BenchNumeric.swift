@@ -48,7 +48,10 @@ enum NumericBenchmarks {
         var fields: [String: Any] = [
             "bench": name, "ours_s": ours, "ours_s_all": times, "size": size, "widths": widths, "reblur_width": reblurWidth,
             "threads": Engine.shared.threads,
-            "conv_algorithm": Conv2D.useWinograd && Engine.shared.platform.winograd ? "winograd for 3x3 at >=32x32, else direct" : "direct",
+            "conv_algorithm": Engine.shared.platform.algorithms,
+            // What is timed, in plain words (issue #15): not make train's step, which adds the warps and masks.
+            "timed": "Models.TrainingStep: UNet and reblurring module forward and backward plus Adam, batch 1, "
+                + "Charbonnier to a fixed target and the reblur term; no flow warps, no calibration masks, no data loading",
             "unet_params": unet.parameterCount, "reblur_params": reblur.parameterCount,
             "conv_gflop_per_step": 2 * macs / 1e9, "conv_gflops": rate,
             "peak_gflops_sgemm_onednn": sgemm.onednn, "peak_gflops_sgemm_openblas": sgemm.openBLAS,
