@@ -25,6 +25,13 @@ public struct ManifestFlows {
 
     static let directions = Manifest.flowDirections
 
+    /// Where a manifest's flows go unless told otherwise: one folder per manifest, because the files are
+    /// named by patch id and ids repeat across manifests (two datasets once overwrote each other's flows).
+    public static func defaultOutputDirectory(forManifest manifestPath: String, under root: String = "work-data/flows") -> URL {
+        let name = URL(fileURLWithPath: manifestPath).deletingPathExtension().lastPathComponent
+        return URL(fileURLWithPath: root).appendingPathComponent(name)
+    }
+
     public init(manifestPath: String, shard: Shard = .all, threads: Int, outputDirectory: URL, maskMode: MaskMode, fullCaptures: Bool) {
         self.manifestPath = manifestPath
         self.shard = shard

@@ -54,11 +54,9 @@ struct FlowCommand: ParsableCommand {
         if let from, let to, let out {
             try runDirect(from: from, to: to, out: out, workers: workers)
         } else {
-            // One folder per manifest: flow files are named by patch id, and ids repeat across manifests.
-            let manifestName = URL(fileURLWithPath: stage.manifest).deletingPathExtension().lastPathComponent
-            let folder = outputDirectory ?? "work-data/flows/\(manifestName)"
+            let folder = outputDirectory.map { URL(fileURLWithPath: $0) } ?? ManifestFlows.defaultOutputDirectory(forManifest: stage.manifest)
             let failures = try ManifestFlows(manifestPath: stage.manifest, shard: stage.shard, threads: stage.threads,
-                                             outputDirectory: URL(fileURLWithPath: folder),
+                                             outputDirectory: folder,
                                              maskMode: maskMode, fullCaptures: captures).run()
             if failures > 0 { throw ExitCode(3) }
         }
