@@ -108,10 +108,13 @@ struct PeerRun {
     /// choice) otherwise. SkylakeX needs AVX-512 F/BW/DQ/VL/CD, Haswell AVX2 + FMA.
     static let openBLASCoreType: String? = {
         if let chosen = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {
-            // A user's AVX-512 core type on a CPU without AVX-512 would kill every peer's OpenBLAS (SIGILL).
-            let needsAVX512 = ["skylakex", "cooperlake", "sapphirerapids"].contains(chosen.lowercased())
-            if !needsAVX512 || jdrl_cpu_has_avx512_skylakex_set() != 0 { return chosen }
-            FileHandle.standardError.write("jdrl-bench: OPENBLAS_CORETYPE=\(chosen) needs AVX-512, which this CPU lacks: peers run without it\n".data(using: .utf8)!)
+            // A user's core type whose kernels this CPU cannot run would kill every peer's OpenBLAS (SIGILL).
+            let name = chosen.lowercased()
+            let needsAVX512 = ["skylakex", "cooperlake", "sapphirerapids"].contains(name)
+            let needsAVX2 = needsAVX512 || ["haswell", "zen"].contains(name)
+            let runs = needsAVX512 ? jdrl_cpu_has_avx512_skylakex_set() != 0 : needsAVX2 ? jdrl_cpu_has_avx2_fma() != 0 : true
+            if runs { return chosen }
+            FileHandle.standardError.write("jdrl-bench: OPENBLAS_CORETYPE=\(chosen) needs \(needsAVX512 ? "AVX-512" : "AVX2 + FMA"), which this CPU lacks: peers run without it\n".data(using: .utf8)!)
         }
         let detected = String(cString: openblas_get_corename()).lowercased()
         let modern = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
