@@ -16,7 +16,7 @@ MANIFEST ?= $(shell awk '/^manifest:/{print $$2}' $(DATASET_CONFIG))
 # Synthesised datasets: jdrl-synth's pairs folder (aligned sharp images and blur maps for make benchmark).
 PAIRS ?= $(shell awk '/^  pairs:/{print $$2}' $(DATASET_CONFIG))
 
-.PHONY: all build setup patches train benchmark ablations reevaluate test perf clean
+.PHONY: all build setup patches train benchmark benchmark-unseen ablations reevaluate test perf clean
 
 all: patches
 
@@ -76,6 +76,12 @@ benchmark:
 	@test -f $(MANIFEST) || ./pipelines/make-patches.sh $(DATASET_CONFIG)
 	$(BIN)/jdrl-eval --manifest $(MANIFEST) --split test --latest-checkpoints --runs $(RUNS) \
 	  $(if $(PAIRS),--pairs $(PAIRS)) --report $(REPORTS)/benchmark/$(basename $(notdir $(MANIFEST)))
+
+# The trained runs scored on pairs synthesised from photos the project never trained on (PHOTOS, default
+# ../shared/data/dev-photos; embedded photos are left out): gain over the input and colour error per image.
+PHOTOS ?=
+benchmark-unseen: build
+	./pipelines/unseen.sh $(PHOTOS)
 
 # Issue #11's study: the default, the baseline and the paper's Table 4 ablations at the default's
 # budget, scored together (runs/ablations/, reports/ablations/). STEPS=N for a shorter study.
