@@ -1,0 +1,107 @@
+// Layer normalisation over the channels of each pixel, with a per-channel scale and shift (NAFNet's
+// LayerNorm2d): y = weight * (x - mean) / sqrt(var + eps) + bias, mean and (biased) variance over C.
+// Forward keeps the normalised values and 1/sqrt(var + eps) per pixel for the backward pass; buffers
+// are allocated on the first forward of a shape and reused.
+import Checks
+import Threading
+
+public final class ChannelLayerNorm {
+    public let channels: Int
+    public let eps: Float
+    /// The last forward's normalised input (x - mean) * rstd, same shape and layout as the input.
+    private var normalised: Tensor?
+    /// 1/sqrt(var + eps) per pixel (N x H x W, plain).
+    private var rstd: [Float] = []
+
+    public init(channels: Int, eps: Float = 1e-6) {
+        self.channels = channels
+        self.eps = eps
+    }
+
+    /// dst = weight * normalise(src) + bias; `weight` and `bias` hold `channels` floats. dst may not alias src.
+    public func forward(src: Tensor, dst: Tensor, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>) {
+        require(src.c == channels && src.hasSameShape(dst) && src.layout == dst.layout && src !== dst)
+        if normalised == nil || !normalised!.hasSameShape(src) || normalised!.layout != src.layout {
+            normalised = Tensor(n: src.n, c: src.c, h: src.h, w: src.w, layout: src.layout)
+            rstd = [Float](repeating: 0, count: src.n * src.h * src.w)
+        }
+        let xhat = normalised!, c = channels, w = src.w, h = src.h, stride = src.pixelStride, eps = eps
+        rstd.withUnsafeMutableBufferPointer { r in
+            let r = r.baseAddress!
+            Threading.Parallel.rows(src.n * h, minimumRowsPerChunk: 1) { rows in
+                var mean = [Float](repeating: 0, count: w), variance = [Float](repeating: 0, count: w)
+                for row in rows {
+                    let ni = row / h, y = row % h
+                    for x in 0..<w { mean[x] = 0; variance[x] = 0 }
+                    for ci in 0..<c {
+                        let s = src.rowStart(ni, ci, y)
+                        for x in 0..<w { mean[x] += s[x * stride] }
+                    }
+                    for x in 0..<w { mean[x] /= Float(c) }
+                    for ci in 0..<c {
+                        let s = src.rowStart(ni, ci, y)
+                        for x in 0..<w { let d = s[x * stride] - mean[x]; variance[x] += d * d }
+                    }
+                    let rr = r + row * w
+                    for x in 0..<w { rr[x] = 1 / (variance[x] / Float(c) + eps).squareRoot() }
+                    for ci in 0..<c {
+                        let s = src.rowStart(ni, ci, y), n = xhat.rowStart(ni, ci, y), d = dst.rowStart(ni, ci, y)
+                        let g = weight[ci], b = bias[ci]
+                        for x in 0..<w {
+                            let v = (s[x * stride] - mean[x]) * rr[x]
+                            n[x * stride] = v
+                            d[x * stride] = g * v + b
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// gradSrc = d(loss)/d(src) (overwritten); gradWeight and gradBias accumulate (+=).
+    /// With g = gradDst * weight: gradSrc = rstd * (g - mean_c(g) - xhat * mean_c(g * xhat)).
+    public func backward(gradDst: Tensor, gradSrc: Tensor, weight: UnsafePointer<Float>,
+                         gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>) {
+        guard let xhat = normalised, xhat.hasSameShape(gradDst) else { fatalError("ChannelLayerNorm.backward before a forward of this shape") }
+        require(gradSrc.hasSameShape(gradDst) && gradSrc.layout == gradDst.layout && gradDst.layout == xhat.layout)
+        let c = channels, w = gradDst.w, h = gradDst.h, stride = gradDst.pixelStride
+        // Parameter gradients per worker, summed after (no shared accumulator in the parallel loop).
+        let sums = rstd.withUnsafeBufferPointer { r -> [Float] in
+            let r = r.baseAddress!
+            return Threading.Parallel.reduceRows(gradDst.n * h, minimumRowsPerChunk: 1, initial: [Float](repeating: 0, count: 2 * c)) { rows in
+                var sums = [Float](repeating: 0, count: 2 * c)
+                var meanG = [Float](repeating: 0, count: w), meanGX = [Float](repeating: 0, count: w)
+                for row in rows {
+                    let ni = row / h, y = row % h
+                    for x in 0..<w { meanG[x] = 0; meanGX[x] = 0 }
+                    for ci in 0..<c {
+                        let gd = gradDst.rowStart(ni, ci, y), n = xhat.rowStart(ni, ci, y), g = weight[ci]
+                        var sumWeight: Float = 0, sumBias: Float = 0
+                        for x in 0..<w {
+                            let dy = gd[x * stride], v = n[x * stride]
+                            meanG[x] += g * dy
+                            meanGX[x] += g * dy * v
+                            sumWeight += dy * v
+                            sumBias += dy
+                        }
+                        sums[ci] += sumWeight
+                        sums[c + ci] += sumBias
+                    }
+                    for x in 0..<w { meanG[x] /= Float(c); meanGX[x] /= Float(c) }
+                    let rr = r + row * w
+                    for ci in 0..<c {
+                        let gd = gradDst.rowStart(ni, ci, y), n = xhat.rowStart(ni, ci, y), gs = gradSrc.rowStart(ni, ci, y)
+                        let g = weight[ci]
+                        for x in 0..<w {
+                            gs[x * stride] = rr[x] * (g * gd[x * stride] - meanG[x] - n[x * stride] * meanGX[x])
+                        }
+                    }
+                }
+                return sums
+            } combine: { total, part in
+                for i in total.indices { total[i] += part[i] }
+            }
+        }
+        for ci in 0..<c { gradWeight[ci] += sums[ci]; gradBias[ci] += sums[c + ci] }
+    }
+}

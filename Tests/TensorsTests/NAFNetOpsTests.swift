@@ -1,0 +1,131 @@
+// NAFNet's per-pixel channel ops (issue #12): layer norm over channels, SimpleGate and simplified channel
+// attention, each against loops written from its formula and by finite differences, in the plain and the
+// engine's blocked layout (channel counts that leave a partial block included).
+import Foundation
+import Testing
+import Tensors
+
+// MARK: Naive twins, plain NCHW arrays
+
+private func naiveLayerNorm(_ x: [Float], n: Int, c: Int, h: Int, w: Int, weight: [Float], bias: [Float], eps: Double) -> [Float] {
+    var y = x
+    for ni in 0..<n { for p in 0..<(h * w) {
+        let values = (0..<c).map { Double(x[(ni * c + $0) * h * w + p]) }
+        let mean = values.reduce(0, +) / Double(c)
+        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(c)
+        for ci in 0..<c {
+            y[(ni * c + ci) * h * w + p] = Float(Double(weight[ci]) * (values[ci] - mean) / (variance + eps).squareRoot() + Double(bias[ci]))
+        }
+    } }
+    return y
+}
+
+private func naiveSimpleGate(_ x: [Float], n: Int, c: Int, h: Int, w: Int) -> [Float] {
+    let half = c / 2, plane = h * w
+    var y = [Float](repeating: 0, count: n * half * plane)
+    for ni in 0..<n { for ci in 0..<half { for p in 0..<plane {
+        y[(ni * half + ci) * plane + p] = x[(ni * c + ci) * plane + p] * x[(ni * c + ci + half) * plane + p]
+    } } }
+    return y
+}
+
+private func naiveChannelAttention(_ x: [Float], n: Int, c: Int, h: Int, w: Int, weight: [Float], bias: [Float]) -> [Float] {
+    let plane = h * w
+    var y = x
+    for ni in 0..<n {
+        let means = (0..<c).map { ci in (0..<plane).map { Double(x[(ni * c + ci) * plane + $0]) }.reduce(0, +) / Double(plane) }
+        for o in 0..<c {
+            let scale = Double(bias[o]) + (0..<c).map { Double(weight[o * c + $0]) * means[$0] }.reduce(0, +)
+            for p in 0..<plane { y[(ni * c + o) * plane + p] = Float(Double(x[(ni * c + o) * plane + p]) * scale) }
+        }
+    }
+    return y
+}
+
+/// d(sum(forward(params) * probe))/d(params) by central differences must equal `analytic`.
+private func checkParameterGradient(_ parameters: inout [Float], analytic: [Float], loss: ([Float]) -> Double) -> GradientCheckReport {
+    GradientCheck.check(values: &parameters, analytic: analytic, probes: 32, step: 1e-2, floor: 0.05 * max(maxAbs(analytic), 1e-3), loss: loss)
+}
+
+@Test("Layer norm over channels matches its formula; input, weight and bias gradients pass finite differences",
+      arguments: [Layout.plain, .blocked], [5, 16, 24])
+func channelLayerNorm(_ layout: Layout, _ c: Int) {
+    let (n, h, w) = (2, 3, 5)
+    let x = randomValues(n * c * h * w, seed: 31, scale: 2)
+    var weight = randomValues(c, seed: 32).map { $0 + 1.5 }, bias = randomValues(c, seed: 33)
+    let norm = ChannelLayerNorm(channels: c)
+    let src = tensor(x, n: n, c: c, h: h, w: w, layout: layout), dst = Tensor(n: n, c: c, h: h, w: w, layout: layout)
+    norm.forward(src: src, dst: dst, weight: weight, bias: bias)
+    #expect(maxRelativeDifference(dst.plainValues(), naiveLayerNorm(x, n: n, c: c, h: h, w: w, weight: weight, bias: bias, eps: 1e-6)) < 1e-5)
+
+    let report = checkInputGradient(n: n, c: c, h: h, w: w, outShape: (n, c, h, w), layout: layout, seed: 34, input: x, step: 1e-3,
+                                    forward: { norm.forward(src: $0, dst: $1, weight: weight, bias: bias) },
+                                    backward: { gDst, gSrc in
+                                        var gw = [Float](repeating: 0, count: c), gb = gw
+                                        norm.backward(gradDst: gDst, gradSrc: gSrc, weight: weight, gradWeight: &gw, gradBias: &gb)
+                                    })
+    #expect(report.maxRelativeError < 1e-2, "\(report)")
+
+    // Parameter gradients (accumulated onto 1s: backward adds).
+    let probe = randomValues(n * c * h * w, seed: 35)
+    norm.forward(src: src, dst: dst, weight: weight, bias: bias)
+    let gSrc = Tensor(n: n, c: c, h: h, w: w, layout: layout)
+    var gw = [Float](repeating: 1, count: c), gb = [Float](repeating: 1, count: c)
+    norm.backward(gradDst: tensor(probe, n: n, c: c, h: h, w: w, layout: layout), gradSrc: gSrc, weight: weight, gradWeight: &gw, gradBias: &gb)
+    func loss(_ wt: [Float], _ b: [Float]) -> Double {
+        norm.forward(src: src, dst: dst, weight: wt, bias: b)
+        return GradientCheck.weightedSum(dst.plainValues(), probe, count: probe.count)
+    }
+    let weights = checkParameterGradient(&weight, analytic: gw.map { $0 - 1 }) { loss($0, bias) }
+    let biases = checkParameterGradient(&bias, analytic: gb.map { $0 - 1 }) { loss(weight, $0) }
+    #expect(weights.maxRelativeError < 1e-2, "\(weights)")
+    #expect(biases.maxRelativeError < 1e-2, "\(biases)")
+}
+
+@Test("SimpleGate multiplies the two channel halves; its gradient passes finite differences", arguments: [Layout.plain, .blocked], [6, 32])
+func simpleGate(_ layout: Layout, _ c: Int) {
+    let (n, h, w) = (2, 4, 3)
+    let x = randomValues(n * c * h * w, seed: 41)
+    let src = tensor(x, n: n, c: c, h: h, w: w, layout: layout), dst = Tensor(n: n, c: c / 2, h: h, w: w, layout: layout)
+    SimpleGate.forward(src: src, dst: dst)
+    #expect(maxRelativeDifference(dst.plainValues(), naiveSimpleGate(x, n: n, c: c, h: h, w: w)) == 0)
+    let report = checkInputGradient(n: n, c: c, h: h, w: w, outShape: (n, c / 2, h, w), layout: layout, seed: 42, input: x,
+                                    forward: { SimpleGate.forward(src: $0, dst: $1) },
+                                    backward: { gDst, gSrc in SimpleGate.backward(src: src, gradDst: gDst, gradSrc: gSrc) })
+    #expect(report.maxRelativeError < 1e-2, "\(report)")
+}
+
+@Test("Simplified channel attention scales each channel by a 1x1 conv of the pooled means; all gradients pass finite differences",
+      arguments: [Layout.plain, .blocked], [5, 16])
+func channelAttention(_ layout: Layout, _ c: Int) {
+    let (n, h, w) = (2, 4, 6)
+    let x = randomValues(n * c * h * w, seed: 51)
+    var weight = randomValues(c * c, seed: 52), bias = randomValues(c, seed: 53).map { $0 + 1 }
+    let attention = ChannelAttention(channels: c)
+    let src = tensor(x, n: n, c: c, h: h, w: w, layout: layout), dst = Tensor(n: n, c: c, h: h, w: w, layout: layout)
+    attention.forward(src: src, dst: dst, weight: weight, bias: bias)
+    #expect(maxRelativeDifference(dst.plainValues(), naiveChannelAttention(x, n: n, c: c, h: h, w: w, weight: weight, bias: bias)) < 1e-5)
+
+    let report = checkInputGradient(n: n, c: c, h: h, w: w, outShape: (n, c, h, w), layout: layout, seed: 54, input: x,
+                                    forward: { attention.forward(src: $0, dst: $1, weight: weight, bias: bias) },
+                                    backward: { gDst, gSrc in
+                                        var gw = [Float](repeating: 0, count: c * c), gb = [Float](repeating: 0, count: c)
+                                        attention.backward(src: src, gradDst: gDst, gradSrc: gSrc, weight: weight,
+                                                           gradWeight: &gw, gradBias: &gb)
+                                    })
+    #expect(report.maxRelativeError < 1e-2, "\(report)")
+
+    let probe = randomValues(n * c * h * w, seed: 55)
+    attention.forward(src: src, dst: dst, weight: weight, bias: bias)
+    var gw = [Float](repeating: 1, count: c * c), gb = [Float](repeating: 1, count: c)
+    attention.backward(src: src, gradDst: tensor(probe, n: n, c: c, h: h, w: w, layout: layout),
+                       gradSrc: Tensor(n: n, c: c, h: h, w: w, layout: layout), weight: weight, gradWeight: &gw, gradBias: &gb)
+    func loss(_ wt: [Float], _ b: [Float]) -> Double {
+        attention.forward(src: src, dst: dst, weight: wt, bias: b)
+        return GradientCheck.weightedSum(dst.plainValues(), probe, count: probe.count)
+    }
+    let weights = checkParameterGradient(&weight, analytic: gw.map { $0 - 1 }) { loss($0, bias) }
+    let biases = checkParameterGradient(&bias, analytic: gb.map { $0 - 1 }) { loss(weight, $0) }
+    #expect(weights.maxRelativeError < 1e-2, "\(weights)")
+    #expect(biases.maxRelativeError < 1e-2, "\(biases)")
+}
