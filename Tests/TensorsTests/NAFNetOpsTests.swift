@@ -129,3 +129,21 @@ func channelAttention(_ layout: Layout, _ c: Int) {
     #expect(weights.maxRelativeError < 1e-2, "\(weights)")
     #expect(biases.maxRelativeError < 1e-2, "\(biases)")
 }
+
+@Test("PixelShuffle matches PyTorch's index formula; its backward is the inverse permutation", arguments: [Layout.plain, .blocked], [2, 3])
+func pixelShuffle(_ layout: Layout, _ r: Int) {
+    let (n, c, h, w) = (2, 5, 3, 4)
+    let x = randomValues(n * c * r * r * h * w, seed: 61)
+    let src = tensor(x, n: n, c: c * r * r, h: h, w: w, layout: layout)
+    let dst = Tensor(n: n, c: c, h: h * r, w: w * r, layout: layout)
+    PixelShuffle.forward(src: src, dst: dst, factor: r)
+    var expected = [Float](repeating: 0, count: x.count)
+    for ni in 0..<n { for ci in 0..<c { for y in 0..<(h * r) { for xx in 0..<(w * r) {
+        let from = ((ni * c * r * r + (ci * r + y % r) * r + xx % r) * h + y / r) * w + xx / r
+        expected[((ni * c + ci) * h * r + y) * w * r + xx] = x[from]
+    } } } }
+    #expect(dst.plainValues() == expected)
+    let gradSrc = Tensor(n: n, c: c * r * r, h: h, w: w, layout: layout)
+    PixelShuffle.backward(gradDst: dst, gradSrc: gradSrc, factor: r)
+    #expect(gradSrc.plainValues() == x, "shuffling back must give the input exactly")
+}
