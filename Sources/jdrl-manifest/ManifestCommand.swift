@@ -7,8 +7,8 @@ import Manifest
 struct ManifestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jdrl-manifest",
-        abstract: "Inspect a jdrl manifest.",
-        subcommands: [Status.self])
+        abstract: "Inspect a jdrl manifest, or fold shard manifests into it.",
+        subcommands: [Status.self, Merge.self])
 }
 
 extension ManifestCommand {
@@ -26,6 +26,39 @@ extension ManifestCommand {
             }
             print("manifest \(manifest)")
             print(try Manifest.open(path: manifest).status())
+        }
+    }
+}
+
+extension ManifestCommand {
+    /// Shards of a Slurm array each write their own manifest; this folds them into the main one.
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fold shard manifests into the main one: new rows inserted, equal rows left alone, differing rows reported.",
+            discussion: """
+                Rows are matched by content keys, never by id (a capture by root, split and name; a patch by its capture,
+                parameters and position; ...), so merging a shard twice writes nothing the second time. Each shard is folded
+                in one transaction. Exit status: 0 merged; 3 some items conflicted (each named; the rest merged); 1 error.
+                """)
+
+        @Option(help: "The main manifest (created if missing).")
+        var into: String
+
+        @Argument(help: "Shard manifests to fold in, in order.")
+        var shards: [String]
+
+        func run() throws {
+            let main = try Manifest.open(path: into)
+            var conflicts = 0
+            for shard in shards {
+                let report = try main.merge(shardPath: shard)
+                print(report)
+                conflicts += report.conflicts.count
+            }
+            if conflicts > 0 {
+                print("jdrl-manifest merge: \(conflicts) conflicting items were not merged (the manifests disagree about them)")
+                throw ExitCode(3)
+            }
         }
     }
 }
