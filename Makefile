@@ -16,7 +16,7 @@ MANIFEST ?= $(shell awk '/^manifest:/{print $$2}' $(DATASET_CONFIG))
 # Synthesised datasets: jdrl-synth's pairs folder (aligned sharp images and blur maps for make benchmark).
 PAIRS ?= $(shell awk '/^  pairs:/{print $$2}' $(DATASET_CONFIG))
 
-.PHONY: all build setup patches train benchmark benchmark-unseen ablations reevaluate test perf clean
+.PHONY: all build setup patches train benchmark benchmark-unseen ablations reevaluate test test-cluster perf clean
 
 all: patches
 
@@ -29,9 +29,13 @@ build:
 
 # Synthesise (embedded default only), ingest and tile into data-manifests/<name>.sqlite.
 # Every stage skips finished work: a second run does nothing and says so.
+# SLURM=1: the same stages as a DAG of Slurm job arrays (pipelines/slurm/patches.sh; TASKS per stage, default 4);
+# prints the job ids and returns at once.
+SLURM ?=
+TASKS ?= 4
 patches:
 	$(SWIFT) build -c release
-	./pipelines/make-patches.sh $(DATASET_CONFIG)
+	$(if $(SLURM),./pipelines/slurm/patches.sh $(DATASET_CONFIG) $(TASKS),./pipelines/make-patches.sh $(DATASET_CONFIG))
 
 # JDRL training (Sources/Training). CONFIG: a training config (default: the CPU-sized JDRL config);
 # the manifest is the dataset's (DATASET, default embedded). MAX_STEPS=N stops after N steps with a
@@ -59,6 +63,11 @@ test:
 	  echo "make test: numeric suites again with ONEDNN_MAX_CPU_ISA=$$isa OPENBLAS_CORETYPE=Haswell"; \
 	  ONEDNN_MAX_CPU_ISA=$$isa OPENBLAS_CORETYPE=Haswell $(SWIFT) test -c release --skip-build --filter '$(NUMERIC_SUITES)' || exit 1; \
 	done
+
+# The Slurm array scripts on a single-node Slurm started here (.ci/install-deps cluster installs it): the merged
+# manifest and every patch and flow file must equal the single-process pipeline's.
+test-cluster: build
+	./pipelines/slurm/test-cluster.sh
 
 perf: build
 	./pipelines/perf.sh $(ONLY)
