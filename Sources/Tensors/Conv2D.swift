@@ -16,12 +16,20 @@ public struct ConvShape: Hashable, Sendable, CustomStringConvertible {
     public var kernelHeight: Int, kernelWidth: Int
     /// Zero padding (top, left) before and (bottom, right) after the image.
     public var padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
+    /// Channel groups (PyTorch's `groups`): each group of in/groups inputs makes out/groups outputs;
+    /// groups == in == out is a depthwise convolution. Weights [out][in/groups][kh][kw], as in PyTorch.
+    public var groups: Int
+    /// The same step along both axes (NAFNet's 2x2 down-convolution: 2).
+    public var stride: Int
 
     public init(inChannels: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
-                padTop: Int, padLeft: Int, padBottom: Int, padRight: Int) {
+                padTop: Int, padLeft: Int, padBottom: Int, padRight: Int, groups: Int = 1, stride: Int = 1) {
+        precondition(groups >= 1 && inChannels % groups == 0 && outChannels % groups == 0 && stride >= 1,
+                     "ConvShape: \(inChannels)->\(outChannels) cannot be cut into \(groups) groups (stride \(stride))")
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
         self.padTop = padTop; self.padLeft = padLeft; self.padBottom = padBottom; self.padRight = padRight
+        self.groups = groups; self.stride = stride
     }
 
     /// 3x3, padding 1: the UNet's and the reblurring module's convolution.
@@ -35,17 +43,30 @@ public struct ConvShape: Hashable, Sendable, CustomStringConvertible {
     public static func conv1x1(_ cin: Int, _ cout: Int) -> ConvShape {
         ConvShape(inChannels: cin, outChannels: cout, kernelHeight: 1, kernelWidth: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0)
     }
+    /// 3x3, padding 1, one filter per channel (NAFNet's depthwise convolution).
+    public static func depthwise3x3(_ channels: Int) -> ConvShape {
+        ConvShape(inChannels: channels, outChannels: channels, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1,
+                  padBottom: 1, padRight: 1, groups: channels)
+    }
+    /// 2x2, stride 2, no padding: halves each side (NAFNet's down-sampling).
+    public static func down2x2(_ cin: Int, _ cout: Int) -> ConvShape {
+        ConvShape(inChannels: cin, outChannels: cout, kernelHeight: 2, kernelWidth: 2, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0,
+                  stride: 2)
+    }
 
-    public var weightCount: Int { outChannels * inChannels * kernelHeight * kernelWidth }
+    public var weightCount: Int { outChannels * (inChannels / groups) * kernelHeight * kernelWidth }
     public var parameterCount: Int { weightCount + outChannels }
-    public func outputHeight(_ h: Int) -> Int { h + padTop + padBottom - kernelHeight + 1 }
-    public func outputWidth(_ w: Int) -> Int { w + padLeft + padRight - kernelWidth + 1 }
+    public func outputHeight(_ h: Int) -> Int { (h + padTop + padBottom - kernelHeight) / stride + 1 }
+    public func outputWidth(_ w: Int) -> Int { (w + padLeft + padRight - kernelWidth) / stride + 1 }
+    /// A plain convolution: every input channel reaches every output, one pixel step (what Winograd needs).
+    public var isDense: Bool { groups == 1 && stride == 1 }
     /// Multiply-adds of one forward pass over an n x h x w input (x2 for FLOPs).
     public func macs(n: Int, h: Int, w: Int) -> Double {
         Double(n * outputHeight(h) * outputWidth(w)) * Double(weightCount)
     }
     public var description: String {
         "\(inChannels)->\(outChannels) k\(kernelHeight)x\(kernelWidth) pad\(padTop),\(padLeft),\(padBottom),\(padRight)"
+            + (groups > 1 ? " groups\(groups)" : "") + (stride > 1 ? " stride\(stride)" : "")
     }
 }
 
@@ -92,7 +113,8 @@ public final class Conv2D {
         self.shape = shape; self.fusedReLU = fusedReLU
         self.weights = weights; self.gradients = gradients
         var md = dnnl_memory_desc_t()
-        dnnlCheck(dnnl_memory_desc_init_by_tag(&md, 4, Conv2D.weightDims(shape), dnnl_f32, dnnl_oihw), "weights md")
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(Conv2D.weightDims(shape).count), Conv2D.weightDims(shape), dnnl_f32,
+                                               shape.groups > 1 ? dnnl_goihw : dnnl_oihw), "weights md")
         oihw = md
         var biasMD = dnnl_memory_desc_t()
         dnnlCheck(dnnl_memory_desc_init_by_tag(&biasMD, 1, [Int64(shape.outChannels)], dnnl_f32, dnnl_x), "bias md")
@@ -108,8 +130,19 @@ public final class Conv2D {
         dnnl_memory_destroy(arenaWeights); dnnl_memory_destroy(arenaBias); dnnl_memory_destroy(arenaWeightGrad)
     }
 
+    /// OIHW, or GOIHW for a grouped convolution (the same memory order as PyTorch's [out][in/groups][kh][kw]).
     static func weightDims(_ s: ConvShape) -> [Int64] {
-        [Int64(s.outChannels), Int64(s.inChannels), Int64(s.kernelHeight), Int64(s.kernelWidth)]
+        if s.groups > 1 {
+            return [Int64(s.groups), Int64(s.outChannels / s.groups), Int64(s.inChannels / s.groups), Int64(s.kernelHeight), Int64(s.kernelWidth)]
+        }
+        return [Int64(s.outChannels), Int64(s.inChannels), Int64(s.kernelHeight), Int64(s.kernelWidth)]
+    }
+
+    static func anyWeightsDescriptor(_ s: ConvShape, _ type: ElementType) -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        let dims = weightDims(s)
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims, type.dnnlType, dnnl_format_tag_any), "any md")
+        return md
     }
 
     /// The oneDNN implementation chosen for the forward pass (after the first forward).
@@ -145,15 +178,14 @@ public final class Conv2D {
             return
         }
         let shape = self.shape, relu = fusedReLU, algorithms = self.algorithms(height: src.h, width: src.w)
-        var anyWeights = dnnl_memory_desc_t()
-        dnnlCheck(dnnl_memory_desc_init_by_tag(&anyWeights, 4, Conv2D.weightDims(shape), src.elementType.dnnlType, dnnl_format_tag_any), "any md")
+        let anyWeights = Conv2D.anyWeightsDescriptor(shape, src.elementType), strides = [Int64(shape.stride), Int64(shape.stride)]
         var biasMD = dnnl_memory_desc_t()
         dnnlCheck(dnnl_memory_desc_init_by_tag(&biasMD, 1, [Int64(shape.outChannels)], dnnl_f32, dnnl_x), "bias md")
         forwardPrimitive = Conv2D.primitive(kind: "fwd", key: key, algorithms: algorithms) { algorithm in
             var desc = dnnl_convolution_desc_t()
             var s = src.desc, d = dst.desc, wmd = anyWeights, b = biasMD
             guard dnnl_convolution_forward_desc_init(&desc, src.elementType == .bf16 ? dnnl_forward_inference : dnnl_forward_training, algorithm,
-                                                     &s, &wmd, &b, &d, [1, 1], padL, padR) == dnnl_success else { return nil }
+                                                     &s, &wmd, &b, &d, strides, padL, padR) == dnnl_success else { return nil }
             var attr: dnnl_primitive_attr_t?
             dnnlCheck(dnnl_primitive_attr_create(&attr), "attr_create")
             defer { dnnl_primitive_attr_destroy(attr) }
@@ -181,7 +213,7 @@ public final class Conv2D {
     /// shapes always get the same arithmetic, which keeps resumed training bitwise reproducible.
     private func algorithms(height: Int, width: Int) -> [dnnl_alg_kind_t] {
         let s = shape
-        let winogradShape = Engine.shared.platform.winograd && s.kernelHeight == 3 && s.kernelWidth == 3 && s.padTop == 1 && s.padLeft == 1
+        let winogradShape = Engine.shared.platform.winograd && s.isDense && s.kernelHeight == 3 && s.kernelWidth == 3 && s.padTop == 1 && s.padLeft == 1
             && s.padBottom == 1 && s.padRight == 1 && s.inChannels % 16 == 0 && s.outChannels % 16 == 0
         let large = height * width >= 32 * 32
         return Conv2D.useWinograd && winogradShape && large ? [dnnl_convolution_winograd, dnnl_convolution_direct]
@@ -198,7 +230,7 @@ public final class Conv2D {
     static func ownWinogradApplies(_ s: ConvShape, src: Tensor, dst: Tensor, override: Bool?) -> Bool {
         guard useWinograd, override ?? Engine.shared.platform.ownWinograd else { return false }
         let block = src.block
-        let eligible = s.kernelHeight == 3 && s.kernelWidth == 3 && s.padTop == 1 && s.padLeft == 1 && s.padBottom == 1 && s.padRight == 1
+        let eligible = s.isDense && s.kernelHeight == 3 && s.kernelWidth == 3 && s.padTop == 1 && s.padLeft == 1 && s.padBottom == 1 && s.padRight == 1
             && src.layout == .blocked && dst.layout == .blocked && src.elementType == .f32 && dst.elementType == .f32
             && block % 4 == 0 && dst.block == block && s.inChannels % block == 0 && s.outChannels % block == 0
         let pays = min(s.inChannels, s.outChannels) >= ownWinogradMinimumChannels && src.h * src.w >= ownWinogradMinimumPixels
@@ -241,8 +273,7 @@ public final class Conv2D {
         let (key, padL, padR) = descriptors(src: src, dst: dst)
         let hint = forwardPrimitive.descriptor
         let shape = self.shape, algorithms = self.algorithms(height: src.h, width: src.w)
-        var anyWeights = dnnl_memory_desc_t()
-        dnnlCheck(dnnl_memory_desc_init_by_tag(&anyWeights, 4, Conv2D.weightDims(shape), src.elementType.dnnlType, dnnl_format_tag_any), "any md")
+        let anyWeights = Conv2D.anyWeightsDescriptor(shape, src.elementType), strides = [Int64(shape.stride), Int64(shape.stride)]
         if backwardWeightsPrimitive == nil {
             var biasMD = dnnl_memory_desc_t()
             dnnlCheck(dnnl_memory_desc_init_by_tag(&biasMD, 1, [Int64(shape.outChannels)], dnnl_f32, dnnl_x), "bias md")
@@ -250,7 +281,7 @@ public final class Conv2D {
                 var desc = dnnl_convolution_desc_t()
                 var s = src.desc, d = dst.desc, wmd = anyWeights, b = biasMD
                 guard dnnl_convolution_backward_weights_desc_init(&desc, algorithm, &s, &wmd, &b, &d,
-                                                                  [1, 1], padL, padR) == dnnl_success else { return nil }
+                                                                  strides, padL, padR) == dnnl_success else { return nil }
                 return Engine.shared.descriptorIfSupported(&desc, hint: hint)
             }
             backwardWeightsPrimitive = primitive
@@ -266,7 +297,7 @@ public final class Conv2D {
                 var desc = dnnl_convolution_desc_t()
                 var s = src.desc, d = dst.desc, wmd = anyWeights
                 guard dnnl_convolution_backward_data_desc_init(&desc, algorithm, &s, &wmd, &d,
-                                                               [1, 1], padL, padR) == dnnl_success else { return nil }
+                                                               strides, padL, padR) == dnnl_success else { return nil }
                 return Engine.shared.descriptorIfSupported(&desc, hint: hint)
             }
             backwardDataPrimitive = primitive

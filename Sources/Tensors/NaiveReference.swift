@@ -2,7 +2,7 @@
 // Tests compare every oneDNN-backed layer against these.
 
 public enum NaiveReference {
-    /// Convolution, stride 1, zero padding as in `shape`; weights OIHW then bias.
+    /// Convolution with `shape`'s zero padding, groups and stride; weights [out][in/groups][kh][kw] then bias.
     public static func convForward(_ input: [Float], n: Int, h: Int, w: Int, shape s: ConvShape, parameters: [Float]) -> [Float] {
         let oh = s.outputHeight(h), ow = s.outputWidth(w)
         var out = [Float](repeating: 0, count: n * s.outChannels * oh * ow)
@@ -11,15 +11,17 @@ public enum NaiveReference {
                 for y in 0..<oh {
                     for x in 0..<ow {
                         var acc = Double(parameters[s.weightCount + o])
-                        for i in 0..<s.inChannels {
+                        let perGroup = s.inChannels / s.groups, firstInput = o / (s.outChannels / s.groups) * perGroup
+                        for j in 0..<perGroup {
+                            let i = firstInput + j
                             for ky in 0..<s.kernelHeight {
-                                let iy = y + ky - s.padTop
+                                let iy = y * s.stride + ky - s.padTop
                                 if iy < 0 || iy >= h { continue }
                                 for kx in 0..<s.kernelWidth {
-                                    let ix = x + kx - s.padLeft
+                                    let ix = x * s.stride + kx - s.padLeft
                                     if ix < 0 || ix >= w { continue }
                                     acc += Double(input[((ni * s.inChannels + i) * h + iy) * w + ix])
-                                        * Double(parameters[((o * s.inChannels + i) * s.kernelHeight + ky) * s.kernelWidth + kx])
+                                        * Double(parameters[((o * perGroup + j) * s.kernelHeight + ky) * s.kernelWidth + kx])
                                 }
                             }
                         }
@@ -43,14 +45,16 @@ public enum NaiveReference {
                     for x in 0..<ow {
                         let g = gradOut[((ni * s.outChannels + o) * oh + y) * ow + x]
                         gp[s.weightCount + o] += g
-                        for i in 0..<s.inChannels {
+                        let perGroup = s.inChannels / s.groups, firstInput = o / (s.outChannels / s.groups) * perGroup
+                        for j in 0..<perGroup {
+                            let i = firstInput + j
                             for ky in 0..<s.kernelHeight {
-                                let iy = y + ky - s.padTop
+                                let iy = y * s.stride + ky - s.padTop
                                 if iy < 0 || iy >= h { continue }
                                 for kx in 0..<s.kernelWidth {
-                                    let ix = x + kx - s.padLeft
+                                    let ix = x * s.stride + kx - s.padLeft
                                     if ix < 0 || ix >= w { continue }
-                                    let wi = ((o * s.inChannels + i) * s.kernelHeight + ky) * s.kernelWidth + kx
+                                    let wi = ((o * perGroup + j) * s.kernelHeight + ky) * s.kernelWidth + kx
                                     let xi = ((ni * s.inChannels + i) * h + iy) * w + ix
                                     gi[xi] += g * parameters[wi]
                                     gp[wi] += g * input[xi]

@@ -14,7 +14,24 @@ let convCases: [ConvCase] = [
     ConvCase(shape: .conv3x3(8, 8), n: 1, h: 6, w: 5, src: .blocked, dst: .blocked),    // padded channel block
     ConvCase(shape: .samePad2x2(32, 16), n: 1, h: 8, w: 8, src: .blocked, dst: .blocked),
     ConvCase(shape: .conv1x1(16, 16), n: 2, h: 5, w: 5, src: .blocked, dst: .blocked),
+    // NAFNet's layers (issue #12): depthwise 3x3 (a whole and a partial channel block), grouped, 2x2 stride 2.
+    ConvCase(shape: .depthwise3x3(32), n: 2, h: 7, w: 6, src: .blocked, dst: .blocked),
+    ConvCase(shape: .depthwise3x3(24), n: 1, h: 5, w: 9, src: .blocked, dst: .blocked),
+    ConvCase(shape: ConvShape(inChannels: 16, outChannels: 32, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1, padBottom: 1,
+                              padRight: 1, groups: 2), n: 1, h: 6, w: 6, src: .blocked, dst: .blocked),
+    ConvCase(shape: .down2x2(16, 32), n: 2, h: 8, w: 6, src: .blocked, dst: .blocked),
 ]
+
+@Test("Depthwise and strided convolutions run oneDNN kernels, not its reference loops", arguments: [ConvShape.depthwise3x3(64), .down2x2(32, 64)])
+func nafnetConvolutionsAreFast(_ s: ConvShape) {
+    let fixture = ConvFixture(s, seed: 9)
+    let src = Tensor(n: 1, c: s.inChannels, h: 32, w: 32, layout: .blocked)
+    let dst = Tensor(n: 1, c: s.outChannels, h: s.outputHeight(32), w: s.outputWidth(32), layout: .blocked)
+    fixture.conv.forward(src: src, dst: dst)
+    fixture.conv.backward(src: src, dst: dst, gradDst: dst, gradSrc: Tensor(n: 1, c: s.inChannels, h: 32, w: 32, layout: .blocked))
+    #expect(fixture.conv.implementations.count == 3 && fixture.conv.implementations.allSatisfy { !$0.hasPrefix("ref") },
+            "\(s): \(fixture.conv.implementations)")
+}
 
 @Test("Conv2D forward and backward match naive loops", arguments: convCases)
 func convMatchesNaive(_ c: ConvCase) {
@@ -42,22 +59,21 @@ func convMatchesNaive(_ c: ConvCase) {
 // Finite differences on the linear convolution (ReLU kinks would make central differences wrong for
 // a few coordinates; the fused-ReLU path is checked against naive loops above, ReLU's own gradient
 // by finite differences in LayerTests).
-@Test("Conv2D passes finite-difference checks for input and parameters")
-func convGradientCheck() {
-    let s = ConvShape.conv3x3(16, 16)
-    let n = 1, h = 6, w = 6
+@Test("Conv2D passes finite-difference checks for input and parameters", arguments: [ConvShape.conv3x3(16, 16), .depthwise3x3(16), .down2x2(16, 16)])
+func convGradientCheck(_ s: ConvShape) {
+    let n = 1, h = 6, w = 6, oh = s.outputHeight(h), ow = s.outputWidth(w)
     let fixture = ConvFixture(s, relu: false, seed: 4)
     var input = randomValues(n * 16 * h * w, seed: 5)
-    let probe = randomValues(n * 16 * h * w, seed: 6)
+    let probe = randomValues(n * 16 * oh * ow, seed: 6)
     let src = tensor(input, n: n, c: 16, h: h, w: w, layout: .blocked)
-    let dst = Tensor(n: n, c: 16, h: h, w: w, layout: .blocked)
+    let dst = Tensor(n: n, c: 16, h: oh, w: ow, layout: .blocked)
     func loss() -> Double {
         fixture.conv.forward(src: src, dst: dst)
         let out = dst.plainValues()
         return GradientCheck.weightedSum(out, probe, count: out.count)
     }
     _ = loss()
-    let gDst = tensor(probe, n: n, c: 16, h: h, w: w, layout: .blocked)
+    let gDst = tensor(probe, n: n, c: 16, h: oh, w: ow, layout: .blocked)
     let gSrc = Tensor(n: n, c: 16, h: h, w: w, layout: .blocked)
     fixture.conv.backward(src: src, dst: dst, gradDst: gDst, gradSrc: gSrc)
     let analyticInput = gSrc.plainValues()

@@ -24,7 +24,7 @@ final class ConvFixture {
     let conv: Conv2D
     init(_ shape: ConvShape, relu: Bool = false, seed: UInt64) {
         self.shape = shape
-        arena = ParameterArena([("weight", [shape.outChannels, shape.inChannels, shape.kernelHeight, shape.kernelWidth]),
+        arena = ParameterArena([("weight", [shape.outChannels, shape.inChannels / shape.groups, shape.kernelHeight, shape.kernelWidth]),
                                 ("bias", [shape.outChannels])])
         let values = randomValues(shape.parameterCount, seed: seed, scale: 0.5)
         arena.values.update(from: values, count: values.count)
