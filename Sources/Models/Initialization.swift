@@ -49,7 +49,7 @@ struct ConvTable {
     /// (name, shape) entries: `<name>.weight` (OIHW) then `<name>.bias`, in declaration order.
     var sizeTable: [(String, [Int])] {
         rows.flatMap { row in
-            [(row.name + ".weight", [row.shape.outChannels, row.shape.inChannels, row.shape.kernelHeight, row.shape.kernelWidth]),
+            [(row.name + ".weight", [row.shape.outChannels, row.shape.inChannels / row.shape.groups, row.shape.kernelHeight, row.shape.kernelWidth]),
              (row.name + ".bias", [row.shape.outChannels])]
         }
     }

@@ -90,4 +90,44 @@ public enum NaiveReference {
         }
         return out
     }
+
+    // NAFNet's channel ops (issue #12), written from their formulas.
+
+    /// Layer norm over the channels of each pixel: weight * (x - mean) / sqrt(var + eps) + bias.
+    public static func channelLayerNorm(_ x: [Float], n: Int, c: Int, h: Int, w: Int, weight: [Float], bias: [Float], eps: Double) -> [Float] {
+        var y = x
+        for ni in 0..<n { for p in 0..<(h * w) {
+            let values = (0..<c).map { Double(x[(ni * c + $0) * h * w + p]) }
+            let mean = values.reduce(0, +) / Double(c)
+            let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(c)
+            for ci in 0..<c {
+                y[(ni * c + ci) * h * w + p] = Float(Double(weight[ci]) * (values[ci] - mean) / (variance + eps).squareRoot() + Double(bias[ci]))
+            }
+        } }
+        return y
+    }
+
+    /// y[c] = x[c] * x[c + C/2].
+    public static func simpleGate(_ x: [Float], n: Int, c: Int, h: Int, w: Int) -> [Float] {
+        let half = c / 2, plane = h * w
+        var y = [Float](repeating: 0, count: n * half * plane)
+        for ni in 0..<n { for ci in 0..<half { for p in 0..<plane {
+            y[(ni * half + ci) * plane + p] = x[(ni * c + ci) * plane + p] * x[(ni * c + ci + half) * plane + p]
+        } } }
+        return y
+    }
+
+    /// y[c] = x[c] * (bias[c] + sum_i weight[c][i] * mean_hw(x[i])).
+    public static func channelAttention(_ x: [Float], n: Int, c: Int, h: Int, w: Int, weight: [Float], bias: [Float]) -> [Float] {
+        let plane = h * w
+        var y = x
+        for ni in 0..<n {
+            let means = (0..<c).map { ci in (0..<plane).map { Double(x[(ni * c + ci) * plane + $0]) }.reduce(0, +) / Double(plane) }
+            for o in 0..<c {
+                let scale = Double(bias[o]) + (0..<c).map { Double(weight[o * c + $0]) * means[$0] }.reduce(0, +)
+                for p in 0..<plane { y[(ni * c + o) * plane + p] = Float(Double(x[(ni * c + o) * plane + p]) * scale) }
+            }
+        }
+        return y
+    }
 }

@@ -5,43 +5,6 @@ import Foundation
 import Testing
 import Tensors
 
-// MARK: Naive twins, plain NCHW arrays
-
-private func naiveLayerNorm(_ x: [Float], n: Int, c: Int, h: Int, w: Int, weight: [Float], bias: [Float], eps: Double) -> [Float] {
-    var y = x
-    for ni in 0..<n { for p in 0..<(h * w) {
-        let values = (0..<c).map { Double(x[(ni * c + $0) * h * w + p]) }
-        let mean = values.reduce(0, +) / Double(c)
-        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(c)
-        for ci in 0..<c {
-            y[(ni * c + ci) * h * w + p] = Float(Double(weight[ci]) * (values[ci] - mean) / (variance + eps).squareRoot() + Double(bias[ci]))
-        }
-    } }
-    return y
-}
-
-private func naiveSimpleGate(_ x: [Float], n: Int, c: Int, h: Int, w: Int) -> [Float] {
-    let half = c / 2, plane = h * w
-    var y = [Float](repeating: 0, count: n * half * plane)
-    for ni in 0..<n { for ci in 0..<half { for p in 0..<plane {
-        y[(ni * half + ci) * plane + p] = x[(ni * c + ci) * plane + p] * x[(ni * c + ci + half) * plane + p]
-    } } }
-    return y
-}
-
-private func naiveChannelAttention(_ x: [Float], n: Int, c: Int, h: Int, w: Int, weight: [Float], bias: [Float]) -> [Float] {
-    let plane = h * w
-    var y = x
-    for ni in 0..<n {
-        let means = (0..<c).map { ci in (0..<plane).map { Double(x[(ni * c + ci) * plane + $0]) }.reduce(0, +) / Double(plane) }
-        for o in 0..<c {
-            let scale = Double(bias[o]) + (0..<c).map { Double(weight[o * c + $0]) * means[$0] }.reduce(0, +)
-            for p in 0..<plane { y[(ni * c + o) * plane + p] = Float(Double(x[(ni * c + o) * plane + p]) * scale) }
-        }
-    }
-    return y
-}
-
 /// d(sum(forward(params) * probe))/d(params) by central differences must equal `analytic`.
 private func checkParameterGradient(_ parameters: inout [Float], analytic: [Float], loss: ([Float]) -> Double) -> GradientCheckReport {
     GradientCheck.check(values: &parameters, analytic: analytic, probes: 32, step: 1e-2, floor: 0.05 * max(maxAbs(analytic), 1e-3), loss: loss)
@@ -56,7 +19,7 @@ func channelLayerNorm(_ layout: Layout, _ c: Int) {
     let norm = ChannelLayerNorm(channels: c)
     let src = tensor(x, n: n, c: c, h: h, w: w, layout: layout), dst = Tensor(n: n, c: c, h: h, w: w, layout: layout)
     norm.forward(src: src, dst: dst, weight: weight, bias: bias)
-    #expect(maxRelativeDifference(dst.plainValues(), naiveLayerNorm(x, n: n, c: c, h: h, w: w, weight: weight, bias: bias, eps: 1e-6)) < 1e-5)
+    #expect(maxRelativeDifference(dst.plainValues(), NaiveReference.channelLayerNorm(x, n: n, c: c, h: h, w: w, weight: weight, bias: bias, eps: 1e-6)) < 1e-5)
 
     let report = checkInputGradient(n: n, c: c, h: h, w: w, outShape: (n, c, h, w), layout: layout, seed: 34, input: x, step: 1e-3,
                                     forward: { norm.forward(src: $0, dst: $1, weight: weight, bias: bias) },
@@ -88,7 +51,7 @@ func simpleGate(_ layout: Layout, _ c: Int) {
     let x = randomValues(n * c * h * w, seed: 41)
     let src = tensor(x, n: n, c: c, h: h, w: w, layout: layout), dst = Tensor(n: n, c: c / 2, h: h, w: w, layout: layout)
     SimpleGate.forward(src: src, dst: dst)
-    #expect(maxRelativeDifference(dst.plainValues(), naiveSimpleGate(x, n: n, c: c, h: h, w: w)) == 0)
+    #expect(maxRelativeDifference(dst.plainValues(), NaiveReference.simpleGate(x, n: n, c: c, h: h, w: w)) == 0)
     let report = checkInputGradient(n: n, c: c, h: h, w: w, outShape: (n, c / 2, h, w), layout: layout, seed: 42, input: x,
                                     forward: { SimpleGate.forward(src: $0, dst: $1) },
                                     backward: { gDst, gSrc in SimpleGate.backward(src: src, gradDst: gDst, gradSrc: gSrc) })
@@ -104,7 +67,7 @@ func channelAttention(_ layout: Layout, _ c: Int) {
     let attention = ChannelAttention(channels: c)
     let src = tensor(x, n: n, c: c, h: h, w: w, layout: layout), dst = Tensor(n: n, c: c, h: h, w: w, layout: layout)
     attention.forward(src: src, dst: dst, weight: weight, bias: bias)
-    #expect(maxRelativeDifference(dst.plainValues(), naiveChannelAttention(x, n: n, c: c, h: h, w: w, weight: weight, bias: bias)) < 1e-5)
+    #expect(maxRelativeDifference(dst.plainValues(), NaiveReference.channelAttention(x, n: n, c: c, h: h, w: w, weight: weight, bias: bias)) < 1e-5)
 
     let report = checkInputGradient(n: n, c: c, h: h, w: w, outShape: (n, c, h, w), layout: layout, seed: 54, input: x,
                                     forward: { attention.forward(src: $0, dst: $1, weight: weight, bias: bias) },
