@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${BIN:-.build/release}
 work=$(pwd)/work-data/test-cluster
-rm -rf "$work" data-manifests/test-cluster-*.sqlite* data-manifests/shards/test-cluster-* work-data/flows/test-cluster-*
+rm -rf "$work" data-manifests/test-cluster-*.sqlite* data-manifests/shards/test-cluster-* work-data/flows/test-cluster-* work-data/slurm-logs/test-cluster-*
 mkdir -p "$work"
 started=$(date +%s)
 
