@@ -16,7 +16,7 @@ MANIFEST ?= $(shell awk '/^manifest:/{print $$2}' $(DATASET_CONFIG))
 # Synthesised datasets: jdrl-synth's pairs folder (aligned sharp images and blur maps for make benchmark).
 PAIRS ?= $(shell awk '/^  pairs:/{print $$2}' $(DATASET_CONFIG))
 
-.PHONY: all build setup patches train benchmark ablations reevaluate test perf clean
+.PHONY: all build setup patches train benchmark ablations reevaluate test test-faults reliability perf clean
 
 all: patches
 
@@ -59,6 +59,19 @@ test:
 	  echo "make test: numeric suites again with ONEDNN_MAX_CPU_ISA=$$isa OPENBLAS_CORETYPE=Haswell"; \
 	  ONEDNN_MAX_CPU_ISA=$$isa OPENBLAS_CORETYPE=Haswell $(SWIFT) test -c release --skip-build --filter '$(NUMERIC_SUITES)' || exit 1; \
 	done
+
+# Issue 14's fault corpus, long version: the bad-input corpus, concurrency, and KILLS seeded SIGKILLs of
+# ingest/tile/flow/eval (plus jdrl-train's kill-and-resume test); prints each kill and the summary tables.
+# `make test` runs the same suites with 8 kills. JDRL_KILL_SEED=S replays a schedule.
+KILLS ?= 60
+FAULT_TESTS := BadInputCorpusTests|ManifestAndConfigFaultTests|ConcurrencyTests|KillCorpusTests|KillResumeTests|aFileRewritten|aCopyArriving
+test-faults:
+	$(SWIFT) build -c release --build-tests
+	@JDRL_KILLS=$(KILLS) $(SWIFT) test -c release --skip-build --filter '$(FAULT_TESTS)' > .build/test-faults.log 2>&1; status=$$?; \
+	  grep -E '^(kill|bad-input corpus|\||✘)' .build/test-faults.log; \
+	  grep -E '^✔ Test run|^✘ Test run' .build/test-faults.log; \
+	  echo "make test-faults: exit $$status (full log: .build/test-faults.log)"; exit $$status
+reliability: test-faults
 
 perf: build
 	./pipelines/perf.sh $(ONLY)

@@ -27,12 +27,28 @@ public enum AtomicFile {
         let temporary = directory.appendingPathComponent(temporaryName(for: destination))
         do {
             try produce(temporary)
+            try flushToDisk(temporary)
             if rename(temporary.path, destination.path) != 0 {
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination.path])
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw error
+        }
+    }
+
+    /// Forces a regular file's bytes to the disk before it is renamed into place: a write the disk
+    /// refused late (full, I/O error) fails here instead of publishing a short file, and a power loss
+    /// right after the rename cannot leave an empty file under the final name.
+    static func flushToDisk(_ url: URL) throws {
+        var info = stat()
+        guard stat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
+        let descriptor = open(url.path, O_RDONLY)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        if fsync(descriptor) != 0 {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
+                                                          NSLocalizedDescriptionKey: "cannot flush \(url.path): \(String(cString: strerror(errno)))"])
         }
     }
 

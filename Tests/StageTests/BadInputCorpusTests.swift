@@ -63,6 +63,9 @@ import Testing
         #expect(again.status == 3 && again.output.contains("nothing new"), "\(again.output)")
         let rejectedCount = BadInputCorpus.kinds.filter { if case .rejected = $0.expectation { return true }; return false }.count
         #expect(again.output.contains("\(rejectedCount) rejected:"), "\(again.output)")
+        let okNow = try manifest.captures(status: .ok).count
+        print("bad-input corpus: \(BadInputCorpus.kinds.count) pair kinds tried: \(okNow) kept, \(rejectedCount) rejected with a reason, "
+              + "\(BadInputCorpus.kinds.count - okNow - rejectedCount) lost")
     }
 
     @Test func thePixelLimitIsConfigurableAndCheckedBeforeDecoding() throws {
