@@ -61,10 +61,10 @@ test:
 	done
 
 # Issue 14's fault corpus, long version: the bad-input corpus, concurrency, and KILLS seeded SIGKILLs of
-# ingest/tile/flow/eval (plus jdrl-train's kill-and-resume test); prints each kill and the summary tables.
+# ingest/tile/flow/eval (plus jdrl-train's kill-and-resume test), disk full; prints each kill and the summary tables.
 # `make test` runs the same suites with 8 kills. JDRL_KILL_SEED=S replays a schedule.
 KILLS ?= 60
-FAULT_TESTS := BadInputCorpusTests|ManifestAndConfigFaultTests|ConcurrencyTests|KillCorpusTests|KillResumeTests|aFileRewritten|aCopyArriving
+FAULT_TESTS := BadInputCorpusTests|ManifestAndConfigFaultTests|ConcurrencyTests|DiskFullTests|KillCorpusTests|KillResumeTests|aFileRewritten|aCopyArriving
 test-faults:
 	$(SWIFT) build -c release --build-tests
 	@JDRL_KILLS=$(KILLS) $(SWIFT) test -c release --skip-build --filter '$(FAULT_TESTS)' > .build/test-faults.log 2>&1; status=$$?; \

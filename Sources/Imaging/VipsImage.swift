@@ -146,7 +146,12 @@ public final class VipsImage: @unchecked Sendable {
         }
         defer { g_free(buffer) }
         do { try Data(bytesNoCopy: buffer, count: length, deallocator: .none).write(to: url) } catch {
-            let cause = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
+            // The system's words ("No space left on device"), not Foundation's error dump.
+            let failure = error as NSError, underlying = failure.userInfo[NSUnderlyingErrorKey] as? NSError
+            let cause: String
+            if let underlying, underlying.domain == NSPOSIXErrorDomain { cause = String(cString: strerror(Int32(underlying.code))) }
+            else if failure.domain == NSCocoaErrorDomain && failure.code == CocoaError.fileWriteOutOfSpace.rawValue { cause = String(cString: strerror(ENOSPC)) }
+            else { cause = failure.localizedDescription }
             throw ImagingError.writeFailed(path: url.path, reason: cause)
         }
     }
