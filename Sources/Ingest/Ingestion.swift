@@ -76,20 +76,37 @@ public struct Ingestion {
         let hashes = try contentHashes(mine, validator: validator)
         let firstCopy = try firstCopies(mine, hashes: hashes)
         let progress = Progress(label: "ingest", total: mine.count)
-        let lock = NSLock()
-        // Decoding dominates and varies per pair: workers take the next pair as they finish one.
         defer { progress.finish() }
-        try Parallel.eachItem(mine.count, workers: threads) { index in
-            let outcome = try ingest(mine[index], hashes: hashes[index], validator: validator, copyOf: firstCopy[index].map { mine[$0] })
-            lock.lock()
-            switch outcome {
-            case .inserted: report.inserted += 1
-            case .updated: report.updated += 1
-            case .unchanged: report.unchanged += 1
+        // Pairs are validated in parallel (decoding dominates and varies per pair: workers take the next
+        // pair as they finish one) but registered in scan order, a chunk at a time: the same folder always
+        // gets the same capture ids, so the patch order, and training, do not depend on which worker
+        // finished first; a killed run loses at most one chunk's validation.
+        let chunk = max(8, threads * 4)
+        for start in stride(from: 0, to: mine.count, by: chunk) {
+            let indices = Array(start..<min(start + chunk, mine.count))
+            var decided = [Capture?](repeating: nil, count: indices.count)
+            var unchanged = [Capture?](repeating: nil, count: indices.count)
+            let lock = NSLock()
+            try Parallel.eachItem(indices.count, workers: threads) { slot in
+                let index = indices[slot]
+                let outcome = try decide(mine[index], hashes: hashes[index], validator: validator, copyOf: firstCopy[index].map { mine[$0] })
+                lock.lock()
+                switch outcome {
+                case let .unchanged(stored): unchanged[slot] = stored
+                case let .register(capture): decided[slot] = capture
+                }
+                lock.unlock()
+                progress.advance()
             }
-            if outcome.capture.status == .rejected { report.rejected.append(outcome.capture) }
-            lock.unlock()
-            progress.advance()
+            for slot in indices.indices {
+                let outcome: Manifest.Registration = try unchanged[slot].map { .unchanged($0) } ?? manifest.register(decided[slot]!)
+                switch outcome {
+                case .inserted: report.inserted += 1
+                case .updated: report.updated += 1
+                case .unchanged: report.unchanged += 1
+                }
+                if outcome.capture.status == .rejected { report.rejected.append(outcome.capture) }
+            }
         }
         report.rejected.sort { ($0.split.rawValue, $0.name) < ($1.split.rawValue, $1.name) }
         run.itemsDone = report.inserted + report.updated
@@ -136,12 +153,17 @@ public struct Ingestion {
         return copies
     }
 
+    enum Decision {
+        case unchanged(Capture)
+        case register(Capture)
+    }
+
     /// An ok pair whose files are unchanged (same hashes and paths) is not decoded again. Rejected
     /// pairs are always re-checked (they are few, and a changed tolerance may now accept them). A pair
     /// holding the content of an earlier pair (of this run, or already in the manifest under another
-    /// name) is refused as its copy.
-    private func ingest(_ pair: PairCandidate, hashes: (blurry: String?, sharp: String?), validator: PairValidator,
-                        copyOf original: PairCandidate?) throws -> Manifest.Registration {
+    /// name) is refused as its copy. Reads the manifest only; the caller registers.
+    private func decide(_ pair: PairCandidate, hashes: (blurry: String?, sharp: String?), validator: PairValidator,
+                        copyOf original: PairCandidate?) throws -> Decision {
         let stored = try manifest.capture(root: root.path, split: pair.split, name: pair.name)
         if original == nil, let stored, stored.status == .ok,
            stored.blurryHash == hashes.blurry, stored.sharpHash == hashes.sharp,
@@ -149,7 +171,7 @@ public struct Ingestion {
             return .unchanged(stored)
         }
         if let original {
-            return try manifest.register(validator.baseCapture(pair, hashes: hashes).rejectedAsDuplicate(
+            return .register(validator.baseCapture(pair, hashes: hashes).rejectedAsDuplicate(
                 ofSplit: original.split, name: original.name, blurryPath: original.blurry.path, sharpPath: original.sharp.path))
         }
         var capture = validator.validate(pair, hashes: hashes)
@@ -158,6 +180,6 @@ public struct Ingestion {
             if let earlier = try manifest.earlierCapture(withContentOf: capture) { capture = capture.rejectedAsDuplicate(of: earlier) }
             capture.id = nil
         }
-        return try manifest.register(capture)
+        return .register(capture)
     }
 }

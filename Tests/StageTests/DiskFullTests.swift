@@ -107,26 +107,11 @@ struct DiskFullTests {
 }
 
 extension DiskFullTests {
-    /// configs/jdrl-unet-cpu.yaml scaled down to seconds: a tiny network, 32 px crops, a checkpoint every 2 steps.
-    static func tinyTrainingConfig(manifest: String, in folder: URL) throws -> URL {
-        var text = try String(contentsOf: Executables.packageRoot.appendingPathComponent("configs/jdrl-unet-cpu.yaml"), encoding: .utf8)
-        for (old, new) in [("name: jdrl-unet-cpu", "name: tiny"), ("manifest: data-manifests/embedded.sqlite", "manifest: \(manifest)"),
-                           ("crop_size: 64", "crop_size: 32"), ("batch_size: 4", "batch_size: 1"), ("widths: [32, 64, 128, 256]", "widths: [8, 16]"),
-                           ("  width: 32", "  width: 4"), ("warmup_steps: 100", "warmup_steps: 0"), ("epochs: 80", "epochs: 6"),
-                           ("init_epochs: 12", "init_epochs: 2"), ("every_steps: 250", "every_steps: 2"), ("keep_last: 3", "keep_last: 0")] {
-            guard text.contains(old) else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "config lacks \(old)"]) }
-            text = text.replacingOccurrences(of: old, with: new)
-        }
-        let url = folder.appendingPathComponent("tiny.yaml")
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return url
-    }
-
     @Test func aCheckpointWriteOntoAFullDiskStopsClearlyKeepsTheLastGoodOneAndResumesOnceThereIsRoom() throws {
         let pipeline = try KillPipeline()
         defer { pipeline.remove() }
         for stage in ["ingest", "tile", "flow"] { try #require(try pipeline.run(stage).status == 0) }
-        let config = try Self.tinyTrainingConfig(manifest: pipeline.manifest, in: pipeline.root)
+        let config = try KillPipeline.tinyTrainingConfig(manifest: pipeline.manifest, name: "tiny-full", in: pipeline.root)
         func train(_ runs: URL) throws -> Executables.Result {
             try Executables.run("jdrl-train", ["--config", config.path, "--runs", runs.path, "--threads", "1"])
         }
@@ -135,8 +120,8 @@ extension DiskFullTests {
         let roomy = pipeline.root.appendingPathComponent("roomy-runs")
         let straight = try train(roomy)
         try #require(straight.status == 0, "\(straight.output)")
-        let finalWeights = try Data(contentsOf: roomy.appendingPathComponent("tiny/checkpoints/step_00000024/net_g.safetensors"))
-        let runBytes = try Self.files(under: roomy.appendingPathComponent("tiny")).values.map(\.count).reduce(0, +)
+        let finalWeights = try Data(contentsOf: roomy.appendingPathComponent("tiny-full/checkpoints/step_00000016/net_g.safetensors"))
+        let runBytes = try Self.files(under: roomy.appendingPathComponent("tiny-full")).values.map(\.count).reduce(0, +)
 
         // When the runs folder's disk fills up part way through
         let disk = try SmallFilesystem(kilobytes: max(64, runBytes / 1024 / 3))
@@ -146,7 +131,7 @@ extension DiskFullTests {
         // Then it stops with a sentence about the disk, and the newest checkpoint latest.json names is whole
         #expect(full.status == 1, "\(full.output)")
         #expect(full.output.contains("No space left on device"), "\(full.output)")
-        let checkpoints = runs.appendingPathComponent("tiny/checkpoints")
+        let checkpoints = runs.appendingPathComponent("tiny-full/checkpoints")
         let latest = try JSONSerialization.jsonObject(with: Data(contentsOf: checkpoints.appendingPathComponent("latest.json"))) as? [String: Any]
         let folder = try #require(latest?["folder"] as? String, "no latest.json after a full disk")
         for file in ["net_g.safetensors", "net_reblur.safetensors", "optimizer.safetensors", "state.json"] {
@@ -158,6 +143,6 @@ extension DiskFullTests {
         #expect(disk.resize(kilobytes: runBytes / 1024 * 3 + 512))
         let resumed = try train(runs)
         #expect(resumed.status == 0, "\(resumed.output)")
-        #expect(try Data(contentsOf: checkpoints.appendingPathComponent("step_00000024/net_g.safetensors")) == finalWeights)
+        #expect(try Data(contentsOf: checkpoints.appendingPathComponent("step_00000016/net_g.safetensors")) == finalWeights)
     }
 }

@@ -8,7 +8,9 @@ import Seeding
 /// leaves behind, path-independent: rows by natural key (capture name, patch origin, direction, method)
 /// with the content hash of every file they name, so a run in another folder compares equal.
 struct KillPipeline {
-    static let stages = ["ingest", "tile", "flow", "eval"]
+    static let stages = ["ingest", "tile", "flow", "eval", "train"]
+    /// The training run's name (not `tiny`: that is the fixed checkpoint jdrl-eval scores).
+    static let runName = "killed"
     let root: URL
     var captures: URL { root.appendingPathComponent("captures") }
     var manifest: String { root.appendingPathComponent("m.sqlite").path }
@@ -44,6 +46,10 @@ struct KillPipeline {
         case "ingest": return (try Executables.url("jdrl-ingest"), [captures.path, "--manifest", manifest] + threads)
         case "tile": return (try Executables.url("jdrl-tile"), ["--manifest", manifest, "--out", patches.path, "--protocol", "sdd", "--size", "256", "--stride", "256", "--scale", "1"] + threads)
         case "flow": return (try Executables.url("jdrl-flow"), ["--manifest", manifest, "--output-directory", flows.path] + threads)
+        case "train":
+            // One thread: the resumed run's weights equal the uninterrupted run's bit for bit at a fixed thread count.
+            let config = try Self.tinyTrainingConfig(manifest: manifest, name: Self.runName, in: root)
+            return (try Executables.url("jdrl-train"), ["--config", config.path, "--runs", runs.path, "--threads", "1"])
         default: return (try Executables.url("jdrl-eval"), ["--manifest", manifest, "--split", "test", "--checkpoint",
                                                             runs.appendingPathComponent("tiny/checkpoints/step_00000002").path] + threads)
         }
@@ -96,6 +102,19 @@ struct KillPipeline {
                 lines.append("flow \(row["name"] as String) \(row["x"] as Int),\(row["y"] as Int) \(row["direction"] as String) \(values.joined(separator: " ")) "
                              + "flo \(hash(row["flow_path"])) mask \(hash(row["mask_path"]))")
             }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM runs") {
+                // (Not the config hash: the config names this folder's manifest.)
+                lines.append("run \(row["name"] as String) \(row["status"] as String)")
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT r.name, k.* FROM checkpoints k JOIN runs r ON r.id = k.run_id") {
+                let folder = URL(fileURLWithPath: row["path"] as String)
+                let weights = ["net_g", "net_reblur", "optimizer"].map { hash(folder.appendingPathComponent("\($0).safetensors").path) }
+                lines.append("checkpoint \(row["name"] as String) \(row["step"] as Int) \(row["epoch"] as Int) \(relative(folder.path)) \(weights.joined(separator: " "))")
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT r.name, s.* FROM training_steps s JOIN runs r ON r.id = s.run_id") {
+                let losses = ["lr", "loss_total", "loss_deblur", "loss_cycle", "loss_reblur"].map { "\(row[$0] as Double? ?? .nan)" }
+                lines.append("training-step \(row["name"] as String) \(row["step"] as Int) \(row["epoch"] as Int) \(losses.joined(separator: " "))")
+            }
             for row in try Row.fetchAll(db, sql: "SELECT c.name, e.* FROM evaluations e JOIN captures c ON c.id = e.capture_id") {
                 lines.append("evaluation \(row["name"] as String) \(row["method"] as String) \(relative(row["checkpoint_path"])) \(row["target"] as String) "
                              + "psnr \(row["psnr"] as Double) ssim \(row["ssim"] as Double) mae \(row["mae"] as Double)")
@@ -125,6 +144,7 @@ struct KillPipeline {
                 if extra != 0 { problems.append("\(table): \(extra) duplicated rows") }
             }
         } }
+        problems += checkpointProblems()
         for folder in [patches, flows] {
             for file in visibleFiles(under: folder) {
                 let key = relative(file.path)
@@ -138,6 +158,40 @@ struct KillPipeline {
             }
         }
         return problems
+    }
+
+    /// The training run's visible checkpoints are whole and `latest.json` (if any) names one of them.
+    func checkpointProblems() -> [String] {
+        let checkpoints = runs.appendingPathComponent("\(Self.runName)/checkpoints")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path) else { return [] }
+        var problems: [String] = []
+        for name in names where name.hasPrefix("step_") {
+            for file in ["net_g.safetensors", "net_reblur.safetensors", "optimizer.safetensors", "state.json"]
+            where !FileManager.default.fileExists(atPath: checkpoints.appendingPathComponent("\(name)/\(file)").path) {
+                problems.append("checkpoint \(name) lacks \(file)")
+            }
+        }
+        if let data = try? Data(contentsOf: checkpoints.appendingPathComponent("latest.json")) {
+            let folder = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["folder"] as? String
+            if folder.map({ !names.contains($0) }) ?? true { problems.append("latest.json names no complete checkpoint: \(String(decoding: data, as: UTF8.self))") }
+        }
+        return problems
+    }
+
+    /// configs/jdrl-unet-cpu.yaml scaled down to seconds: a tiny network, 32 px crops, batch 1, 4 epochs
+    /// of the 4 train patches (16 steps), a checkpoint every 2 steps, all kept.
+    static func tinyTrainingConfig(manifest: String, name: String, in folder: URL) throws -> URL {
+        var text = try String(contentsOf: Executables.packageRoot.appendingPathComponent("configs/jdrl-unet-cpu.yaml"), encoding: .utf8)
+        for (old, new) in [("name: jdrl-unet-cpu", "name: \(name)"), ("manifest: data-manifests/embedded.sqlite", "manifest: \(manifest)"),
+                           ("crop_size: 64", "crop_size: 32"), ("batch_size: 4", "batch_size: 1"), ("widths: [32, 64, 128, 256]", "widths: [8, 16]"),
+                           ("  width: 32", "  width: 4"), ("warmup_steps: 100", "warmup_steps: 0"), ("epochs: 80", "epochs: 4"),
+                           ("init_epochs: 12", "init_epochs: 1"), ("every_steps: 250", "every_steps: 2"), ("keep_last: 3", "keep_last: 0")] {
+            guard text.contains(old) else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "config lacks \(old)"]) }
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        let url = folder.appendingPathComponent("\(name).yaml")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
     }
 
     /// Files a reader would see (hidden `.partial-*` names excluded).
@@ -165,6 +219,12 @@ struct KillSchedule {
         let seed = environment["JDRL_KILL_SEED"].flatMap { UInt64($0) } ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000_007
         let kills = environment["JDRL_KILLS"].flatMap { Int($0) } ?? defaultKills
         return KillSchedule(seed: seed, kills: max(kills, KillPipeline.stages.count))
+    }
+
+    /// How many of the kills each stage gets (the first stages take the remainder).
+    func kills(of stage: String) -> Int {
+        let stages = KillPipeline.stages, position = stages.firstIndex(of: stage)!
+        return kills / stages.count + (position < kills % stages.count ? 1 : 0)
     }
 
     /// Delay of kill `index` as a fraction of the stage's uninterrupted duration, in [0.02, 1.1).
