@@ -16,7 +16,7 @@ MANIFEST ?= $(shell awk '/^manifest:/{print $$2}' $(DATASET_CONFIG))
 # Synthesised datasets: jdrl-synth's pairs folder (aligned sharp images and blur maps for make benchmark).
 PAIRS ?= $(shell awk '/^  pairs:/{print $$2}' $(DATASET_CONFIG))
 
-.PHONY: all build setup patches train benchmark ablations reevaluate test test-faults reliability perf clean
+.PHONY: all build setup patches train benchmark ablations reevaluate test perf clean
 
 all: patches
 
@@ -63,6 +63,7 @@ test:
 # Issue 14's fault corpus, long version: the bad-input corpus, concurrency, and KILLS seeded SIGKILLs of
 # ingest/tile/flow/eval (plus jdrl-train's kill-and-resume test), disk full; prints each kill and the summary tables.
 # `make test` runs the same suites with 8 kills. JDRL_KILL_SEED=S replays a schedule.
+.PHONY: test-faults reliability
 KILLS ?= 60
 FAULT_TESTS := BadInputCorpusTests|ManifestAndConfigFaultTests|ConcurrencyTests|DiskFullTests|KillCorpusTests|KillResumeTests|aFileRewritten|aCopyArriving
 test-faults:
