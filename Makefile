@@ -60,8 +60,8 @@ test:
 	  ONEDNN_MAX_CPU_ISA=$$isa OPENBLAS_CORETYPE=Haswell $(SWIFT) test -c release --skip-build --filter '$(NUMERIC_SUITES)' || exit 1; \
 	done
 
-# Issue 14's fault corpus, long version: the bad-input corpus, concurrency, and KILLS seeded SIGKILLs of
-# ingest/tile/flow/eval (plus jdrl-train's kill-and-resume test), disk full; prints each kill and the summary tables.
+# Issue 14's fault corpus, long version: the bad-input corpus, concurrency, disk full, and KILLS seeded
+# SIGKILLs of ingest/tile/flow/eval/train (about 2.5 min on 2 cores); prints each kill and the summary tables.
 # `make test` runs the same suites with 8 kills. JDRL_KILL_SEED=S replays a schedule.
 .PHONY: test-faults reliability
 KILLS ?= 60
