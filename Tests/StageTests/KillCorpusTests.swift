@@ -85,3 +85,70 @@ import Glibc
         for row in table { print("| \(row.stage) | \(row.kills) | \(row.midRun) | \(row.lost) | \(row.problems) |") }
     }
 }
+
+extension KillCorpusTests {
+    /// `make reevaluate` (pipelines/reevaluate.sh: jdrl-ingest, then jdrl-eval appending to the history) killed
+    /// with its whole process group at seeded moments, then run again: the history ends with every row an
+    /// uninterrupted run writes, once.
+    @Test func reevaluateKilledAtRandomMomentsLosesNoHistoryRow() throws {
+        let schedule = KillSchedule.fromEnvironment(defaultKills: 8)
+        let kills = max(2, schedule.kills / 10)
+        print("kill corpus (reevaluate): seed \(schedule.seed), \(kills) kills")
+        func folder() throws -> (root: URL, inbox: URL) {
+            let root = try temporaryFolder("kill-reevaluate")
+            try EvaluationStage.checkpoint(in: root.appendingPathComponent("runs"))
+            let inbox = root.appendingPathComponent("inbox")
+            for (i, name) in ["north", "south", "east"].enumerated() { try EvaluationStage.pair(name, in: inbox, seed: 50 + i) }
+            return (root, inbox)
+        }
+        /// The history's rows without the time stamp and paths: image, method, target and the scores.
+        func historyRows(_ root: URL) -> [String] {
+            let text = (try? String(contentsOf: root.appendingPathComponent("reports/history/history.csv"), encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").dropFirst().map { line in
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+                return [2, 4, 6, 9, 10, 11].map { fields.indices.contains($0) ? String(fields[$0]) : "?" }.joined(separator: ",")
+            }.sorted()
+        }
+
+        let reference = try folder()
+        defer { try? FileManager.default.removeItem(at: reference.root) }
+        let started = Date()
+        let straight = try EvaluationStage.reevaluate(inbox: reference.inbox, root: reference.root).wait()
+        let duration = Date().timeIntervalSince(started)
+        try #require(straight.status == 0, "\(straight.output)")
+        let expected = historyRows(reference.root)
+        try #require(expected.count == 3 * 2 * 2, "3 captures x (input, checkpoint) x (GT, deformed GT): \(expected)")
+
+        let killed = try folder()
+        defer { try? FileManager.default.removeItem(at: killed.root) }
+        let manifest = killed.root.appendingPathComponent("m.sqlite").path
+        for index in 0..<kills {
+            // Foundation starts each child as the leader of its own process group: kill(-pid) reaches the script
+            // and the stage it runs.
+            let group = try EvaluationStage.reevaluate(inbox: killed.inbox, root: killed.root)
+            let started = Date()
+            if index == 0 {
+                // The first kill lands just after the first score is stored, before the history is written: the
+                // moment a run loses rows if the history only takes what the finishing run scored itself.
+                while group.process.isRunning {
+                    let stored = FileManager.default.fileExists(atPath: manifest)
+                        ? (try? EvaluationStage.sqlite(manifest, "SELECT count(*) FROM evaluations")) ?? "" : ""
+                    if let count = Int(stored), count > 0 { break }
+                    usleep(10_000)
+                }
+            } else {
+                usleep(useconds_t(schedule.fraction(1000 + index) * duration * 1e6))
+            }
+            #expect(getpgid(group.process.processIdentifier) == group.process.processIdentifier || !group.process.isRunning)
+            kill(-group.process.processIdentifier, SIGKILL)
+            group.process.waitUntilExit()
+            print(String(format: "kill r%d: reevaluate after %.3f s of ~%.3f s (%@; replay: JDRL_KILL_SEED=%llu)", index, Date().timeIntervalSince(started),
+                         duration, index == 0 ? "after the first stored score" : "seeded", schedule.seed))
+        }
+        let rerun = try EvaluationStage.reevaluate(inbox: killed.inbox, root: killed.root).wait()
+        #expect(rerun.status == 0, "\(rerun.output)")
+        let final = historyRows(killed.root)
+        let missing = Set(expected).subtracting(final).sorted()
+        #expect(final == expected, "after \(kills) kills (seed \(schedule.seed)): missing \(missing), extra or repeated \(final.count - expected.count + missing.count)")
+    }
+}
