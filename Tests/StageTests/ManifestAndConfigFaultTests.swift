@@ -23,10 +23,15 @@ import Testing
         let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })
         try garbage.write(to: URL(fileURLWithPath: path))
 
-        for (name, arguments) in [("jdrl-ingest", [folder.path, "--manifest", path]),
-                                  ("jdrl-tile", ["--manifest", path, "--out", root.appendingPathComponent("p").path])] {
+        let stages: [(String, [String], Int32)] = [
+            ("jdrl-ingest", [folder.path, "--manifest", path], 2),
+            ("jdrl-tile", ["--manifest", path, "--out", root.appendingPathComponent("p").path], 2),
+            ("jdrl-flow", ["--manifest", path, "--output-directory", root.appendingPathComponent("f").path], 2),
+            ("jdrl-eval", ["--manifest", path, "--split", "test"], 1),
+        ]
+        for (name, arguments, status) in stages {
             let result = try Executables.run(name, arguments)
-            #expect(result.status == 2, "\(name): \(result.output)")
+            #expect(result.status == status, "\(name): \(result.output)")
             #expect(result.output.contains("\(name): manifest \(path): not a SQLite database"), "\(name): \(result.output)")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage, "the damaged file is not overwritten")
