@@ -61,7 +61,7 @@ test:
 	done
 
 # Issue 14's fault corpus, long version: the bad-input corpus, concurrency, disk full, and KILLS seeded
-# SIGKILLs of ingest/tile/flow/eval/train (about 2.5 min on 2 cores); prints each kill and the summary tables.
+# SIGKILLs of ingest/tile/flow/eval/train and reevaluate (about 3.5 min on 2 cores); prints each kill and the tables.
 # `make test` runs the same suites with 8 kills. JDRL_KILL_SEED=S replays a schedule.
 .PHONY: test-faults reliability
 KILLS ?= 60
