@@ -14,7 +14,7 @@ public final class StageLock {
 
     public enum Mode { case wait, refuse }
 
-    public struct Held: Error, CustomStringConvertible, InputError {
+    public struct Held: InputError {
         public let url: URL
         public let holder: String
         public var description: String { "\(holder) holds \(url.path); not started (wait for it to finish)" }

@@ -48,7 +48,7 @@ struct JDRLTrain: ParsableCommand {
             let lock = try StageLock(URL(fileURLWithPath: runs).appendingPathComponent(name).appendingPathComponent("train.lock"), mode: .refuse)
             _ = try withExtendedLifetime(lock) { try TrainingSession.run(request) }
         } catch let error as StageLock.Held {
-            FileHandle.standardError.write(Data("jdrl-train: run \(runName ?? "") \(error)\n".utf8))
+            FileHandle.standardError.write(Data("jdrl-train: \(error)\n".utf8))
             throw ExitCode(75)
         } catch let error as TrainingError {
             FileHandle.standardError.write(Data("jdrl-train: \(error)\n".utf8))
