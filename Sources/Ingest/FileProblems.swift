@@ -24,21 +24,19 @@ enum FileProblems {
         }
         if (target.st_mode & S_IFMT) == S_IFDIR { return "is a folder, not an image file" }
         if (target.st_mode & S_IFMT) != S_IFREG { return "is not a regular file (a device, pipe or socket)" }
+        // Only now open it: opening a pipe for reading would wait for a writer forever.
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { return "cannot be opened for reading (\(String(cString: strerror(errno))))" }
         close(descriptor)
         return nil
     }
 
-    /// True for an entry a scanner must report even though it is no readable regular file: a symbolic
-    /// link (whatever it points at) or a folder whose name says it is meant to be an image.
+    /// True for an entry a scanner must list, so that the validator can say what is wrong with it: every
+    /// file, symbolic link (whatever it points at), pipe or device, and a folder only when its name says
+    /// it is meant to be an image.
     static func isListable(_ url: URL, looksLikeImage: Bool) -> Bool {
         var link = stat()
         guard lstat(url.path, &link) == 0 else { return false }
-        switch link.st_mode & S_IFMT {
-        case S_IFREG, S_IFLNK: return true
-        case S_IFDIR: return looksLikeImage
-        default: return false
-        }
+        return (link.st_mode & S_IFMT) != S_IFDIR || looksLikeImage
     }
 }

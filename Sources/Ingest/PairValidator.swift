@@ -27,10 +27,13 @@ public struct PairValidator: Sendable {
         self.pixelLimit = pixelLimit
     }
 
-    /// Content hashes of the files present (nil for a missing file).
+    /// Content hashes of the files present (nil for a missing file, or anything but a readable regular
+    /// file: reading a pipe would block, and `validate` names the problem).
     public func hashes(_ pair: PairCandidate) -> (blurry: String?, sharp: String?) {
-        (pair.blurryPresent ? try? ContentHash.of(fileAt: pair.blurry) : nil,
-         pair.sharpPresent ? try? ContentHash.of(fileAt: pair.sharp) : nil)
+        func hash(_ url: URL, present: Bool) -> String? {
+            present && FileProblems.problem(at: url) == nil ? try? ContentHash.of(fileAt: url) : nil
+        }
+        return (hash(pair.blurry, present: pair.blurryPresent), hash(pair.sharp, present: pair.sharpPresent))
     }
 
     func baseCapture(_ pair: PairCandidate, hashes: (blurry: String?, sharp: String?)) -> Capture {

@@ -42,6 +42,7 @@ struct BadInputCorpus {
         Kind(name: "loop", what: "symbolic link loop", expectation: .rejected(reason: "symbolic link loop", file: "loop_blur.png")),
         Kind(name: "dangling", what: "symbolic link to nothing", expectation: .rejected(reason: "dangling symbolic link", file: "dangling_sharp.png")),
         Kind(name: "folder", what: "a folder named like an image", expectation: .rejected(reason: "is a folder", file: "folder_blur.png")),
+        Kind(name: "pipe", what: "a named pipe (FIFO) named like an image", expectation: .rejected(reason: "is not a regular file", file: "pipe_blur.png")),
         Kind(name: "twin", what: "the same pair under a second name", expectation: .rejected(reason: "same content as train/good", file: "good_blur.png")),
         Kind(name: "same", what: "blurry and sharp are the same file content", expectation: .rejected(reason: "have the same content", file: "same_sharp.png")),
     ]
@@ -104,6 +105,9 @@ struct BadInputCorpus {
         try manager.createSymbolicLink(atPath: file("dangling_sharp.png").path, withDestinationPath: "moved-away.png")
         try manager.createDirectory(at: file("folder_blur.png"), withIntermediateDirectories: false)
         try writePNG(file("folder_sharp.png"), width: w, height: h, seed: 27)
+        // Reading a pipe blocks until someone writes: ingest must name it without opening it.
+        guard mkfifo(file("pipe_blur.png").path, 0o644) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        try writePNG(file("pipe_sharp.png"), width: w, height: h, seed: 29)
         try manager.copyItem(at: file("good_blur.png"), to: file("twin_blur.png"))
         try manager.copyItem(at: file("good_sharp.png"), to: file("twin_sharp.png"))
         try writePNG(file("same_blur.png"), width: w, height: h, seed: 28)
