@@ -69,6 +69,20 @@ test:
 test-cluster: build
 	./pipelines/slurm/test-cluster.sh
 
+# Issue 14's fault corpus, long version: the bad-input corpus, concurrency, disk full, and KILLS seeded
+# SIGKILLs of ingest/tile/flow/eval/train and reevaluate (about 3.5 min on 2 cores); prints each kill and the tables.
+# `make test` runs the same suites with 8 kills. JDRL_KILL_SEED=S replays a schedule.
+.PHONY: test-faults reliability
+KILLS ?= 60
+FAULT_TESTS := BadInputCorpusTests|ManifestAndConfigFaultTests|ConcurrencyTests|DiskFullTests|KillCorpusTests|KillResumeTests|aFileRewritten|aCopyArriving
+test-faults:
+	$(SWIFT) build -c release --build-tests
+	@JDRL_KILLS=$(KILLS) $(SWIFT) test -c release --skip-build --filter '$(FAULT_TESTS)' > .build/test-faults.log 2>&1; status=$$?; \
+	  grep -E '^(kill|bad-input corpus|\||✘)' .build/test-faults.log; \
+	  grep -E '^✔ Test run|^✘ Test run' .build/test-faults.log; \
+	  echo "make test-faults: exit $$status (full log: .build/test-faults.log)"; exit $$status
+reliability: test-faults
+
 perf: build
 	./pipelines/perf.sh $(ONLY)
 

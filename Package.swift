@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "ThreadingTests", dependencies: ["Threading"]),
         .testTarget(name: "WeightFilesTests", dependencies: ["WeightFiles"]),
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Imaging"]),
-        .testTarget(name: "StageTests", dependencies: ["Imaging", "Manifest", "Models", "Tensors"]),
+        .testTarget(name: "StageTests", dependencies: ["Imaging", "Manifest", "Models", "Tensors", "CVips", "Seeding", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StageLibraryTests", dependencies: ["Ingest", "Tiling", "FlowStage", "Imaging", "Manifest", "StageSupport"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], exclude: ["Fixtures"]),

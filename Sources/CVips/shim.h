@@ -64,6 +64,11 @@ static inline int jdrl_vips_copy_with_orientation(VipsImage *in, VipsImage **out
 static inline int jdrl_vips_pngsave(VipsImage *in, const char *path, int compression, int bitdepth) {
     return vips_pngsave(in, path, "compression", compression, "bitdepth", bitdepth, NULL);
 }
+/* PNG into memory: the caller writes the bytes itself and so sees every write error (libvips' own
+   file writer can lose a failed write at close, e.g. ENOSPC, and still return 0). Free with g_free. */
+static inline int jdrl_vips_pngsave_buffer(VipsImage *in, void **buffer, size_t *length, int compression, int bitdepth) {
+    return vips_pngsave_buffer(in, buffer, length, "compression", compression, "bitdepth", bitdepth, NULL);
+}
 static inline int jdrl_vips_tiffsave(VipsImage *in, const char *path) {
     return vips_tiffsave(in, path, NULL);
 }

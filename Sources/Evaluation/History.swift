@@ -26,6 +26,24 @@ public struct History: Sendable {
 
         """
 
+    /// A row's CSV line after its time stamp: capture, image, method, checkpoint, target and scores.
+    static func entry(_ row: Evaluation, label: String) -> String {
+        let lpips = row.lpips.map { String(format: "%.4f", $0) }
+        return ["\(row.captureId ?? 0)", CSV.field(row.imageName), row.split, CSV.field(label),
+                CSV.field(row.checkpointPath ?? ""), row.target.rawValue, CSV.field(row.aligner ?? ""), "\(row.bitDepth)",
+                String(format: "%.4f", row.psnr), String(format: "%.5f", row.ssim), String(format: "%.5f", row.mae), lpips ?? ""]
+            .joined(separator: ",")
+    }
+
+    /// The rows of `rows` the history does not hold yet. A run killed after storing its scores but before
+    /// appending them leaves such rows; the next run (which finds them already scored) appends them here.
+    /// Compared without the time stamp, which the manifest stores to the millisecond.
+    public func notYetRecorded(_ rows: [Evaluation], labels: [String?: String]) -> [Evaluation] {
+        let text = (try? String(contentsOf: csvURL, encoding: .utf8)) ?? ""
+        let recorded = Set(text.split(separator: "\n").dropFirst().compactMap { line in line.firstIndex(of: ",").map { String(line[line.index(after: $0)...]) } })
+        return rows.filter { !recorded.contains(Self.entry($0, label: labels[$0.checkpointPath] ?? $0.method)) }
+    }
+
     /// Appends `rows` (labels from `labels`, keyed by checkpoint path; nil key: the blurry input).
     public func append(_ rows: [Evaluation], labels: [String?: String]) throws {
         guard !rows.isEmpty else { return }
@@ -36,10 +54,7 @@ public struct History: Sendable {
         for row in rows {
             let label = labels[row.checkpointPath] ?? row.method
             let lpips = row.lpips.map { String(format: "%.4f", $0) }
-            csv += [stamp.string(from: row.createdAt), "\(row.captureId ?? 0)", CSV.field(row.imageName), row.split, CSV.field(label),
-                    CSV.field(row.checkpointPath ?? ""), row.target.rawValue, CSV.field(row.aligner ?? ""), "\(row.bitDepth)",
-                    String(format: "%.4f", row.psnr), String(format: "%.5f", row.ssim), String(format: "%.5f", row.mae), lpips ?? ""]
-                .joined(separator: ",") + "\n"
+            csv += stamp.string(from: row.createdAt) + "," + Self.entry(row, label: label) + "\n"
             markdown += "| \(stamp.string(from: row.createdAt)) | \(row.imageName) | \(label) | \(row.target.rawValue) | \(row.aligner ?? "") | "
                 + "\(row.bitDepth) | " + String(format: "%.2f | %.4f | %.4f", row.psnr, row.ssim, row.mae) + " | \(lpips ?? "n/a") |\n"
         }

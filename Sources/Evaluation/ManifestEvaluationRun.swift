@@ -78,9 +78,14 @@ public enum ManifestEvaluationRun {
             if let folder = request.history {
                 var labels: [String?: String] = [nil: EvaluatedMethod.blurryInput.label]
                 for method in methods { labels[method.checkpointPath] = method.label }
-                try History(folder: URL(fileURLWithPath: folder)).append(outcome.newRows, labels: labels)
-                print(outcome.newRows.isEmpty ? "jdrl-eval: history unchanged (nothing new)"
-                      : "jdrl-eval: \(outcome.newRows.count) rows appended to \(folder)/history.csv and history.md")
+                // Every stored row of these captures and methods the history lacks: this run's, and those of a run
+                // killed between storing its scores and appending them.
+                let history = History(folder: URL(fileURLWithPath: folder))
+                let stored = try manifest.evaluations(captureIDs: outcome.captures.compactMap(\.id)).filter { labels.keys.contains($0.checkpointPath) }
+                let missing = history.notYetRecorded(stored, labels: labels)
+                try history.append(missing, labels: labels)
+                print(missing.isEmpty ? "jdrl-eval: history unchanged (nothing new)"
+                      : "jdrl-eval: \(missing.count) rows appended to \(folder)/history.csv and history.md")
             }
             for line in Engine.shared.implementationReport() { log("jdrl-eval: " + line) }
             print("jdrl-eval: \(Set(outcome.newRows.map { "\($0.captureId ?? -1)|\($0.checkpointPath ?? "")" }).count) items scored, \(outcome.skipped) already scored, \(outcome.failures.count) failed")

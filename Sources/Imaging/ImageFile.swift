@@ -11,15 +11,25 @@ public struct ImageHeader: Sendable, Equatable {
     /// libvips' names, e.g. "uchar" and "srgb".
     public var format: String
     public var interpretation: String
+    /// The EXIF orientation tag (1-8; 1 when absent): loading applies it, so sizes compare upright.
+    public var orientation: Int
 
-    public init(width: Int, height: Int, bands: Int, bitDepth: Int?, format: String, interpretation: String) {
+    public init(width: Int, height: Int, bands: Int, bitDepth: Int?, format: String, interpretation: String, orientation: Int = 1) {
         self.width = width
         self.height = height
         self.bands = bands
         self.bitDepth = bitDepth
         self.format = format
         self.interpretation = interpretation
+        self.orientation = orientation
     }
+
+    /// Orientations 5-8 turn the stored image by a quarter: its upright width is the stored height.
+    var quarterTurned: Bool { (5...8).contains(orientation) }
+    /// The size as `loadRGB` delivers it (EXIF orientation applied).
+    public var uprightWidth: Int { quarterTurned ? height : width }
+    public var uprightHeight: Int { quarterTurned ? width : height }
+    public var pixels: Int { width * height }
 }
 
 /// An image loaded as RGB in its own bit depth, with what was done to get there.
@@ -60,21 +70,30 @@ public enum ImageFile {
     /// Reads only the header: size, bands, sample format. Does not decode pixels, so it cannot see
     /// truncation; `verifyDecodes` does.
     public static func probe(_ url: URL) throws -> ImageHeader {
-        let image = try open(url, sequential: true)
-        return ImageHeader(width: image.width, height: image.height, bands: image.bands, bitDepth: image.bitDepth,
-                           format: image.formatName, interpretation: image.interpretationName)
+        header(of: try open(url, sequential: true))
+    }
+
+    static func header(of image: VipsImage) -> ImageHeader {
+        ImageHeader(width: image.width, height: image.height, bands: image.bands, bitDepth: image.bitDepth,
+                    format: image.formatName, interpretation: image.interpretationName,
+                    orientation: Int(vips_image_get_orientation(image.pointer)))
     }
 
     /// Decodes every pixel (streaming, little memory) with libvips failing on the first decode error,
-    /// so truncated or corrupt files are caught here rather than in a later stage.
-    public static func verifyDecodes(_ url: URL) throws -> ImageHeader {
+    /// so truncated or corrupt files are caught here rather than in a later stage. A header declaring
+    /// more than `pixelLimit` pixels is refused before any pixel is decoded: a few hundred bytes can
+    /// declare 30000x30000, and decoding that would take minutes (and gigabytes once materialised).
+    public static func verifyDecodes(_ url: URL, pixelLimit: Int? = nil) throws -> ImageHeader {
         let image = try open(url, sequential: true)
+        let header = header(of: image)
+        if let pixelLimit, header.pixels > pixelLimit {
+            throw ImagingError.tooManyPixels(path: url.path, width: header.width, height: header.height, limit: pixelLimit)
+        }
         do { _ = try image.average() } catch let error as ImagingError {
             if case let .vips(_, reason) = error { throw ImagingError.truncatedOrCorrupt(path: url.path, reason: reason) }
             throw error
         }
-        return ImageHeader(width: image.width, height: image.height, bands: image.bands, bitDepth: image.bitDepth,
-                           format: image.formatName, interpretation: image.interpretationName)
+        return header
     }
 
     /// Loads as RGB in the file's own bit depth: EXIF orientation applied, greyscale replicated to three

@@ -42,6 +42,8 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
     case unreadable(path: String, reason: String)
     case truncatedOrCorrupt(path: String, reason: String)
     case unsupported(path: String, reason: String)
+    /// The header declares more pixels than the caller allows (checked before decoding).
+    case tooManyPixels(path: String, width: Int, height: Int, limit: Int)
     case vips(operation: String, reason: String)
     case writeFailed(path: String, reason: String)
 
@@ -53,6 +55,7 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .unreadable(path, reason): return "\(path): unreadable (\(reason))"
         case let .truncatedOrCorrupt(path, reason): return "\(path): truncated or corrupt (\(reason))"
         case let .unsupported(path, reason): return "\(path): unsupported image (\(reason))"
+        case .tooManyPixels(let path, _, _, _): return "\(path): \(reason)"
         case let .vips(operation, reason): return "libvips \(operation) failed: \(reason)"
         case let .writeFailed(path, reason): return "\(path): cannot write (\(reason))"
         }
@@ -67,6 +70,9 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .unreadable(_, reason): return "unreadable: \(reason)"
         case let .truncatedOrCorrupt(_, reason): return "truncated or corrupt: \(reason)"
         case let .unsupported(_, reason): return "unsupported: \(reason)"
+        case let .tooManyPixels(_, width, height, limit):
+            func amount(_ pixels: Int) -> String { pixels >= 100_000 ? String(format: "%.1f Mpx", Double(pixels) / 1e6) : "\(pixels) px" }
+            return "header declares \(width)x\(height) (\(amount(width * height))), above the pixel limit of \(amount(limit)); not decoded"
         case let .vips(operation, reason): return "\(operation): \(reason)"
         case let .writeFailed(_, reason): return "write failed: \(reason)"
         }

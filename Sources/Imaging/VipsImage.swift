@@ -134,11 +134,25 @@ public final class VipsImage: @unchecked Sendable {
     }
 
     /// Saves PNG keeping the sample depth (8 or 16 bit). Compression 0-9: zlib effort; 1 is fast and
-    /// files are only slightly bigger than at 6 (vips writes no row filter by default).
+    /// files are only slightly bigger than at 6 (vips writes no row filter by default). Encoded in memory
+    /// and written here: libvips' file writer was seen to return success for a file cut short by a full
+    /// disk, which a rename then published as a patch.
     public func savePNG(to url: URL, compression: Int = 1) throws {
         let depth = bitDepth ?? 8
-        guard jdrl_vips_pngsave(pointer, url.path, Int32(compression), Int32(depth)) == 0 else {
+        var buffer: UnsafeMutableRawPointer?
+        var length = 0
+        guard jdrl_vips_pngsave_buffer(pointer, &buffer, &length, Int32(compression), Int32(depth)) == 0, let buffer else {
             throw ImagingError.writeFailed(path: url.path, reason: Vips.takeErrorMessage())
+        }
+        defer { g_free(buffer) }
+        do { try Data(bytesNoCopy: buffer, count: length, deallocator: .none).write(to: url) } catch {
+            // The system's words ("No space left on device"), not Foundation's error dump.
+            let failure = error as NSError, underlying = failure.userInfo[NSUnderlyingErrorKey] as? NSError
+            let cause: String
+            if let underlying, underlying.domain == NSPOSIXErrorDomain { cause = String(cString: strerror(Int32(underlying.code))) }
+            else if failure.domain == NSCocoaErrorDomain && failure.code == CocoaError.fileWriteOutOfSpace.rawValue { cause = String(cString: strerror(ENOSPC)) }
+            else { cause = failure.localizedDescription }
+            throw ImagingError.writeFailed(path: url.path, reason: cause)
         }
     }
 

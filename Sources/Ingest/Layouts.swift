@@ -44,13 +44,15 @@ public enum LayoutScanner {
         }
     }
 
-    /// Visible regular files in a folder (a missing folder is empty).
+    /// Visible entries of a folder that are, or are meant to be, image files (a missing folder is
+    /// empty): regular files, every symbolic link (a loop or a dangling link must be reported, not
+    /// vanish and leave its partner "missing"), and folders named with an extension, like `a_blur.png/`.
+    /// The validator says what is wrong with the entries that are not readable files.
     static func files(in folder: URL) throws -> [String] {
         guard FileManager.default.fileExists(atPath: folder.path) else { return [] }
         return try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { name in
-            var isDirectory: ObjCBool = false
-            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &isDirectory)
-                && !isDirectory.boolValue
+            !name.hasPrefix(".") && FileProblems.isListable(folder.appendingPathComponent(name),
+                                                            looksLikeImage: !(name as NSString).pathExtension.isEmpty)
         }.sorted()
     }
 

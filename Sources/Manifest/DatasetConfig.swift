@@ -18,6 +18,8 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
     public var tiling: Tiling
     /// Only for datasets this project makes itself (the embedded default).
     public var synthesis: Synthesis?
+    /// Largest image header accepted at ingest, in megapixels (optional; jdrl-ingest's default when absent).
+    public var maxMegapixels: Double?
 
     public struct Tiling: Codable, Sendable, Equatable {
         public var `protocol`: String
@@ -58,10 +60,10 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, root, layout, manifest, patches, sizeTolerance = "size_tolerance", tiling, synthesis
+        case name, root, layout, manifest, patches, sizeTolerance = "size_tolerance", tiling, synthesis, maxMegapixels = "max_megapixels"
     }
 
-    static let topKeys: Set<String> = ["name", "root", "layout", "manifest", "patches", "size_tolerance", "tiling", "synthesis"]
+    static let topKeys: Set<String> = ["name", "root", "layout", "manifest", "patches", "size_tolerance", "tiling", "synthesis", "max_megapixels"]
     static let tilingKeys: Set<String> = ["protocol", "size", "scale", "stride", "drop_least_sharp", "compression"]
     static let synthesisKeys: Set<String> = ["photos", "pairs", "width", "seed", "test", "train_variants"]
 
@@ -71,7 +73,7 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
             throw DatasetConfigError(path: url.path, reason: "cannot read (\(error.localizedDescription))")
         }
         for (section, allowed) in [([String](), topKeys), (["tiling"], tilingKeys), (["synthesis"], synthesisKeys)] {
-            let unknown = try YAMLConfig.unknownKeys(in: text, allowed: allowed, section: section)
+            let unknown = try YAMLConfig.unknownKeys(in: text, allowed: allowed, section: section, path: url.path)
             if !unknown.isEmpty {
                 let place = section.isEmpty ? "top level" : "section '\(section[0])'"
                 throw DatasetConfigError(path: url.path, reason: "unknown keys at \(place): \(unknown.joined(separator: ", "))")

@@ -90,6 +90,13 @@ extension Manifest {
     }
 
     /// The stored scores of these captures measured with `aligner`.
+    /// Every stored score of these captures, in the order they were stored.
+    public func evaluations(captureIDs: [Int64]) throws -> [Evaluation] {
+        try reader.read { db in
+            try Evaluation.filter(captureIDs.contains(Column("capture_id"))).order(Column("id")).fetchAll(db)
+        }
+    }
+
     public func evaluations(captureIDs: [Int64], aligner: String) throws -> [Evaluation] {
         try reader.read { db in
             try Evaluation.filter(captureIDs.contains(Column("capture_id")) && Column("aligner") == aligner).fetchAll(db)

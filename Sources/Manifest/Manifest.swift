@@ -23,7 +23,17 @@ public struct Manifest: Sendable {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)  // other shards may hold the write lock for a moment
-        return try Manifest(DatabasePool(path: url.path, configuration: configuration))
+        let pool: DatabasePool
+        let unknown: [String]
+        do {
+            pool = try DatabasePool(path: url.path, configuration: configuration)
+            unknown = try unknownMigrations(in: pool)
+        } catch { throw explain(error, path: path) }
+        if !unknown.isEmpty {
+            throw ManifestOpenError(path: path, reason: "written by a newer jdrl (schema migrations \(unknown.joined(separator: ", ")) unknown to this build, "
+                                    + "whose newest is \(ManifestSchema.migrator.migrations.last ?? "none")); open it with that build or a newer one")
+        }
+        do { return try Manifest(pool) } catch { throw explain(error, path: path) }
     }
 
     public static func inMemory() throws -> Manifest {

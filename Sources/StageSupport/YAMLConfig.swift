@@ -26,9 +26,14 @@ public enum YAMLConfig {
         }
     }
 
-    /// Keys present in the YAML mapping (one level) that `allowed` does not list.
-    public static func unknownKeys(in text: String, allowed: Set<String>, section: [String] = []) throws -> [String] {
-        guard var node = try Yams.compose(yaml: text) else { return [] }
+    /// Keys present in the YAML mapping (one level) that `allowed` does not list. Text that is not YAML
+    /// at all (a tab in the indentation, an unclosed bracket) is a `ConfigError` naming `path`.
+    public static func unknownKeys(in text: String, allowed: Set<String>, section: [String] = [], path: String = "<config>") throws -> [String] {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw ConfigError(path: path, reason: "not valid YAML (\(error))")
+        }
+        guard var node = root else { return [] }
         for key in section {
             guard let next = node.mapping?[Node(key)] else { return [] }
             node = next

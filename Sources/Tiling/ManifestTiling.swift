@@ -40,10 +40,15 @@ public struct ManifestTiling {
         let progress = Progress(label: "tile", total: pending.count)
         let started = Date()
         var written = 0, dropped = 0
-        var failures: [String] = []
+        var failures: [String] = [], tooSmall: [String] = []
         for capture in pending {
             do {
                 let patches = try tile(capture)
+                if patches.isEmpty {
+                    // Done with no patches: not an error (the capture still serves evaluation), but said by name.
+                    tooSmall.append(String(format: "%@/%@ (%dx%d, %@): smaller than one %dx%d patch at scale %g", capture.split.rawValue, capture.name,
+                                           capture.width ?? 0, capture.height ?? 0, capture.blurryPath, plan.size, plan.size, plan.effectiveScale))
+                }
                 written += patches.filter(\.kept).count
                 dropped += patches.filter { !$0.kept }.count
                 try manifest.replacePatches(patches, for: capture, paramsHash: paramsHash)
@@ -63,6 +68,10 @@ public struct ManifestTiling {
                      run.itemsDone, written, dropped, run.itemsSkipped, plan.description, String(paramsHash.prefix(8)),
                      Date().timeIntervalSince(started)))
         print("tile: manifest now holds \(try manifest.counts())")
+        if !tooSmall.isEmpty {
+            print("tile: \(tooSmall.count) captures give no patch (done, kept for evaluation):")
+            for line in tooSmall { print("  no patches \(line)") }
+        }
         if !failures.isEmpty {
             print("tile: \(failures.count) captures failed (left pending):")
             for failure in failures { print("  failed \(failure)") }

@@ -54,6 +54,8 @@ struct FlowCommand: ParsableCommand {
         if let from, let to, let out {
             try runDirect(from: from, to: to, out: out, workers: workers)
         } else {
+            let lock = try StageLock(StageLock.url(stage: "flow", manifest: stage.manifest, shard: stage.shard), mode: .wait)
+            defer { withExtendedLifetime(lock) {} }
             let folder = outputDirectory.map { URL(fileURLWithPath: $0) } ?? ManifestFlows.defaultOutputDirectory(forManifest: stage.manifest)
             let failures = try ManifestFlows(manifestPath: stage.manifest, shard: stage.shard, threads: stage.threads,
                                              outputDirectory: folder,

@@ -38,9 +38,13 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Largest blurry/sharp size difference accepted, in pixels per axis.")
     var sizeTolerance: Int = 4
 
+    @Option(help: "Largest image accepted, in megapixels: a bigger header (e.g. a decompression bomb) is refused before decoding. Default: the dataset config's max_megapixels, else 200.")
+    var maxMegapixels: Double?
+
     func validate() throws {
         if (folder == nil) == (config == nil) { throw ValidationError("Give a FOLDER or --config, not both.") }
         if sizeTolerance < 0 { throw ValidationError("--size-tolerance must be 0 or more.") }
+        if let maxMegapixels, !(maxMegapixels > 0) { throw ValidationError("--max-megapixels must be more than 0.") }
     }
 
     func run() throws {
@@ -48,22 +52,27 @@ struct IngestCommand: ParsableCommand {
         var manifestPath = stage.manifest
         var tolerance = sizeTolerance
         var layoutChoice = layout
+        var megapixels = maxMegapixels
         if let config {
             let dataset = try DatasetConfig.load(from: URL(fileURLWithPath: config))
             root = URL(fileURLWithPath: dataset.root)
             manifestPath = dataset.manifest
             tolerance = dataset.sizeTolerance
             layoutChoice = dataset.layout
+            megapixels = megapixels ?? dataset.maxMegapixels
         }
+        let pixelLimit = megapixels.map { Int($0 * 1e6) } ?? PairValidator.defaultPixelLimit
         guard let root = root?.standardizedFileURL else { return }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw StageFailure("\(root.path): no such folder")
         }
         let resolvedLayout = layoutChoice.fixed ?? LayoutScanner.detect(root)
+        let lock = try StageLock(StageLock.url(stage: "ingest", manifest: manifestPath, shard: stage.shard), mode: .wait)
+        defer { withExtendedLifetime(lock) {} }
         let manifest = try Manifest.open(path: manifestPath)
         let report = try Ingestion(manifest: manifest, root: root, layout: resolvedLayout, genericSplit: split.split,
-                                   sizeTolerance: tolerance, shard: stage.shard, threads: stage.threads).run()
+                                   sizeTolerance: tolerance, shard: stage.shard, threads: stage.threads, pixelLimit: pixelLimit).run()
         print(report.summary(root: root.path, layout: resolvedLayout, manifest: manifestPath))
         if !report.rejected.isEmpty { throw ExitCode(3) }
     }

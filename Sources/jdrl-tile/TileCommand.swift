@@ -88,6 +88,8 @@ struct TileCommand: ParsableCommand {
             if !report.consistent { throw ExitCode(4) }
             return
         }
+        let lock = try StageLock(StageLock.url(stage: "tile", manifest: manifestPath, shard: stage.shard), mode: .wait)
+        defer { withExtendedLifetime(lock) {} }
         let stageRun = ManifestTiling(manifest: try Manifest.open(path: manifestPath), plan: plan(from: dataset), out: outFolder,
                                       shard: stage.shard, threads: stage.threads)
         if !(try stageRun.run()).isEmpty { throw ExitCode(3) }

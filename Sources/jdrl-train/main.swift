@@ -12,7 +12,8 @@ struct JDRLTrain: ParsableCommand {
         discussion: """
             Writes runs/<name>/ (resolved config, train.log, curves.csv/svg, checkpoints/) and the manifest's \
             runs, checkpoints and training_steps rows. Exit codes: 0 done or stopped at --max-steps, \
-            1 error, 3 non-finite loss (the last good checkpoint is intact), 64 bad config or arguments.
+            1 error, 3 non-finite loss (the last good checkpoint is intact), 64 bad config or arguments, \
+            75 another jdrl-train is training this run (it is named).
             """)
 
     @Option(help: "The training config (YAML, BasicSR-like sections), e.g. configs/jdrl-unet-cpu.yaml.")
@@ -42,7 +43,13 @@ struct JDRLTrain: ParsableCommand {
         let request = TrainingRequest(configPath: config, manifestOverride: manifest, runName: runName, maxSteps: maxSteps,
                                       runsDirectory: URL(fileURLWithPath: runs))
         do {
-            _ = try TrainingSession.run(request)
+            // One trainer per run folder: a second one would interleave checkpoints and rows of one run.
+            let name = try runName ?? TrainingConfigLoader.load(URL(fileURLWithPath: config)).name
+            let lock = try StageLock(URL(fileURLWithPath: runs).appendingPathComponent(name).appendingPathComponent("train.lock"), mode: .refuse)
+            _ = try withExtendedLifetime(lock) { try TrainingSession.run(request) }
+        } catch let error as StageLock.Held {
+            FileHandle.standardError.write(Data("jdrl-train: \(error)\n".utf8))
+            throw ExitCode(75)
         } catch let error as TrainingError {
             FileHandle.standardError.write(Data("jdrl-train: \(error)\n".utf8))
             if case .nonFiniteLoss = error { throw ExitCode(3) }

@@ -30,7 +30,7 @@ public enum TrainingConfigLoader {
 
     public static func parse(_ text: String, path: String = "<config>") throws -> TrainingConfig {
         for section in sections {
-            let unknown = try YAMLConfig.unknownKeys(in: text, allowed: Set(section.keys), section: section.path)
+            let unknown = try YAMLConfig.unknownKeys(in: text, allowed: Set(section.keys), section: section.path, path: path)
             if !unknown.isEmpty {
                 let whereText = section.path.isEmpty ? "top level" : "section '\(section.path.joined(separator: "."))'"
                 throw TrainingConfigError(path: path, reason: "unknown key(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(whereText); allowed: \(section.keys.joined(separator: ", "))")

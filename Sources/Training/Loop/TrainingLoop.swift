@@ -95,6 +95,8 @@ public final class TrainingLoop {
         var outcome = TrainingOutcome(firstStep: first, step: first, totalSteps: totalSteps, lastTerms: nil, stepsPerSecond: 0)
         guard first < end else {
             log.info("nothing to do: step \(first) of \(totalSteps)")
+            // Reopening the run marked it running: a run killed after its last checkpoint must not stay so.
+            try recorder?.finish(outcome.finished ? .finished : .stopped)
             return outcome
         }
         log.info("training steps \(first)..<\(end) of \(totalSteps) (\(assembler.stepsPerEpoch) steps per epoch, \(config.train.epochs) epochs)")
