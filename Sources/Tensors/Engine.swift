@@ -93,6 +93,15 @@ public final class Engine {
         let old = profile[label] ?? (0, 0)
         profile[label] = (old.calls + 1, old.seconds + seconds)
     }
+    /// Runs a Swift op, adding its time to the profile when profiling (primitives are recorded by
+    /// Primitive.execute); the label is only built when profiling.
+    @inline(__always)
+    func profiled(_ label: @autoclosure () -> String, _ body: () -> Void) {
+        guard profiling else { body(); return }
+        let start = ProfileClock.now()
+        body()
+        record(label(), ProfileClock.now() - start)
+    }
     /// Serialises primitive execution (recursive: staging copies hold it around a reorder).
     let executionLock = NSRecursiveLock()
     private let lock = NSLock()

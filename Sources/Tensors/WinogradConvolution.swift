@@ -144,16 +144,9 @@ final class WinogradConvolution {
         }
     }
 
-    /// Runs a transform, adding its time to the engine's profile when profiling (the matmuls are
-    /// recorded by Primitive.execute).
+    /// Runs a transform under the engine's profile (the matmuls are recorded by Primitive.execute).
     @inline(__always)
-    private func profiled(_ label: @autoclosure () -> String, _ body: () -> Void) {
-        let engine = Engine.shared
-        guard engine.profiling else { body(); return }
-        let start = ProfileClock.now()
-        body()
-        engine.record(label(), ProfileClock.now() - start)
-    }
+    private func profiled(_ label: @autoclosure () -> String, _ body: () -> Void) { Engine.shared.profiled(label(), body) }
 }
 
 extension Tensor {

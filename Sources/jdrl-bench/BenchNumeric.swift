@@ -124,6 +124,30 @@ enum NumericBenchmarks {
                          "reorder_impl": Engine.shared.implementations(keysContaining: "reorder").sorted()])
     }
 
+    /// Where the paper UNet's f32 inference at 256x256 goes, per oneDNN primitive and Swift op
+    /// (the rest, "other_s", is unlabelled Swift work), no peer.
+    static func inferProfile() throws {
+        let size = 256, runs = 5
+        let unet = try UNet(config: .paper, seed: 0)
+        var g = SeededGenerator(seed: 2)
+        let input = (0..<(3 * size * size)).map { _ in g.nextUniform() }
+        var output = [Float](repeating: 0, count: input.count)
+        unet.forward(input: input, output: &output, n: 1, h: size, w: size, training: false)
+        Engine.shared.resetProfile()
+        Engine.shared.profiling = true
+        let t0 = now()
+        for _ in 0..<runs { unet.forward(input: input, output: &output, n: 1, h: size, w: size, training: false) }
+        let total = (now() - t0) / Double(runs)
+        Engine.shared.profiling = false
+        var labelled = 0.0
+        for (label, entry) in Engine.shared.profile.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+            labelled += entry.seconds / Double(runs)
+            print(String(format: "%8.2f ms %4d  %@", entry.seconds / Double(runs) * 1000, entry.calls / runs, label))
+        }
+        Benchmarks.emit(["bench": "infer-profile", "ours_s": total, "labelled_s": labelled, "other_s": total - labelled, "peer": "none",
+                         "threads": Engine.shared.threads, "conv_algorithm": Engine.shared.platform.algorithms])
+    }
+
     /// UNet inference at 256x256 (paper widths) in f32 and in bf16 (AMX), with their difference.
     static func unetInfer() throws {
         let size = 256
