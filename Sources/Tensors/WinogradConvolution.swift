@@ -9,8 +9,8 @@
 //   forward          V = B^T d B;  M = V U;  dst = A^T M A + bias (ReLU)
 //   backward         dM = A dY A^T (+ bias gradient);  V again;  dU += V^T dM;
 //                    dV = dM U^T;  gradSrc += B dV B^T (scattered);  then dg += G^T dU G
-// U = G g G^T is made by each forward and kept for the backward that follows it (the weights do not
-// change in between). V, M and dU live in one scratch shared by every layer; passes hold the
+// U = G g G^T is made by each forward (from the weights reordered to HWIO) and kept for the backward
+// that follows it (the weights do not change in between); dg goes back through HWIO the same way. V, M and dU live in one scratch shared by every layer; passes hold the
 // engine's execution lock, which serialises them as it serialises oneDNN's primitives.
 import CDNNL
 
@@ -18,8 +18,13 @@ final class WinogradConvolution {
     let shape: ConvShape
     let fusedReLU: Bool
     private let weights: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>
-    /// U = G g G^T, [36][Cin][Cout], of the last forward's weights.
+    /// U = G g G^T, [36][Cin][Cout], of the last forward's weights (64-byte aligned).
     private let transformedWeights: UnsafeMutablePointer<Float>
+    /// The arena's weights (forward) or their gradient (backward) in HWIO, which the transforms stream.
+    private let hwio: Tensor
+    /// OIHW views of the arena's weights and gradients, for the reorders to and from `hwio`.
+    private let arenaWeights: dnnl_memory_t, arenaGradients: dnnl_memory_t
+    private let toHWIO: Primitive, fromHWIOAccumulating: Primitive
     private var transformedWeightsCurrent = false
     private var plan: Plan?
 
@@ -41,11 +46,25 @@ final class WinogradConvolution {
         precondition(shape.kernelHeight == 3 && shape.kernelWidth == 3, "Winograd F(4x4, 3x3) needs a 3x3 kernel")
         self.shape = shape; self.fusedReLU = fusedReLU; self.weights = weights; self.gradients = gradients
         let count = WinogradF4x3.positions * shape.inChannels * shape.outChannels
-        transformedWeights = .allocate(capacity: count)
+        transformedWeights = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
         transformedWeights.initialize(repeating: 0, count: count)
+        let dims = Conv2D.weightDims(shape)
+        var oihw = dnnl_memory_desc_t(), hwioDesc = dnnl_memory_desc_t()
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&oihw, 4, dims, dnnl_f32, dnnl_oihw), "oihw md")
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&hwioDesc, 4, dims, dnnl_f32, dnnl_hwio), "hwio md")
+        hwio = Tensor(desc: hwioDesc)
+        var m1: dnnl_memory_t?, m2: dnnl_memory_t?
+        dnnlCheck(dnnl_memory_create(&m1, &oihw, Engine.shared.engine, weights), "memory_create")
+        dnnlCheck(dnnl_memory_create(&m2, &oihw, Engine.shared.engine, gradients), "memory_create")
+        arenaWeights = m1!; arenaGradients = m2!
+        toHWIO = Reorder.primitive(from: oihw, to: hwioDesc, accumulate: false)
+        fromHWIOAccumulating = Reorder.primitive(from: hwioDesc, to: oihw, accumulate: true)
     }
 
-    deinit { transformedWeights.deallocate() }
+    deinit {
+        UnsafeMutableRawPointer(transformedWeights).deallocate()
+        dnnl_memory_destroy(arenaWeights); dnnl_memory_destroy(arenaGradients)
+    }
 
     /// The matmuls of one chunk size, full chunks first; the last chunk may be shorter.
     private struct Plan {
@@ -95,8 +114,9 @@ final class WinogradConvolution {
         let engine = Engine.shared
         engine.executionLock.lock(); defer { engine.executionLock.unlock() }
         if !(reuseWeights && transformedWeightsCurrent) {
+            toHWIO.execute([(DNNL_ARG_FROM, arenaWeights), (DNNL_ARG_TO, hwio.memory)])
             profiled("wino weights \(shape)") {
-                WinogradF4x3.transformWeights(weights, inChannels: cin, outChannels: cout, into: transformedWeights)
+                WinogradF4x3.transformWeights(hwio: hwio.pointer, pairs: cin * cout, into: transformedWeights)
             }
             transformedWeightsCurrent = true
         }
@@ -139,9 +159,8 @@ final class WinogradConvolution {
                 }
             }
         }
-        profiled("wino weight-grad \(shape)") {
-            WinogradF4x3.transformWeightGradient(scratch.du, inChannels: cin, outChannels: cout, accumulateInto: gradients)
-        }
+        profiled("wino weight-grad \(shape)") { WinogradF4x3.transformWeightGradient(scratch.du, pairs: cin * cout, into: hwio.pointer) }
+        fromHWIOAccumulating.execute([(DNNL_ARG_FROM, hwio.memory), (DNNL_ARG_TO, arenaGradients)])
     }
 
     /// Runs a transform under the engine's profile (the matmuls are recorded by Primitive.execute).

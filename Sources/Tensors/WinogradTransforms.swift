@@ -312,53 +312,40 @@ enum WinogradF4x3 {
 
     // MARK: weights
 
-    /// U[ξ][i][o] = (G g_{o,i} G^T)[ξ] from OIHW 3x3 weights. Four output channels per SIMD4, parallel
-    /// over input channels.
-    static func transformWeights(_ oihw: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into u: UnsafeMutablePointer<Float>) {
-        let positionStride = inChannels * outChannels
-        Parallel.chunks(inChannels, minimumChunk: 1) { range in
-            withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 9 + 18 + 36) { scratch in
-                let g = scratch.baseAddress!, t = g + 9, uu = t + 18
-                for i in range {
-                    for o in stride(from: 0, to: outChannels, by: 4) {
-                        for k in 0..<9 {
-                            var four = Lanes()
-                            for lane in 0..<4 where o + lane < outChannels { four[lane] = oihw[((o + lane) * inChannels + i) * 9 + k] }
-                            g[k] = four
-                        }
-                        for c in 0..<3 { weight1D(g + c, 3, t + c, 3) }       // t: 6 x 3
-                        for r in 0..<6 { weight1D(t + 3 * r, 1, uu + 6 * r, 1) }
-                        let out = u + i * outChannels + o
-                        for xi in 0..<36 {
-                            for lane in 0..<4 where o + lane < outChannels { out[xi * positionStride + lane] = uu[xi][lane] }
-                        }
-                    }
+    /// U[ξ][i][o] = (G g_{o,i} G^T)[ξ] from 3x3 weights in HWIO order ([kh][kw][i][o], which a oneDNN
+    /// reorder makes from the arena's OIHW): every (i, o) pair is one column of nine contiguous planes,
+    /// so four pairs are one SIMD4 load per tap and one store per ξ, streamed (the transform is
+    /// memory-bound: U is four times the weights). Parallel over pairs.
+    static func transformWeights(hwio: UnsafePointer<Float>, pairs: Int, into u: UnsafeMutablePointer<Float>) {
+        precondition(pairs % 4 == 0, "Winograd weights: channel pairs in whole SIMD4 lanes")
+        let lanes = pairs / 4
+        let g = UnsafeRawPointer(hwio).assumingMemoryBound(to: Lanes.self)
+        let out = UnsafeMutableRawPointer(u).assumingMemoryBound(to: Lanes.self)
+        Parallel.chunks(lanes, minimumChunk: 1024) { range in
+            withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 9 + 18) { scratch in
+                let taps = scratch.baseAddress!, t = taps + 9
+                for q in range {
+                    for k in 0..<9 { taps[k] = g[k * lanes + q] }
+                    for c in 0..<3 { weight1D(taps + c, 3, t + c, 3) }                   // t: 6 x 3
+                    for r in 0..<6 { weight1D(t + 3 * r, 1, out + 6 * r * lanes + q, lanes) }
                 }
             }
         }
     }
 
-    /// OIHW gradient += G^T dU G, the adjoint of transformWeights.
-    static func transformWeightGradient(_ du: UnsafePointer<Float>, inChannels: Int, outChannels: Int,
-                                        accumulateInto oihw: UnsafeMutablePointer<Float>) {
-        let positionStride = inChannels * outChannels
-        Parallel.chunks(inChannels, minimumChunk: 1) { range in
-            withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 36 + 18 + 9) { scratch in
-                let uu = scratch.baseAddress!, t = uu + 36, g = t + 18
-                for i in range {
-                    for o in stride(from: 0, to: outChannels, by: 4) {
-                        let source = du + i * outChannels + o
-                        for xi in 0..<36 {
-                            var four = Lanes()
-                            for lane in 0..<4 where o + lane < outChannels { four[lane] = source[xi * positionStride + lane] }
-                            uu[xi] = four
-                        }
-                        for c in 0..<6 { weightAdjoint1D(uu + c, 6, t + c, 6) }   // t: 3 x 6
-                        for r in 0..<3 { weightAdjoint1D(t + 6 * r, 1, g + 3 * r, 1) }
-                        for k in 0..<9 {
-                            for lane in 0..<4 where o + lane < outChannels { oihw[((o + lane) * inChannels + i) * 9 + k] += g[k][lane] }
-                        }
-                    }
+    /// HWIO gradient = G^T dU G (overwritten), the adjoint of transformWeights; a oneDNN reorder then
+    /// adds it to the arena's OIHW gradient.
+    static func transformWeightGradient(_ du: UnsafePointer<Float>, pairs: Int, into hwio: UnsafeMutablePointer<Float>) {
+        precondition(pairs % 4 == 0, "Winograd weights: channel pairs in whole SIMD4 lanes")
+        let lanes = pairs / 4
+        let source = UnsafeRawPointer(du).assumingMemoryBound(to: Lanes.self)
+        let g = UnsafeMutableRawPointer(hwio).assumingMemoryBound(to: Lanes.self)
+        Parallel.chunks(lanes, minimumChunk: 1024) { range in
+            withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 18) { scratch in
+                let t = scratch.baseAddress!
+                for q in range {
+                    for c in 0..<6 { weightAdjoint1D(source + c * lanes + q, 6 * lanes, t + c, 6) }   // t: 3 x 6
+                    for r in 0..<3 { weightAdjoint1D(t + 6 * r, 1, g + 3 * r * lanes + q, lanes) }
                 }
             }
         }
