@@ -92,11 +92,20 @@ final class WinogradConvolution {
         let full = rows * tiling.tilesX
         let lastRows = tiling.tileRows - (tiling.tileRows - 1) / rows * rows
         let last = lastRows * tiling.tilesX
-        func forward(_ t: Int) -> BatchedMatmul { BatchedMatmul(rows: t, inner: cin, columns: cout) }
-        func weightGradient(_ t: Int, accumulate: Bool) -> BatchedMatmul {
-            BatchedMatmul(rows: cin, inner: t, columns: cout, transposeLeft: true, accumulate: accumulate)
+        // Strides of the [36][rows][columns] views: V, M (and dV, dM) are tile-major, U and dU position-major.
+        func tileMajor(_ c: Int) -> [Int] { [c, p * c, 1] }                   // [ξ][tile][channel]
+        func tileMajorTransposed(_ c: Int) -> [Int] { [c, 1, p * c] }         // [ξ][channel][tile]
+        let u = [cin * cout, cout, 1], uTransposed = [cin * cout, 1, cout]
+        func forward(_ t: Int) -> BatchedMatmul {
+            BatchedMatmul(rows: t, inner: cin, columns: cout, left: tileMajor(cin), right: u, result: tileMajor(cout))
         }
-        func dataGradient(_ t: Int) -> BatchedMatmul { BatchedMatmul(rows: t, inner: cout, columns: cin, transposeRight: true) }
+        func weightGradient(_ t: Int, accumulate: Bool) -> BatchedMatmul {
+            BatchedMatmul(rows: cin, inner: t, columns: cout, left: tileMajorTransposed(cin), right: tileMajor(cout), result: u,
+                          accumulate: accumulate)
+        }
+        func dataGradient(_ t: Int) -> BatchedMatmul {
+            BatchedMatmul(rows: t, inner: cout, columns: cin, left: tileMajor(cout), right: uTransposed, result: tileMajor(cin))
+        }
         let made = Plan(tiling: tiling, rowsPerChunk: rows, forward: forward(full),
                         weightGradient: weightGradient(full, accumulate: false),
                         weightGradientAccumulating: weightGradient(full, accumulate: true), dataGradient: dataGradient(full),
@@ -200,25 +209,24 @@ final class WinogradScratch {
     }
 }
 
-/// C[ξ] = op(A[ξ]) op(B[ξ]) for the 36 positions ξ, row-major, on oneDNN's matmul (C += with `accumulate`).
-/// A transposed operand is the same buffer read column-major (strides), not a copy.
+/// C[ξ] = A[ξ] B[ξ] for the 36 positions ξ on oneDNN's matmul (C += with `accumulate`). Each operand
+/// is a [36][rows][columns] view given by its strides (floats), so transposed or tile-major operands
+/// are the same buffers read in another order, not copies.
 final class BatchedMatmul {
     let primitive: Primitive
     private let memories: (left: dnnl_memory_t, right: dnnl_memory_t, result: dnnl_memory_t)
 
-    /// rows x inner times inner x columns. transposeLeft: A is stored [inner][rows]; transposeRight:
-    /// B is stored [columns][inner].
-    init(rows: Int, inner: Int, columns: Int, transposeLeft: Bool = false, transposeRight: Bool = false, accumulate: Bool = false) {
+    /// rows x inner times inner x columns, each operand with its (position, row, column) strides.
+    init(rows: Int, inner: Int, columns: Int, left leftStrides: [Int], right rightStrides: [Int], result resultStrides: [Int],
+         accumulate: Bool = false) {
         let batch = Int64(WinogradF4x3.positions), r = Int64(rows), k = Int64(inner), c = Int64(columns)
-        func md(_ dims: [Int64], _ strides: [Int64]) -> dnnl_memory_desc_t {
+        func md(_ dims: [Int64], _ strides: [Int]) -> dnnl_memory_desc_t {
             var desc = dnnl_memory_desc_t()
-            dnnlCheck(dnnl_memory_desc_init_by_strides(&desc, 3, dims, dnnl_f32, strides), "matmul md")
+            dnnlCheck(dnnl_memory_desc_init_by_strides(&desc, 3, dims, dnnl_f32, strides.map(Int64.init)), "matmul md")
             return desc
         }
-        let left = md([batch, r, k], transposeLeft ? [r * k, 1, r] : [r * k, k, 1])
-        let right = md([batch, k, c], transposeRight ? [k * c, 1, k] : [k * c, c, 1])
-        let result = md([batch, r, c], [r * c, c, 1])
-        let key = "wino-matmul 36x\(rows)x\(inner)x\(columns) tl=\(transposeLeft) tr=\(transposeRight) acc=\(accumulate)"
+        let left = md([batch, r, k], leftStrides), right = md([batch, k, c], rightStrides), result = md([batch, r, c], resultStrides)
+        let key = "wino-matmul 36x\(rows)x\(inner)x\(columns) strides \(leftStrides) \(rightStrides) \(resultStrides) acc=\(accumulate)"
         primitive = Engine.shared.primitive(key) {
             var desc = dnnl_matmul_desc_t()
             var a = left, b = right, d = result

@@ -9,8 +9,9 @@
 // computed forward: dM = A dY A^T, dV = dM U^T (per ξ), dd = B dV B^T scattered back onto the
 // overlapping patches, dU = V^T dM summed over tiles, dg = G^T dU G.
 //
-// Buffers: V and dV are [36][tiles][Cin], M and dM [36][tiles][Cout], U and dU [36][Cin][Cout], so
-// each ξ is one row-major matrix. Channels move in SIMD4 lanes (128-bit: what baseline x86-64 and
+// Buffers: V and dV are [tiles][36][Cin], M and dM [tiles][36][Cout] (tile-major: a tile's transform
+// reads or writes one contiguous run, where [36][tiles][C] scattered it over 36 streams), U and dU
+// [36][Cin][Cout]; the matmuls read each ξ as a strided matrix. Channels move in SIMD4 lanes (128-bit: what baseline x86-64 and
 // aarch64 both vectorise); the layout's block must be a multiple of 4.
 
 typealias Lanes = SIMD4<Float>
@@ -123,7 +124,7 @@ enum WinogradF4x3 {
     static func transformInput(_ src: BlockedPlanes, tiles: Range<Int>, tiling: WinogradTiling, into v: UnsafeMutablePointer<Float>) {
         let channels = src.c, block = src.block, blocks = channels / block, h = src.h, w = src.w
         let base = src.pointer, count = tiles.count, first = tiles.lowerBound
-        let positionStride = count * channels, lanesStride = positionStride / 4
+        let lanesStride = channels / 4   // between positions ξ of one tile, in SIMD4 lanes
         Parallel.chunks(count, minimumChunk: 8) { range in
             withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 72) { scratch in
                 let d = scratch.baseAddress!, t = d + 36
@@ -161,7 +162,7 @@ enum WinogradF4x3 {
                             }
                             // ... then columns, straight into V: V[., c] = B^T t[., c].
                             // (16-byte aligned: V starts on 64 bytes and every offset is a multiple of 4 floats.)
-                            let out = UnsafeMutableRawPointer(v + local * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
+                            let out = UnsafeMutableRawPointer(v + local * positions * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
                             for c in 0..<6 {
                                 input1D(t[c], t[6 + c], t[12 + c], t[18 + c], t[24 + c], t[30 + c], out + c * lanesStride, 6 * lanesStride)
                             }
@@ -177,7 +178,7 @@ enum WinogradF4x3 {
                                 bias: UnsafePointer<Float>, relu: Bool, into dst: BlockedPlanes) {
         let channels = dst.c, block = dst.block, blocks = channels / block, h = dst.h, w = dst.w
         let base = dst.pointer, count = tiles.count, first = tiles.lowerBound
-        let positionStride = count * channels, lanesStride = positionStride / 4
+        let lanesStride = channels / 4   // between positions ξ of one tile, in SIMD4 lanes
         Parallel.chunks(count, minimumChunk: 8) { range in
             withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 24 + 16) { scratch in
                 let t = scratch.baseAddress!, y = t + 24
@@ -188,7 +189,7 @@ enum WinogradF4x3 {
                         let plane = base + ((image * blocks + cb) * h) * w * block
                         for lane in stride(from: 0, to: block, by: 4) {
                             // Straight from M (16-byte aligned like V): t = A^T M, 4 x 6.
-                            let source = UnsafeRawPointer(m + local * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
+                            let source = UnsafeRawPointer(m + local * positions * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
                             for c in 0..<6 { output1D(source + c * lanesStride, 6 * lanesStride, t + c, 6) }
                             for r in 0..<4 { output1D(t + 6 * r, 1, y + 4 * r, 1) } // y: 4 x 4
                             let b = UnsafeRawPointer(bias + cb * block + lane).loadUnaligned(as: Lanes.self)
@@ -212,7 +213,7 @@ enum WinogradF4x3 {
                                         into dm: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>) {
         let channels = gradDst.c, block = gradDst.block, blocks = channels / block, h = gradDst.h, w = gradDst.w
         let base = gradDst.pointer, count = tiles.count, first = tiles.lowerBound
-        let positionStride = count * channels, lanesStride = positionStride / 4
+        let lanesStride = channels / 4   // between positions ξ of one tile, in SIMD4 lanes
         // Each piece sums the bias gradient of its own tiles; the pieces are added afterwards in order.
         let pieces = Parallel.pieceCount(count, minimumChunk: 8)
         let partialSums = UnsafeMutablePointer<Float>.allocate(capacity: pieces * channels)
@@ -251,7 +252,7 @@ enum WinogradF4x3 {
                             let sum = sums + cb * block + lane
                             UnsafeMutableRawPointer(sum).storeBytes(of: UnsafeRawPointer(sum).loadUnaligned(as: Lanes.self) + total, as: Lanes.self)
                             for c in 0..<4 { outputAdjoint1D(y + c, 4, t + c, 4) }   // t: 6 x 4
-                            let out = UnsafeMutableRawPointer(dm + local * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
+                            let out = UnsafeMutableRawPointer(dm + local * positions * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
                             for r in 0..<6 { outputAdjoint1D(t + 4 * r, 1, out + 6 * r * lanesStride, lanesStride) }
                         }
                     }
@@ -270,7 +271,7 @@ enum WinogradF4x3 {
                                        accumulateInto gradSrc: BlockedPlanes) {
         let channels = gradSrc.c, block = gradSrc.block, blocks = channels / block, h = gradSrc.h, w = gradSrc.w
         let base = gradSrc.pointer, count = tiles.count, first = tiles.lowerBound
-        let positionStride = count * channels, lanesStride = positionStride / 4
+        let lanesStride = channels / 4   // between positions ξ of one tile, in SIMD4 lanes
         let lanesPerBlock = block / 4
         Parallel.chunks(blocks * lanesPerBlock, minimumChunk: 1) { range in
             withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 72) { scratch in
@@ -280,7 +281,7 @@ enum WinogradF4x3 {
                     for local in 0..<count {
                         let (image, y0, x0) = tileOrigin(first + local, tiling)
                         let plane = base + ((image * blocks + cb) * h) * w * block
-                        let source = UnsafeRawPointer(dv + local * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
+                        let source = UnsafeRawPointer(dv + local * positions * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
                         for c in 0..<6 { inputAdjoint1D(source + c * lanesStride, 6 * lanesStride, t + c, 6) }
                         for r in 0..<6 { inputAdjoint1D(t + 6 * r, 1, vv + 6 * r, 1) }
                         if y0 >= 1 && x0 >= 1 && y0 + 5 <= h && x0 + 5 <= w {
