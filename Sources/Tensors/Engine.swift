@@ -29,7 +29,9 @@ public final class Primitive {
 
     init(descriptor: dnnl_primitive_desc_t, what: String) {
         self.descriptor = descriptor
-        label = what.split(separator: " ").prefix(while: { $0.count < 40 && $0 != "src" }).joined(separator: " ")
+        let words = what.split(separator: " ").prefix(while: { $0.count < 40 && $0 != "src" }).joined(separator: " ")
+        // Reorders are named by their implementation (their keys are only descriptors).
+        label = words == "reorder" ? "reorder " + NumericPlatform.implementation(of: descriptor) : words
         var primitive: dnnl_primitive_t?
         dnnlCheck(dnnl_primitive_create(&primitive, descriptor), "primitive_create(\(what))")
         self.handle = primitive!

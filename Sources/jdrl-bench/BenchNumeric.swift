@@ -145,7 +145,8 @@ enum NumericBenchmarks {
             print(String(format: "%8.2f ms %4d  %@", entry.seconds / Double(runs) * 1000, entry.calls / runs, label))
         }
         Benchmarks.emit(["bench": "infer-profile", "ours_s": total, "labelled_s": labelled, "other_s": total - labelled, "peer": "none",
-                         "threads": Engine.shared.threads, "conv_algorithm": Engine.shared.platform.algorithms])
+                         "threads": Engine.shared.threads, "conv_algorithm": Engine.shared.platform.algorithms,
+                         "reorder_impl": Engine.shared.implementations(keysContaining: "reorder").sorted()])
     }
 
     /// UNet inference at 256x256 (paper widths) in f32 and in bf16 (AMX), with their difference.
