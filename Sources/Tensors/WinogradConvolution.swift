@@ -10,8 +10,9 @@
 //   backward         dM = A dY A^T (+ bias gradient);  V again;  dU += V^T dM;
 //                    dV = dM U^T;  gradSrc += B dV B^T (scattered);  then dg += G^T dU G
 // U = G g G^T is made by each forward (from the weights reordered to HWIO) and kept for the backward
-// that follows it (the weights do not change in between); dg goes back through HWIO the same way. V, M and dU live in one scratch shared by every layer; passes hold the
-// engine's execution lock, which serialises them as it serialises oneDNN's primitives.
+// that follows it (the weights do not change in between); dg goes back through HWIO the same way.
+// V, M and dU live in one scratch shared by every layer; passes hold the engine's execution lock,
+// which serialises them as it serialises oneDNN's primitives.
 import CDNNL
 
 final class WinogradConvolution {
