@@ -142,7 +142,6 @@ public final class UpsampleConv2x {
 
     /// oneDNN implementations of the four phases (forward, then backward once run).
     public var implementations: [String] { phases.flatMap(\.implementations) }
-    public var forwardImplementation: String { phases.map(\.forwardImplementation).joined(separator: " | ") }
 
     /// The phase convolutions (for the network's lists of layers: implementations, replanning).
     public var convolutions: [Conv2D] { phases }
