@@ -50,7 +50,7 @@ public final class UNet: Trainable {
     public let parameters: ParameterArena
 
     private let encoderA: [Conv2D], encoderB: [Conv2D]
-    private let upConvs: [Conv2D], decoderA: [Conv2D], decoderB: [Conv2D]
+    private let upConvs: [UpsampleConv2x], decoderA: [Conv2D], decoderB: [Conv2D]
     private let head: Conv2D
     private let pools: [MaxPool2x2]
     let dropouts: [Dropout?]  // not private: UNetDropoutReplay.swift fast-forwards their generators
@@ -94,7 +94,8 @@ public final class UNet: Trainable {
         let convs = table.bind(parameters)
         encoderA = (0..<depth).map { convs["enc.\($0).0"]! }
         encoderB = (0..<depth).map { convs["enc.\($0).2"]! }
-        upConvs = decoderWidths.indices.map { convs["ups.\($0).conv"]! }
+        // Upsample + 2x2 conv run as four low-resolution convolutions (UpsampleConv2x: 9/16 of the work).
+        upConvs = decoderWidths.indices.map { UpsampleConv2x(convs["ups.\($0).conv"]!) }
         decoderA = decoderWidths.indices.map { convs["dec.\($0).0"]! }
         decoderB = decoderWidths.indices.map { convs["dec.\($0).2"]! }
         head = convs["head"]!
@@ -119,7 +120,7 @@ public final class UNet: Trainable {
     private final class Activations {
         let n: Int, h: Int, w: Int, precision: ElementType
         let input: Tensor, encA: [Tensor], encB: [Tensor], encOut: [Tensor], pooled: [Tensor]
-        let up: [Tensor], upConv: [Tensor], concat: [Tensor], decA: [Tensor], decB: [Tensor]
+        let upConv: [Tensor], concat: [Tensor], decA: [Tensor], decB: [Tensor]
         let headOut: Tensor, output: Tensor
 
         init(_ c: UNetConfig, dropoutLevels: [Bool], n: Int, h: Int, w: Int, precision: ElementType) {
@@ -138,15 +139,15 @@ public final class UNet: Trainable {
             // Dropout needs its own output only in training, which is f32.
             encOut = (0..<depth).map { i in dropoutLevels[i] && precision == .f32 ? blocked(widths[i], i) : encB[i] }
             pooled = (0..<max(depth - 1, 0)).map { blocked(widths[$0], $0 + 1) }
-            var up: [Tensor] = [], upConv: [Tensor] = [], concat: [Tensor] = [], decA: [Tensor] = [], decB: [Tensor] = []
+            var upConv: [Tensor] = [], concat: [Tensor] = [], decA: [Tensor] = [], decB: [Tensor] = []
             var cPrev = widths[depth - 1]
             for j in 0..<(depth - 1) {
                 let level = depth - 2 - j, width = widths[level]
-                up.append(blocked(cPrev, level)); upConv.append(blocked(width, level))
+                upConv.append(blocked(width, level))
                 concat.append(blocked(2 * width, level)); decA.append(blocked(width, level)); decB.append(blocked(width, level))
                 cPrev = width
             }
-            self.up = up; self.upConv = upConv; self.concat = concat; self.decA = decA; self.decB = decB
+            self.upConv = upConv; self.concat = concat; self.decA = decA; self.decB = decB
             // Blocked even for 3 channels: with a plain NCHW dst oneDNN 2.6 falls back to its reference
             // convolution (seconds at 256x256); one reorder at the edge is cheap. The head writes f32
             // at either precision (oneDNN's bf16 convolutions may write f32). The sigmoid runs after
@@ -163,14 +164,14 @@ public final class UNet: Trainable {
     /// Gradient buffers mirroring the activations (allocated by the first backward of a plan).
     private final class Gradients {
         let encA: [Tensor], encOut: [Tensor], skip: [Tensor], pooled: [Tensor]
-        let up: [Tensor], upConv: [Tensor], concat: [Tensor], decA: [Tensor], decB: [Tensor]
+        let upConv: [Tensor], concat: [Tensor], decA: [Tensor], decB: [Tensor]
         let headOut: Tensor, output: Tensor, beforeSigmoid: Tensor
 
         init(like a: Activations) {
             func like(_ t: Tensor) -> Tensor { Tensor(n: t.n, c: t.c, h: t.h, w: t.w, layout: t.layout) }
             encA = a.encA.map(like); encOut = a.encOut.map(like); pooled = a.pooled.map(like)
             skip = a.pooled.indices.map { like(a.encOut[$0]) }
-            up = a.up.map(like); upConv = a.upConv.map(like); concat = a.concat.map(like)
+            upConv = a.upConv.map(like); concat = a.concat.map(like)
             decA = a.decA.map(like); decB = a.decB.map(like)
             headOut = like(a.headOut); output = like(a.output); beforeSigmoid = like(a.output)
         }
@@ -205,8 +206,7 @@ public final class UNet: Trainable {
         var x = levelOutput(a, depth - 1, training)
         for j in 0..<(depth - 1) {
             let level = depth - 2 - j
-            Upsample2x.forward(src: x, dst: a.up[j])
-            upConvs[j].forward(src: a.up[j], dst: a.upConv[j], reuseWeights: reuseWeights)
+            upConvs[j].forward(src: x, dst: a.upConv[j], reuseWeights: reuseWeights)
             ChannelConcat.forward(a.upConv[j], levelOutput(a, level, training), into: a.concat[j])
             decoderA[j].forward(src: a.concat[j], dst: a.decA[j], reuseWeights: reuseWeights)
             decoderB[j].forward(src: a.decA[j], dst: a.decB[j], reuseWeights: reuseWeights)
@@ -264,8 +264,8 @@ public final class UNet: Trainable {
             decoderB[j].backward(src: a.decA[j], dst: a.decB[j], gradDst: g.decB[j], gradSrc: g.decA[j])
             decoderA[j].backward(src: a.concat[j], dst: a.decA[j], gradDst: g.decA[j], gradSrc: g.concat[j])
             ChannelConcat.backward(gradOut: g.concat[j], gradFirst: g.upConv[j], gradSecond: g.skip[level])
-            upConvs[j].backward(src: a.up[j], dst: a.upConv[j], gradDst: g.upConv[j], gradSrc: g.up[j])
-            Upsample2x.backward(gradDst: g.up[j], gradSrc: j == 0 ? g.encOut[depth - 1] : g.decB[j - 1])
+            upConvs[j].backward(src: j == 0 ? levelOutput(a, depth - 1, true) : a.decB[j - 1], gradDst: g.upConv[j],
+                                gradSrc: j == 0 ? g.encOut[depth - 1] : g.decB[j - 1])
         }
         for i in (0..<depth).reversed() {
             if i < depth - 1 {
@@ -289,7 +289,7 @@ public final class UNet: Trainable {
     /// Every oneDNN implementation the convolutions ran so far (forward; backward once run).
     public var implementations: Set<String> { Set(convolutions.flatMap(\.implementations)) }
 
-    private var convolutions: [Conv2D] { encoderA + encoderB + upConvs + decoderA + decoderB + [head] }
+    private var convolutions: [Conv2D] { encoderA + encoderB + upConvs.flatMap(\.convolutions) + decoderA + decoderB + [head] }
 
     /// Multiply-adds of one forward pass at n x h x w (backward costs about twice that).
     public func forwardMACs(n: Int, h: Int, w: Int) -> Double {
@@ -300,7 +300,8 @@ public final class UNet: Trainable {
         }
         for j in 0..<(depth - 1) {
             let level = depth - 2 - j
-            for conv in [upConvs[j], decoderA[j], decoderB[j]] { total += conv.shape.macs(n: n, h: h >> level, w: w >> level) }
+            // Counted as upsample + 2x2 conv (what PyTorch runs), not as the 9/16 the phases do.
+            for shape in [upConvs[j].shape, decoderA[j].shape, decoderB[j].shape] { total += shape.macs(n: n, h: h >> level, w: w >> level) }
         }
         return total + head.shape.macs(n: n, h: h, w: w)
     }

@@ -10,7 +10,7 @@ public enum ChannelConcat {
     public static func forward(_ first: Tensor, _ second: Tensor, into out: Tensor) {
         check(first, second, out)
         if out.layout == .channelsLast { return interleave(first, second, into: out) }
-        transfer(first, second, out, toOutput: true, accumulate: false)
+        Engine.shared.profiled("concat fwd \(first.c)+\(second.c)") { transfer(first, second, out, toOutput: true, accumulate: false) }
     }
 
     /// Channels-last parts interleave per pixel: oneDNN's concat primitive does it (any element type).
@@ -30,7 +30,9 @@ public enum ChannelConcat {
     /// Splits gradOut into gradFirst and gradSecond; overwrites them, or adds with `accumulate`.
     public static func backward(gradOut: Tensor, gradFirst: Tensor, gradSecond: Tensor, accumulate: Bool = false) {
         check(gradFirst, gradSecond, gradOut)
-        transfer(gradFirst, gradSecond, gradOut, toOutput: false, accumulate: accumulate)
+        Engine.shared.profiled("concat bwd \(gradFirst.c)+\(gradSecond.c)") {
+            transfer(gradFirst, gradSecond, gradOut, toOutput: false, accumulate: accumulate)
+        }
     }
 
     private static func check(_ a: Tensor, _ b: Tensor, _ out: Tensor) {

@@ -24,6 +24,16 @@ public enum Elementwise {
         }
     }
 
+    /// target += a + b + c (the sub-pixel phases' input gradients meeting; one pass over target).
+    public static func accumulate(_ a: Tensor, _ b: Tensor, _ c: Tensor, into target: Tensor) {
+        require([a, b, c].allSatisfy { $0.storageCount == target.storageCount && $0.layout == target.layout && $0.elementType == .f32 }
+                    && target.elementType == .f32, "Elementwise.accumulate: the sources must match the target")
+        let pa = a.pointer, pb = b.pointer, pc = c.pointer, pt = target.pointer
+        Parallel.chunks(target.storageCount) { range in
+            for i in range { pt[i] += (pa[i] + pb[i]) + pc[i] }
+        }
+    }
+
     public static func copy(_ source: Tensor, into target: Tensor) {
         require(source.storageCount == target.storageCount && source.layout == target.layout
                      && source.elementType == target.elementType)

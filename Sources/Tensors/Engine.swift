@@ -29,7 +29,9 @@ public final class Primitive {
 
     init(descriptor: dnnl_primitive_desc_t, what: String) {
         self.descriptor = descriptor
-        label = what.split(separator: " ").prefix(while: { $0.count < 40 && $0 != "src" }).joined(separator: " ")
+        let words = what.split(separator: " ").prefix(while: { $0.count < 40 && $0 != "src" }).joined(separator: " ")
+        // Reorders are named by their implementation (their keys are only descriptors).
+        label = words == "reorder" ? "reorder " + NumericPlatform.implementation(of: descriptor) : words
         var primitive: dnnl_primitive_t?
         dnnlCheck(dnnl_primitive_create(&primitive, descriptor), "primitive_create(\(what))")
         self.handle = primitive!
@@ -92,6 +94,15 @@ public final class Engine {
     func record(_ label: String, _ seconds: Double) {
         let old = profile[label] ?? (0, 0)
         profile[label] = (old.calls + 1, old.seconds + seconds)
+    }
+    /// Runs a Swift op, adding its time to the profile when profiling (primitives are recorded by
+    /// Primitive.execute); the label is only built when profiling.
+    @inline(__always)
+    func profiled(_ label: @autoclosure () -> String, _ body: () -> Void) {
+        guard profiling else { body(); return }
+        let start = ProfileClock.now()
+        body()
+        record(label(), ProfileClock.now() - start)
     }
     /// Serialises primitive execution (recursive: staging copies hold it around a reorder).
     let executionLock = NSRecursiveLock()

@@ -41,9 +41,11 @@ public struct NumericPlatform: Sendable, CustomStringConvertible {
     /// wherever oneDNN has no Winograd and activations come in blocks of 4, 8 or 16 channels.
     public var ownWinograd: Bool { !winograd && channelBlock % 4 == 0 }
 
-    /// The convolution algorithms, in one string a checkpoint records (resume compares it).
+    /// The convolution algorithms, in one string a checkpoint records (resume compares it). The
+    /// up-path's upsample + 2x2 convolution runs in sub-pixel form on every CPU (UpsampleConv2x); it is
+    /// named so that a checkpoint written before it says so on resume.
     public var algorithms: String {
-        winograd ? "winograd(3x3)+direct" : ownWinograd ? "jdrl-winograd-f4x3(3x3)+direct" : "direct"
+        (winograd ? "winograd(3x3)+direct" : ownWinograd ? "jdrl-winograd-f4x3(3x3)+direct" : "direct") + "+subpixel(up2x2)"
     }
 
     public var description: String {

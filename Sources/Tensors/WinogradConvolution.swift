@@ -9,17 +9,23 @@
 //   forward          V = B^T d B;  M = V U;  dst = A^T M A + bias (ReLU)
 //   backward         dM = A dY A^T (+ bias gradient);  V again;  dU += V^T dM;
 //                    dV = dM U^T;  gradSrc += B dV B^T (scattered);  then dg += G^T dU G
-// U = G g G^T is made by each forward and kept for the backward that follows it (the weights do not
-// change in between). V, M and dU live in one scratch shared by every layer; passes hold the
-// engine's execution lock, which serialises them as it serialises oneDNN's primitives.
+// U = G g G^T is made by each forward (from the weights reordered to HWIO) and kept for the backward
+// that follows it (the weights do not change in between); dg goes back through HWIO the same way.
+// V, M and dU live in one scratch shared by every layer; passes hold the engine's execution lock,
+// which serialises them as it serialises oneDNN's primitives.
 import CDNNL
 
 final class WinogradConvolution {
     let shape: ConvShape
     let fusedReLU: Bool
     private let weights: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>
-    /// U = G g G^T, [36][Cin][Cout], of the last forward's weights.
+    /// U = G g G^T, [36][Cin][Cout], of the last forward's weights (64-byte aligned).
     private let transformedWeights: UnsafeMutablePointer<Float>
+    /// The arena's weights (forward) or their gradient (backward) in HWIO, which the transforms stream.
+    private let hwio: Tensor
+    /// OIHW views of the arena's weights and gradients, for the reorders to and from `hwio`.
+    private let arenaWeights: dnnl_memory_t, arenaGradients: dnnl_memory_t
+    private let toHWIO: Primitive, fromHWIOAccumulating: Primitive
     private var transformedWeightsCurrent = false
     private var plan: Plan?
 
@@ -41,11 +47,25 @@ final class WinogradConvolution {
         precondition(shape.kernelHeight == 3 && shape.kernelWidth == 3, "Winograd F(4x4, 3x3) needs a 3x3 kernel")
         self.shape = shape; self.fusedReLU = fusedReLU; self.weights = weights; self.gradients = gradients
         let count = WinogradF4x3.positions * shape.inChannels * shape.outChannels
-        transformedWeights = .allocate(capacity: count)
+        transformedWeights = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
         transformedWeights.initialize(repeating: 0, count: count)
+        let dims = Conv2D.weightDims(shape)
+        var oihw = dnnl_memory_desc_t(), hwioDesc = dnnl_memory_desc_t()
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&oihw, 4, dims, dnnl_f32, dnnl_oihw), "oihw md")
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&hwioDesc, 4, dims, dnnl_f32, dnnl_hwio), "hwio md")
+        hwio = Tensor(desc: hwioDesc)
+        var m1: dnnl_memory_t?, m2: dnnl_memory_t?
+        dnnlCheck(dnnl_memory_create(&m1, &oihw, Engine.shared.engine, weights), "memory_create")
+        dnnlCheck(dnnl_memory_create(&m2, &oihw, Engine.shared.engine, gradients), "memory_create")
+        arenaWeights = m1!; arenaGradients = m2!
+        toHWIO = Reorder.primitive(from: oihw, to: hwioDesc, accumulate: false)
+        fromHWIOAccumulating = Reorder.primitive(from: hwioDesc, to: oihw, accumulate: true)
     }
 
-    deinit { transformedWeights.deallocate() }
+    deinit {
+        UnsafeMutableRawPointer(transformedWeights).deallocate()
+        dnnl_memory_destroy(arenaWeights); dnnl_memory_destroy(arenaGradients)
+    }
 
     /// The matmuls of one chunk size, full chunks first; the last chunk may be shorter.
     private struct Plan {
@@ -73,11 +93,20 @@ final class WinogradConvolution {
         let full = rows * tiling.tilesX
         let lastRows = tiling.tileRows - (tiling.tileRows - 1) / rows * rows
         let last = lastRows * tiling.tilesX
-        func forward(_ t: Int) -> BatchedMatmul { BatchedMatmul(rows: t, inner: cin, columns: cout) }
-        func weightGradient(_ t: Int, accumulate: Bool) -> BatchedMatmul {
-            BatchedMatmul(rows: cin, inner: t, columns: cout, transposeLeft: true, accumulate: accumulate)
+        // Strides of the [36][rows][columns] views: V, M (and dV, dM) are tile-major, U and dU position-major.
+        func tileMajor(_ c: Int) -> [Int] { [c, p * c, 1] }                   // [ξ][tile][channel]
+        func tileMajorTransposed(_ c: Int) -> [Int] { [c, 1, p * c] }         // [ξ][channel][tile]
+        let u = [cin * cout, cout, 1], uTransposed = [cin * cout, 1, cout]
+        func forward(_ t: Int) -> BatchedMatmul {
+            BatchedMatmul(rows: t, inner: cin, columns: cout, left: tileMajor(cin), right: u, result: tileMajor(cout))
         }
-        func dataGradient(_ t: Int) -> BatchedMatmul { BatchedMatmul(rows: t, inner: cout, columns: cin, transposeRight: true) }
+        func weightGradient(_ t: Int, accumulate: Bool) -> BatchedMatmul {
+            BatchedMatmul(rows: cin, inner: t, columns: cout, left: tileMajorTransposed(cin), right: tileMajor(cout), result: u,
+                          accumulate: accumulate)
+        }
+        func dataGradient(_ t: Int) -> BatchedMatmul {
+            BatchedMatmul(rows: t, inner: cout, columns: cin, left: tileMajor(cout), right: uTransposed, result: tileMajor(cin))
+        }
         let made = Plan(tiling: tiling, rowsPerChunk: rows, forward: forward(full),
                         weightGradient: weightGradient(full, accumulate: false),
                         weightGradientAccumulating: weightGradient(full, accumulate: true), dataGradient: dataGradient(full),
@@ -95,8 +124,9 @@ final class WinogradConvolution {
         let engine = Engine.shared
         engine.executionLock.lock(); defer { engine.executionLock.unlock() }
         if !(reuseWeights && transformedWeightsCurrent) {
+            toHWIO.execute([(DNNL_ARG_FROM, arenaWeights), (DNNL_ARG_TO, hwio.memory)])
             profiled("wino weights \(shape)") {
-                WinogradF4x3.transformWeights(weights, inChannels: cin, outChannels: cout, into: transformedWeights)
+                WinogradF4x3.transformWeights(hwio: hwio.pointer, pairs: cin * cout, into: transformedWeights)
             }
             transformedWeightsCurrent = true
         }
@@ -139,21 +169,13 @@ final class WinogradConvolution {
                 }
             }
         }
-        profiled("wino weight-grad \(shape)") {
-            WinogradF4x3.transformWeightGradient(scratch.du, inChannels: cin, outChannels: cout, accumulateInto: gradients)
-        }
+        profiled("wino weight-grad \(shape)") { WinogradF4x3.transformWeightGradient(scratch.du, pairs: cin * cout, into: hwio.pointer) }
+        fromHWIOAccumulating.execute([(DNNL_ARG_FROM, hwio.memory), (DNNL_ARG_TO, arenaGradients)])
     }
 
-    /// Runs a transform, adding its time to the engine's profile when profiling (the matmuls are
-    /// recorded by Primitive.execute).
+    /// Runs a transform under the engine's profile (the matmuls are recorded by Primitive.execute).
     @inline(__always)
-    private func profiled(_ label: @autoclosure () -> String, _ body: () -> Void) {
-        let engine = Engine.shared
-        guard engine.profiling else { body(); return }
-        let start = ProfileClock.now()
-        body()
-        engine.record(label(), ProfileClock.now() - start)
-    }
+    private func profiled(_ label: @autoclosure () -> String, _ body: () -> Void) { Engine.shared.profiled(label(), body) }
 }
 
 extension Tensor {
@@ -188,25 +210,24 @@ final class WinogradScratch {
     }
 }
 
-/// C[ξ] = op(A[ξ]) op(B[ξ]) for the 36 positions ξ, row-major, on oneDNN's matmul (C += with `accumulate`).
-/// A transposed operand is the same buffer read column-major (strides), not a copy.
+/// C[ξ] = A[ξ] B[ξ] for the 36 positions ξ on oneDNN's matmul (C += with `accumulate`). Each operand
+/// is a [36][rows][columns] view given by its strides (floats), so transposed or tile-major operands
+/// are the same buffers read in another order, not copies.
 final class BatchedMatmul {
     let primitive: Primitive
     private let memories: (left: dnnl_memory_t, right: dnnl_memory_t, result: dnnl_memory_t)
 
-    /// rows x inner times inner x columns. transposeLeft: A is stored [inner][rows]; transposeRight:
-    /// B is stored [columns][inner].
-    init(rows: Int, inner: Int, columns: Int, transposeLeft: Bool = false, transposeRight: Bool = false, accumulate: Bool = false) {
+    /// rows x inner times inner x columns, each operand with its (position, row, column) strides.
+    init(rows: Int, inner: Int, columns: Int, left leftStrides: [Int], right rightStrides: [Int], result resultStrides: [Int],
+         accumulate: Bool = false) {
         let batch = Int64(WinogradF4x3.positions), r = Int64(rows), k = Int64(inner), c = Int64(columns)
-        func md(_ dims: [Int64], _ strides: [Int64]) -> dnnl_memory_desc_t {
+        func md(_ dims: [Int64], _ strides: [Int]) -> dnnl_memory_desc_t {
             var desc = dnnl_memory_desc_t()
-            dnnlCheck(dnnl_memory_desc_init_by_strides(&desc, 3, dims, dnnl_f32, strides), "matmul md")
+            dnnlCheck(dnnl_memory_desc_init_by_strides(&desc, 3, dims, dnnl_f32, strides.map(Int64.init)), "matmul md")
             return desc
         }
-        let left = md([batch, r, k], transposeLeft ? [r * k, 1, r] : [r * k, k, 1])
-        let right = md([batch, k, c], transposeRight ? [k * c, 1, k] : [k * c, c, 1])
-        let result = md([batch, r, c], [r * c, c, 1])
-        let key = "wino-matmul 36x\(rows)x\(inner)x\(columns) tl=\(transposeLeft) tr=\(transposeRight) acc=\(accumulate)"
+        let left = md([batch, r, k], leftStrides), right = md([batch, k, c], rightStrides), result = md([batch, r, c], resultStrides)
+        let key = "wino-matmul 36x\(rows)x\(inner)x\(columns) strides \(leftStrides) \(rightStrides) \(resultStrides) acc=\(accumulate)"
         primitive = Engine.shared.primitive(key) {
             var desc = dnnl_matmul_desc_t()
             var a = left, b = right, d = result

@@ -9,8 +9,9 @@
 // computed forward: dM = A dY A^T, dV = dM U^T (per ξ), dd = B dV B^T scattered back onto the
 // overlapping patches, dU = V^T dM summed over tiles, dg = G^T dU G.
 //
-// Buffers: V and dV are [36][tiles][Cin], M and dM [36][tiles][Cout], U and dU [36][Cin][Cout], so
-// each ξ is one row-major matrix. Channels move in SIMD4 lanes (128-bit: what baseline x86-64 and
+// Buffers: V and dV are [tiles][36][Cin], M and dM [tiles][36][Cout] (tile-major: a tile's transform
+// reads or writes one contiguous run, where [36][tiles][C] scattered it over 36 streams), U and dU
+// [36][Cin][Cout]; the matmuls read each ξ as a strided matrix. Channels move in SIMD4 lanes (128-bit: what baseline x86-64 and
 // aarch64 both vectorise); the layout's block must be a multiple of 4.
 
 typealias Lanes = SIMD4<Float>
@@ -123,7 +124,7 @@ enum WinogradF4x3 {
     static func transformInput(_ src: BlockedPlanes, tiles: Range<Int>, tiling: WinogradTiling, into v: UnsafeMutablePointer<Float>) {
         let channels = src.c, block = src.block, blocks = channels / block, h = src.h, w = src.w
         let base = src.pointer, count = tiles.count, first = tiles.lowerBound
-        let positionStride = count * channels, lanesStride = positionStride / 4
+        let lanesStride = channels / 4   // between positions ξ of one tile, in SIMD4 lanes
         Parallel.chunks(count, minimumChunk: 8) { range in
             withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 72) { scratch in
                 let d = scratch.baseAddress!, t = d + 36
@@ -161,7 +162,7 @@ enum WinogradF4x3 {
                             }
                             // ... then columns, straight into V: V[., c] = B^T t[., c].
                             // (16-byte aligned: V starts on 64 bytes and every offset is a multiple of 4 floats.)
-                            let out = UnsafeMutableRawPointer(v + local * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
+                            let out = UnsafeMutableRawPointer(v + local * positions * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
                             for c in 0..<6 {
                                 input1D(t[c], t[6 + c], t[12 + c], t[18 + c], t[24 + c], t[30 + c], out + c * lanesStride, 6 * lanesStride)
                             }
@@ -177,7 +178,7 @@ enum WinogradF4x3 {
                                 bias: UnsafePointer<Float>, relu: Bool, into dst: BlockedPlanes) {
         let channels = dst.c, block = dst.block, blocks = channels / block, h = dst.h, w = dst.w
         let base = dst.pointer, count = tiles.count, first = tiles.lowerBound
-        let positionStride = count * channels, lanesStride = positionStride / 4
+        let lanesStride = channels / 4   // between positions ξ of one tile, in SIMD4 lanes
         Parallel.chunks(count, minimumChunk: 8) { range in
             withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 24 + 16) { scratch in
                 let t = scratch.baseAddress!, y = t + 24
@@ -188,7 +189,7 @@ enum WinogradF4x3 {
                         let plane = base + ((image * blocks + cb) * h) * w * block
                         for lane in stride(from: 0, to: block, by: 4) {
                             // Straight from M (16-byte aligned like V): t = A^T M, 4 x 6.
-                            let source = UnsafeRawPointer(m + local * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
+                            let source = UnsafeRawPointer(m + local * positions * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
                             for c in 0..<6 { output1D(source + c * lanesStride, 6 * lanesStride, t + c, 6) }
                             for r in 0..<4 { output1D(t + 6 * r, 1, y + 4 * r, 1) } // y: 4 x 4
                             let b = UnsafeRawPointer(bias + cb * block + lane).loadUnaligned(as: Lanes.self)
@@ -212,7 +213,7 @@ enum WinogradF4x3 {
                                         into dm: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>) {
         let channels = gradDst.c, block = gradDst.block, blocks = channels / block, h = gradDst.h, w = gradDst.w
         let base = gradDst.pointer, count = tiles.count, first = tiles.lowerBound
-        let positionStride = count * channels, lanesStride = positionStride / 4
+        let lanesStride = channels / 4   // between positions ξ of one tile, in SIMD4 lanes
         // Each piece sums the bias gradient of its own tiles; the pieces are added afterwards in order.
         let pieces = Parallel.pieceCount(count, minimumChunk: 8)
         let partialSums = UnsafeMutablePointer<Float>.allocate(capacity: pieces * channels)
@@ -251,7 +252,7 @@ enum WinogradF4x3 {
                             let sum = sums + cb * block + lane
                             UnsafeMutableRawPointer(sum).storeBytes(of: UnsafeRawPointer(sum).loadUnaligned(as: Lanes.self) + total, as: Lanes.self)
                             for c in 0..<4 { outputAdjoint1D(y + c, 4, t + c, 4) }   // t: 6 x 4
-                            let out = UnsafeMutableRawPointer(dm + local * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
+                            let out = UnsafeMutableRawPointer(dm + local * positions * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
                             for r in 0..<6 { outputAdjoint1D(t + 4 * r, 1, out + 6 * r * lanesStride, lanesStride) }
                         }
                     }
@@ -270,7 +271,7 @@ enum WinogradF4x3 {
                                        accumulateInto gradSrc: BlockedPlanes) {
         let channels = gradSrc.c, block = gradSrc.block, blocks = channels / block, h = gradSrc.h, w = gradSrc.w
         let base = gradSrc.pointer, count = tiles.count, first = tiles.lowerBound
-        let positionStride = count * channels, lanesStride = positionStride / 4
+        let lanesStride = channels / 4   // between positions ξ of one tile, in SIMD4 lanes
         let lanesPerBlock = block / 4
         Parallel.chunks(blocks * lanesPerBlock, minimumChunk: 1) { range in
             withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 72) { scratch in
@@ -280,7 +281,7 @@ enum WinogradF4x3 {
                     for local in 0..<count {
                         let (image, y0, x0) = tileOrigin(first + local, tiling)
                         let plane = base + ((image * blocks + cb) * h) * w * block
-                        let source = UnsafeRawPointer(dv + local * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
+                        let source = UnsafeRawPointer(dv + local * positions * channels + cb * block + lane).assumingMemoryBound(to: Lanes.self)
                         for c in 0..<6 { inputAdjoint1D(source + c * lanesStride, 6 * lanesStride, t + c, 6) }
                         for r in 0..<6 { inputAdjoint1D(t + 6 * r, 1, vv + 6 * r, 1) }
                         if y0 >= 1 && x0 >= 1 && y0 + 5 <= h && x0 + 5 <= w {
@@ -312,53 +313,40 @@ enum WinogradF4x3 {
 
     // MARK: weights
 
-    /// U[ξ][i][o] = (G g_{o,i} G^T)[ξ] from OIHW 3x3 weights. Four output channels per SIMD4, parallel
-    /// over input channels.
-    static func transformWeights(_ oihw: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into u: UnsafeMutablePointer<Float>) {
-        let positionStride = inChannels * outChannels
-        Parallel.chunks(inChannels, minimumChunk: 1) { range in
-            withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 9 + 18 + 36) { scratch in
-                let g = scratch.baseAddress!, t = g + 9, uu = t + 18
-                for i in range {
-                    for o in stride(from: 0, to: outChannels, by: 4) {
-                        for k in 0..<9 {
-                            var four = Lanes()
-                            for lane in 0..<4 where o + lane < outChannels { four[lane] = oihw[((o + lane) * inChannels + i) * 9 + k] }
-                            g[k] = four
-                        }
-                        for c in 0..<3 { weight1D(g + c, 3, t + c, 3) }       // t: 6 x 3
-                        for r in 0..<6 { weight1D(t + 3 * r, 1, uu + 6 * r, 1) }
-                        let out = u + i * outChannels + o
-                        for xi in 0..<36 {
-                            for lane in 0..<4 where o + lane < outChannels { out[xi * positionStride + lane] = uu[xi][lane] }
-                        }
-                    }
+    /// U[ξ][i][o] = (G g_{o,i} G^T)[ξ] from 3x3 weights in HWIO order ([kh][kw][i][o], which a oneDNN
+    /// reorder makes from the arena's OIHW): every (i, o) pair is one column of nine contiguous planes,
+    /// so four pairs are one SIMD4 load per tap and one store per ξ, streamed (the transform is
+    /// memory-bound: U is four times the weights). Parallel over pairs.
+    static func transformWeights(hwio: UnsafePointer<Float>, pairs: Int, into u: UnsafeMutablePointer<Float>) {
+        precondition(pairs % 4 == 0, "Winograd weights: channel pairs in whole SIMD4 lanes")
+        let lanes = pairs / 4
+        let g = UnsafeRawPointer(hwio).assumingMemoryBound(to: Lanes.self)
+        let out = UnsafeMutableRawPointer(u).assumingMemoryBound(to: Lanes.self)
+        Parallel.chunks(lanes, minimumChunk: 1024) { range in
+            withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 9 + 18) { scratch in
+                let taps = scratch.baseAddress!, t = taps + 9
+                for q in range {
+                    for k in 0..<9 { taps[k] = g[k * lanes + q] }
+                    for c in 0..<3 { weight1D(taps + c, 3, t + c, 3) }                   // t: 6 x 3
+                    for r in 0..<6 { weight1D(t + 3 * r, 1, out + 6 * r * lanes + q, lanes) }
                 }
             }
         }
     }
 
-    /// OIHW gradient += G^T dU G, the adjoint of transformWeights.
-    static func transformWeightGradient(_ du: UnsafePointer<Float>, inChannels: Int, outChannels: Int,
-                                        accumulateInto oihw: UnsafeMutablePointer<Float>) {
-        let positionStride = inChannels * outChannels
-        Parallel.chunks(inChannels, minimumChunk: 1) { range in
-            withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 36 + 18 + 9) { scratch in
-                let uu = scratch.baseAddress!, t = uu + 36, g = t + 18
-                for i in range {
-                    for o in stride(from: 0, to: outChannels, by: 4) {
-                        let source = du + i * outChannels + o
-                        for xi in 0..<36 {
-                            var four = Lanes()
-                            for lane in 0..<4 where o + lane < outChannels { four[lane] = source[xi * positionStride + lane] }
-                            uu[xi] = four
-                        }
-                        for c in 0..<6 { weightAdjoint1D(uu + c, 6, t + c, 6) }   // t: 3 x 6
-                        for r in 0..<3 { weightAdjoint1D(t + 6 * r, 1, g + 3 * r, 1) }
-                        for k in 0..<9 {
-                            for lane in 0..<4 where o + lane < outChannels { oihw[((o + lane) * inChannels + i) * 9 + k] += g[k][lane] }
-                        }
-                    }
+    /// HWIO gradient = G^T dU G (overwritten), the adjoint of transformWeights; a oneDNN reorder then
+    /// adds it to the arena's OIHW gradient.
+    static func transformWeightGradient(_ du: UnsafePointer<Float>, pairs: Int, into hwio: UnsafeMutablePointer<Float>) {
+        precondition(pairs % 4 == 0, "Winograd weights: channel pairs in whole SIMD4 lanes")
+        let lanes = pairs / 4
+        let source = UnsafeRawPointer(du).assumingMemoryBound(to: Lanes.self)
+        let g = UnsafeMutableRawPointer(hwio).assumingMemoryBound(to: Lanes.self)
+        Parallel.chunks(lanes, minimumChunk: 1024) { range in
+            withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 18) { scratch in
+                let t = scratch.baseAddress!
+                for q in range {
+                    for c in 0..<6 { weightAdjoint1D(source + c * lanes + q, 6 * lanes, t + c, 6) }   // t: 3 x 6
+                    for r in 0..<3 { weightAdjoint1D(t + 6 * r, 1, g + 3 * r * lanes + q, lanes) }
                 }
             }
         }

@@ -124,6 +124,31 @@ enum NumericBenchmarks {
                          "reorder_impl": Engine.shared.implementations(keysContaining: "reorder").sorted()])
     }
 
+    /// Where the paper UNet's f32 inference at 256x256 goes, per oneDNN primitive and Swift op
+    /// (the rest, "other_s", is unlabelled Swift work), no peer.
+    static func inferProfile() throws {
+        let size = 256, runs = 5
+        let unet = try UNet(config: .paper, seed: 0)
+        var g = SeededGenerator(seed: 2)
+        let input = (0..<(3 * size * size)).map { _ in g.nextUniform() }
+        var output = [Float](repeating: 0, count: input.count)
+        unet.forward(input: input, output: &output, n: 1, h: size, w: size, training: false)
+        Engine.shared.resetProfile()
+        Engine.shared.profiling = true
+        let t0 = now()
+        for _ in 0..<runs { unet.forward(input: input, output: &output, n: 1, h: size, w: size, training: false) }
+        let total = (now() - t0) / Double(runs)
+        Engine.shared.profiling = false
+        var labelled = 0.0
+        for (label, entry) in Engine.shared.profile.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+            labelled += entry.seconds / Double(runs)
+            print(String(format: "%8.2f ms %4d  %@", entry.seconds / Double(runs) * 1000, entry.calls / runs, label))
+        }
+        Benchmarks.emit(["bench": "infer-profile", "ours_s": total, "labelled_s": labelled, "other_s": total - labelled, "peer": "none",
+                         "threads": Engine.shared.threads, "conv_algorithm": Engine.shared.platform.algorithms,
+                         "reorder_impl": Engine.shared.implementations(keysContaining: "reorder").sorted()])
+    }
+
     /// UNet inference at 256x256 (paper widths) in f32 and in bf16 (AMX), with their difference.
     static func unetInfer() throws {
         let size = 256
@@ -142,12 +167,16 @@ enum NumericBenchmarks {
         let f32 = time(.f32, into: &output)
         let ours = median(f32)
         let macs = unet.forwardMACs(n: 1, h: size, w: size)
-        let peer = runPeer(["time", "--threads", "2", "--size", "\(size)", "--steps", "1"])
+        // The peer is timed as ours is: the same UNet under no_grad, one warm-up, the median of 5
+        // (torch_jdrl.py's `time` times a single inference after its training steps, too noisy on a shared machine).
+        let script = FileManager.default.currentDirectoryPath + "/pipelines/peers/torch_tiled_unet.py"
+        let peer = runPeer(["--tiles", "1", "--size", "\(size)", "--measure", "\(f32.count)", "--threads", "\(Engine.shared.threads)"], script: script)
         var fields: [String: Any] = ["bench": "unet-infer", "ours_s": ours, "ours_s_all": f32, "size": size,
                                      "conv_gflops": 2 * macs / ours / 1e9, "vmhwm_mb": peakMemoryMB(),
-                                     "threads": Engine.shared.threads, "bf16": Engine.shared.platform.bf16.rawValue]
+                                     "threads": Engine.shared.threads, "bf16": Engine.shared.platform.bf16.rawValue,
+                                     "timed": "median of \(f32.count) f32 forwards after one warm-up, both sides"]
         fields["peer"] = peer?["peer"] as? String ?? "unavailable"
-        if let p = peer?["unet_infer_s"] as? Double { fields["peer_s"] = p; fields["speedup"] = p / ours }
+        if let p = peer?["tile_s"] as? Double { fields["peer_s"] = p; fields["speedup"] = p / ours }
         // bf16 where oneDNN has bf16 convolutions (AVX-512; AMX makes them fast).
         if Engine.shared.platform.bf16 != .unavailable {
             let bf16 = time(.bf16, into: &outputBF16)

@@ -15,6 +15,7 @@ enum Benchmarks {
         ("step-parts-cpu", NumericBenchmarks.stepPartsCPU),
         ("step-profile", NumericBenchmarks.stepProfile),
         ("step-profile-cpu", NumericBenchmarks.stepProfileCPU),
+        ("infer-profile", NumericBenchmarks.inferProfile),
         ("conv-probe", NumericBenchmarks.convProbe),
         ("conv-layers", NumericBenchmarks.convLayers),
         ("isotropic-blur", benchIsotropicBlur),
