@@ -127,15 +127,6 @@ enum UnreadableFile {
     static func runIngest(_ arguments: [String]) throws -> Executables.Result {
         let binary = try Executables.url("jdrl-ingest")
         guard geteuid() == 0 else { return try Executables.run("jdrl-ingest", arguments) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: setpriv)
-        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary.path] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Executables.Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        return try Executables.run(executable: URL(fileURLWithPath: setpriv), ["--reuid=65534", "--regid=65534", "--clear-groups", binary.path] + arguments)
     }
 }

@@ -32,7 +32,11 @@ enum Executables {
     }
 
     static func run(_ name: String, _ arguments: [String]) throws -> Result {
-        let executable = try url(name)
+        try run(executable: try url(name), arguments)
+    }
+
+    /// Any program (e.g. setpriv in front of one of ours), output and errors captured together.
+    static func run(executable: URL, _ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
