@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "WeightFilesTests", dependencies: ["WeightFiles"]),
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Imaging"]),
         .testTarget(name: "StageTests", dependencies: ["Imaging", "Manifest", "Models", "Tensors", "CVips", "Seeding", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StageLibraryTests", dependencies: ["Ingest", "Tiling", "FlowStage", "Imaging", "Manifest", "StageSupport"]),
+        .testTarget(name: "StageLibraryTests", dependencies: ["Ingest", "Tiling", "FlowStage", "Flow", "Imaging", "Manifest", "StageSupport"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow", "Imaging"]),

@@ -110,10 +110,23 @@ public struct ManifestFlows {
     /// The colour map blurry ~ gain * warp(sharp, blurry_to_sharp flow) + offset, inside that flow's mask.
     /// Fitted in this direction only: the regressor is the sharp image, whose low-pass carries no defocus.
     private func colourFit(blurry: PlanarImage, sharp: PlanarImage, flow: FlowField, mask: [Float]?, named path: String) throws -> ColourFit {
+        let fit: ColourFit
         do {
-            return try ColourAlignment.estimate(from: blurry, to: sharp, flow: flow, mask: mask, parameters: colourParameters,
-                                                workers: threads)
+            fit = try ColourAlignment.estimate(from: blurry, to: sharp, flow: flow, mask: mask, parameters: colourParameters,
+                                               workers: threads)
         } catch { throw FlowStageError("\(path): colour fit failed (\(error))") }
+        try Self.checkPlausible(fit, named: path)
+        return fit
+    }
+
+    /// A gain at or below zero (or not finite) is no exposure or white-balance change: the two images' colours
+    /// do not correspond (an inverted or unrelated image, a patch too small or flat to fit). Said here, naming
+    /// the item, instead of as the manifest's CHECK constraint failing.
+    public static func checkPlausible(_ fit: ColourFit, named path: String) throws {
+        let map = fit.transform
+        guard map.gain.allSatisfy({ $0.isFinite && $0 > 0 }), map.offset.allSatisfy(\.isFinite) else {
+            throw FlowStageError("\(path): colour fit gave an impossible map (\(map)): every gain must be positive and finite; the two images' colours do not correspond")
+        }
     }
 
     /// blurry_to_sharp rows get the fit, sharp_to_blurry rows its inverse (maps blurry colours onto the sharp image's).
