@@ -140,12 +140,10 @@ public final class UNet: Trainable {
             encOut = (0..<depth).map { i in dropoutLevels[i] && precision == .f32 ? blocked(widths[i], i) : encB[i] }
             pooled = (0..<max(depth - 1, 0)).map { blocked(widths[$0], $0 + 1) }
             var upConv: [Tensor] = [], concat: [Tensor] = [], decA: [Tensor] = [], decB: [Tensor] = []
-            var cPrev = widths[depth - 1]
             for j in 0..<(depth - 1) {
                 let level = depth - 2 - j, width = widths[level]
                 upConv.append(blocked(width, level))
                 concat.append(blocked(2 * width, level)); decA.append(blocked(width, level)); decB.append(blocked(width, level))
-                cPrev = width
             }
             self.upConv = upConv; self.concat = concat; self.decA = decA; self.decB = decB
             // Blocked even for 3 channels: with a plain NCHW dst oneDNN 2.6 falls back to its reference
