@@ -5,9 +5,19 @@ import Foundation
 import Testing
 import Tensors
 
-/// d(sum(forward(params) * probe))/d(params) by central differences must equal `analytic`.
-private func checkParameterGradient(_ parameters: inout [Float], analytic: [Float], loss: ([Float]) -> Double) -> GradientCheckReport {
-    GradientCheck.check(values: &parameters, analytic: analytic, probes: 32, step: 1e-2, floor: 0.05 * max(maxAbs(analytic), 1e-3), loss: loss)
+/// A layer's weight and bias gradients (`gradWeight`, `gradBias`) against central differences of
+/// sum(run(weight, bias) * probe), `run` being its forward's output.
+private func expectParameterGradients(weight: [Float], bias: [Float], gradWeight: [Float], gradBias: [Float], probe: [Float],
+                                      run: ([Float], [Float]) -> [Float]) {
+    func check(_ values: [Float], _ analytic: [Float], _ loss: ([Float]) -> Double) -> GradientCheckReport {
+        var values = values
+        return GradientCheck.check(values: &values, analytic: analytic, probes: 32, step: 1e-2,
+                                   floor: 0.05 * max(maxAbs(analytic), 1e-3), loss: loss)
+    }
+    let weights = check(weight, gradWeight) { GradientCheck.weightedSum(run($0, bias), probe, count: probe.count) }
+    let biases = check(bias, gradBias) { GradientCheck.weightedSum(run(weight, $0), probe, count: probe.count) }
+    #expect(weights.maxRelativeError < 1e-2, "weight: \(weights)")
+    #expect(biases.maxRelativeError < 1e-2, "bias: \(biases)")
 }
 
 @Test("Layer norm over channels matches its formula; input, weight and bias gradients pass finite differences",
@@ -15,7 +25,7 @@ private func checkParameterGradient(_ parameters: inout [Float], analytic: [Floa
 func channelLayerNorm(_ layout: Layout, _ c: Int) {
     let (n, h, w) = (2, 3, 5)
     let x = randomValues(n * c * h * w, seed: 31, scale: 2)
-    var weight = randomValues(c, seed: 32).map { $0 + 1.5 }, bias = randomValues(c, seed: 33)
+    let weight = randomValues(c, seed: 32).map { $0 + 1.5 }, bias = randomValues(c, seed: 33)
     let norm = ChannelLayerNorm(channels: c)
     let src = tensor(x, n: n, c: c, h: h, w: w, layout: layout), dst = Tensor(n: n, c: c, h: h, w: w, layout: layout)
     norm.forward(src: src, dst: dst, weight: weight, bias: bias)
@@ -35,14 +45,10 @@ func channelLayerNorm(_ layout: Layout, _ c: Int) {
     let gSrc = Tensor(n: n, c: c, h: h, w: w, layout: layout)
     var gw = [Float](repeating: 1, count: c), gb = [Float](repeating: 1, count: c)
     norm.backward(gradDst: tensor(probe, n: n, c: c, h: h, w: w, layout: layout), gradSrc: gSrc, weight: weight, gradWeight: &gw, gradBias: &gb)
-    func loss(_ wt: [Float], _ b: [Float]) -> Double {
-        norm.forward(src: src, dst: dst, weight: wt, bias: b)
-        return GradientCheck.weightedSum(dst.plainValues(), probe, count: probe.count)
+    expectParameterGradients(weight: weight, bias: bias, gradWeight: gw.map { $0 - 1 }, gradBias: gb.map { $0 - 1 }, probe: probe) {
+        norm.forward(src: src, dst: dst, weight: $0, bias: $1)
+        return dst.plainValues()
     }
-    let weights = checkParameterGradient(&weight, analytic: gw.map { $0 - 1 }) { loss($0, bias) }
-    let biases = checkParameterGradient(&bias, analytic: gb.map { $0 - 1 }) { loss(weight, $0) }
-    #expect(weights.maxRelativeError < 1e-2, "\(weights)")
-    #expect(biases.maxRelativeError < 1e-2, "\(biases)")
 }
 
 @Test("SimpleGate multiplies the two channel halves; its gradient passes finite differences", arguments: [Layout.plain, .blocked], [6, 32])
@@ -63,7 +69,7 @@ func simpleGate(_ layout: Layout, _ c: Int) {
 func channelAttention(_ layout: Layout, _ c: Int) {
     let (n, h, w) = (2, 4, 6)
     let x = randomValues(n * c * h * w, seed: 51)
-    var weight = randomValues(c * c, seed: 52), bias = randomValues(c, seed: 53).map { $0 + 1 }
+    let weight = randomValues(c * c, seed: 52), bias = randomValues(c, seed: 53).map { $0 + 1 }
     let attention = ChannelAttention(channels: c)
     let src = tensor(x, n: n, c: c, h: h, w: w, layout: layout), dst = Tensor(n: n, c: c, h: h, w: w, layout: layout)
     attention.forward(src: src, dst: dst, weight: weight, bias: bias)
@@ -83,14 +89,10 @@ func channelAttention(_ layout: Layout, _ c: Int) {
     var gw = [Float](repeating: 1, count: c * c), gb = [Float](repeating: 1, count: c)
     attention.backward(src: src, gradDst: tensor(probe, n: n, c: c, h: h, w: w, layout: layout),
                        gradSrc: Tensor(n: n, c: c, h: h, w: w, layout: layout), weight: weight, gradWeight: &gw, gradBias: &gb)
-    func loss(_ wt: [Float], _ b: [Float]) -> Double {
-        attention.forward(src: src, dst: dst, weight: wt, bias: b)
-        return GradientCheck.weightedSum(dst.plainValues(), probe, count: probe.count)
+    expectParameterGradients(weight: weight, bias: bias, gradWeight: gw.map { $0 - 1 }, gradBias: gb.map { $0 - 1 }, probe: probe) {
+        attention.forward(src: src, dst: dst, weight: $0, bias: $1)
+        return dst.plainValues()
     }
-    let weights = checkParameterGradient(&weight, analytic: gw.map { $0 - 1 }) { loss($0, bias) }
-    let biases = checkParameterGradient(&bias, analytic: gb.map { $0 - 1 }) { loss(weight, $0) }
-    #expect(weights.maxRelativeError < 1e-2, "\(weights)")
-    #expect(biases.maxRelativeError < 1e-2, "\(biases)")
 }
 
 @Test("PixelShuffle matches PyTorch's index formula; its backward is the inverse permutation", arguments: [Layout.plain, .blocked], [2, 3])
