@@ -41,14 +41,22 @@ extension ManifestCommand {
                 in one transaction. Exit status: 0 merged; 3 some items conflicted (each named; the rest merged); 1 error.
                 """)
 
-        @Option(help: "The main manifest (created if missing).")
-        var into: String
+        @Option(help: "The main manifest (created if missing). Without it the first path is the main manifest, as in `merge OUT IN...`.")
+        var into: String?
 
-        @Argument(help: "Shard manifests to fold in, in order.")
-        var shards: [String]
+        @Argument(help: "Shard manifests to fold in, in order (after the main manifest when --into is not given).")
+        var paths: [String]
+
+        func validate() throws {
+            if into == nil && paths.count < 2 {
+                throw ValidationError("give the main manifest and at least one shard: merge OUT.sqlite IN.sqlite... (or --into OUT.sqlite IN.sqlite...)")
+            }
+        }
 
         func run() throws {
-            let main = try Manifest.open(path: into)
+            let mainPath = into ?? paths[0]
+            let shards = into == nil ? Array(paths.dropFirst()) : paths
+            let main = try Manifest.open(path: mainPath)
             var conflicts = 0
             for shard in shards {
                 let report = try main.merge(shardPath: shard)

@@ -30,6 +30,6 @@ submit() {
 }
 quoted=$(printf ' %q' "${options[@]}")
 array=$(submit eval "" "0-$((tasks - 1))" pipelines/slurm/stage-task.sh eval "$config" "${options[@]}")
-merge=$(submit eval-merge "$array" "" --wrap "\"$bin/jdrl-manifest\" merge --into \"$manifest\" data-manifests/shards/$name/eval-*.sqlite")
+merge=$(submit eval-merge "$array" "" --wrap "\"$bin/jdrl-manifest\" merge \"$manifest\" data-manifests/shards/$name/eval-*.sqlite")
 table=$(submit eval-table "$merge" "" --wrap "\"$bin/jdrl-eval\" --manifest \"$manifest\"$quoted --report reports/benchmark/$name")
 echo "slurm benchmark ($config, $tasks tasks): eval=$array eval-merge=$merge eval-table=$table"

@@ -37,7 +37,7 @@ if grep -q '^synthesis:' "$config"; then
 fi
 for stage in ingest tile flow; do
   array=$(submit "$stage" "$previous" "0-$((tasks - 1))" pipelines/slurm/stage-task.sh "$stage" "$config")
-  merge=$(submit "$stage-merge" "$array" "" --wrap "\"$bin/jdrl-manifest\" merge --into \"$manifest\" data-manifests/shards/$name/$stage-*.sqlite")
+  merge=$(submit "$stage-merge" "$array" "" --wrap "\"$bin/jdrl-manifest\" merge \"$manifest\" data-manifests/shards/$name/$stage-*.sqlite")
   ids+=("$stage=$array" "$stage-merge=$merge")
   previous=$merge
 done
