@@ -107,6 +107,17 @@ extension KillCorpusTests {
             return (root, inbox)
         }
         /// The history's rows without the time stamp and paths: image, method, target and the scores.
+        /// The script is reaped before its children are (they hold its flock too): on a loaded machine a rerun
+        /// started at once would find the lock held and, by design, do nothing.
+        func waitUntilLockIsFree(_ path: String) {
+            let fd = open(path, O_RDONLY)
+            guard fd >= 0 else { return }
+            defer { close(fd) }
+            let deadline = Date().addingTimeInterval(30)
+            while flock(fd, LOCK_EX | LOCK_NB) != 0 && Date() < deadline { usleep(10_000) }
+            flock(fd, LOCK_UN)
+        }
+
         func historyRows(_ root: URL) -> [String] {
             let text = (try? String(contentsOf: root.appendingPathComponent("reports/history/history.csv"), encoding: .utf8)) ?? ""
             return text.split(separator: "\n").dropFirst().map { line in
@@ -147,6 +158,7 @@ extension KillCorpusTests {
             #expect(getpgid(group.process.processIdentifier) == group.process.processIdentifier || !group.process.isRunning)
             kill(-group.process.processIdentifier, SIGKILL)
             group.process.waitUntilExit()
+            waitUntilLockIsFree(killed.root.appendingPathComponent("reports/history/.reevaluate.lock").path)
             print(String(format: "kill r%d: reevaluate after %.3f s of ~%.3f s (%@; replay: JDRL_KILL_SEED=%llu)", index, Date().timeIntervalSince(started),
                          duration, index == 0 ? "after the first stored score" : "seeded", schedule.seed))
         }
