@@ -81,10 +81,13 @@ int jdrl_cpu_has_avx512_skylakex_set(void) {
 
 int jdrl_cpu_has_avx2_fma(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
+int jdrl_cpu_has_avx512_bf16(void) { return jdrl_cpu_has_avx512_skylakex_set() && __builtin_cpu_supports("avx512bf16"); }
+
 #else
 // Not x86-64: no vector peak loop here (the benchmarks print 0 and the sgemm peak instead).
 int jdrl_peak_fma_width(void) { return 0; }
 double jdrl_peak_fma_gflops(int threads, long iterations, int repeats) { (void)threads; (void)iterations; (void)repeats; return 0; }
 int jdrl_cpu_has_avx512_skylakex_set(void) { return 0; }
 int jdrl_cpu_has_avx2_fma(void) { return 0; }
+int jdrl_cpu_has_avx512_bf16(void) { return 0; }
 #endif

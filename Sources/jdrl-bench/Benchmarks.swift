@@ -111,11 +111,14 @@ struct PeerRun {
         if let chosen = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {
             // A user's core type whose kernels this CPU cannot run would kill every peer's OpenBLAS (SIGILL).
             let name = chosen.lowercased()
-            let needsAVX512 = ["skylakex", "cooperlake", "sapphirerapids"].contains(name)
-            let needsAVX2 = needsAVX512 || ["haswell", "zen"].contains(name)
-            let runs = needsAVX512 ? jdrl_cpu_has_avx512_skylakex_set() != 0 : needsAVX2 ? jdrl_cpu_has_avx2_fma() != 0 : true
-            if runs { return chosen }
-            FileHandle.standardError.write("jdrl-bench: OPENBLAS_CORETYPE=\(chosen) needs \(needsAVX512 ? "AVX-512" : "AVX2 + FMA"), which this CPU lacks: peers run without it\n".data(using: .utf8)!)
+            let requirement: (name: String, met: Bool)? = switch name {
+            case "cooperlake", "sapphirerapids": ("AVX-512 with BF16", jdrl_cpu_has_avx512_bf16() != 0)
+            case "skylakex": ("AVX-512", jdrl_cpu_has_avx512_skylakex_set() != 0)
+            case "haswell", "zen": ("AVX2 + FMA", jdrl_cpu_has_avx2_fma() != 0)
+            default: nil
+            }
+            guard let requirement, !requirement.met else { return chosen }
+            FileHandle.standardError.write("jdrl-bench: OPENBLAS_CORETYPE=\(chosen) needs \(requirement.name), which this CPU lacks: peers run without it\n".data(using: .utf8)!)
         }
         let detected = String(cString: openblas_get_corename()).lowercased()
         let modern = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]

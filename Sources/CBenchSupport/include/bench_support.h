@@ -16,6 +16,8 @@ double jdrl_peak_fma_gflops(int threads, long iterations, int repeats);
 int jdrl_cpu_has_avx512_skylakex_set(void);
 /// The CPU has AVX2 and FMA (OpenBLAS's Haswell kernels).
 int jdrl_cpu_has_avx2_fma(void);
+/// The SkylakeX set plus AVX512-BF16 (the bf16 kernels of OpenBLAS's Cooperlake and SapphireRapids sets).
+int jdrl_cpu_has_avx512_bf16(void);
 
 /// Hands memory the allocator keeps after free() back to the system (glibc malloc_trim), so that a
 /// benchmark's next peak-memory reading counts only what its own work needs.
