@@ -64,10 +64,13 @@ test:
 	  ONEDNN_MAX_CPU_ISA=$$isa OPENBLAS_CORETYPE=Haswell $(SWIFT) test -c release --skip-build --filter '$(NUMERIC_SUITES)' || exit 1; \
 	done
 
-# The Slurm array scripts on a single-node Slurm started here (.ci/install-deps cluster installs it): the merged
-# manifest and every patch and flow file must equal the single-process pipeline's.
-test-cluster: build
+# The Slurm array scripts on a single-node Slurm started here (.ci/install-deps cluster installs it and OpenMPI): the
+# merged manifest and every patch and flow file must equal the single-process pipeline's. Then data-parallel
+# training under mpirun -n 2 against one process, a killed rank and its rerun (DataParallelTrainingTests).
+test-cluster:
+	$(SWIFT) build -c release --build-tests
 	./pipelines/slurm/test-cluster.sh
+	JDRL_MPI_TESTS=1 $(SWIFT) test -c release --skip-build --filter DataParallelTrainingTests
 
 # Issue 14's fault corpus, long version: the bad-input corpus, concurrency, disk full, and KILLS seeded
 # SIGKILLs of ingest/tile/flow/eval/train and reevaluate (about 3.5 min on 2 cores); prints each kill and the tables.

@@ -63,7 +63,9 @@ public final class UNet: Trainable {
         public var description: String { if case .invalid(let s) = self { return s }; return "" }
     }
 
-    public init(config: UNetConfig, seed: UInt64) throws {
+    /// `seed` draws the initial weights; the dropout masks come from `dropoutSeed` (default: `seed`), which
+    /// the ranks of a data-parallel run set apart so that their samples do not share masks.
+    public init(config: UNetConfig, seed: UInt64, dropoutSeed: UInt64? = nil) throws {
         guard !config.widths.isEmpty, config.widths.allSatisfy({ $0 > 0 }) else {
             throw ConfigError.invalid("UNet widths must be a non-empty list of positive channel counts")
         }
@@ -101,7 +103,7 @@ public final class UNet: Trainable {
         head = convs["head"]!
         pools = (0..<max(depth - 1, 0)).map { _ in MaxPool2x2() }
         dropouts = (0..<depth).map { i in
-            i >= depth - 2 && config.dropout > 0 ? Dropout(probability: config.dropout, seed: seed &+ 1000 &+ UInt64(i)) : nil
+            i >= depth - 2 && config.dropout > 0 ? Dropout(probability: config.dropout, seed: (dropoutSeed ?? seed) &+ 1000 &+ UInt64(i)) : nil
         }
         var generator = SeededGenerator(seed: seed)
         // The paper's network keeps torch_jdrl.py's fan-out init. The residual option starts from He's

@@ -20,9 +20,15 @@ public enum Workers {
         chosen = count
     }
 
-    /// OMP_NUM_THREADS when it is a positive number (the Makefile exports it), else every core.
+    /// OMP_NUM_THREADS when it is a positive number (the Makefile exports it), else every core, or, in
+    /// a process that mpirun started beside others on this node, its share of the cores (at least one).
     public static var fromEnvironment: Int {
-        if let text = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"], let value = Int(text), value > 0 { return value }
-        return ProcessInfo.processInfo.activeProcessorCount
+        let environment = ProcessInfo.processInfo.environment
+        if let text = environment["OMP_NUM_THREADS"], let value = Int(text), value > 0 { return value }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if let text = environment["OMPI_COMM_WORLD_LOCAL_SIZE"], let ranksHere = Int(text), ranksHere > 1 {
+            return max(1, cores / ranksHere)
+        }
+        return cores
     }
 }

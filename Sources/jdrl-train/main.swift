@@ -1,6 +1,7 @@
 // jdrl-train: JDRL training from the manifest, driven by a YAML config (see Sources/Training).
 // Thin: parse, validate, hand over to TrainingSession, map errors to exit codes.
 import ArgumentParser
+import Distributed
 import Foundation
 import StageSupport
 import Training
@@ -13,7 +14,9 @@ struct JDRLTrain: ParsableCommand {
             Writes runs/<name>/ (resolved config, train.log, curves.csv/svg, checkpoints/) and the manifest's \
             runs, checkpoints and training_steps rows. Exit codes: 0 done or stopped at --max-steps, \
             1 error, 3 non-finite loss (the last good checkpoint is intact), 64 bad config or arguments, \
-            75 another jdrl-train is training this run (it is named).
+            75 another jdrl-train is training this run (it is named). Under `mpirun -n N` the N processes train \
+            one run data-parallel: each takes 1/N of every global batch (batch_size), gradients are averaged, \
+            rank 0 writes; a rank that fails ends the whole job.
             """)
 
     @Option(help: "The training config (YAML, BasicSR-like sections), e.g. configs/jdrl-unet-cpu.yaml.")
@@ -42,28 +45,40 @@ struct JDRLTrain: ParsableCommand {
     func run() throws {
         let request = TrainingRequest(configPath: config, manifestOverride: manifest, runName: runName, maxSteps: maxSteps,
                                       runsDirectory: URL(fileURLWithPath: runs))
+        let group: ProcessGroup
+        do { group = try ProcessGroups.fromEnvironment() } catch {
+            fail("\(error)", exitCode: 1, group: SingleProcess())
+        }
         do {
             // One trainer per run folder: a second one would interleave checkpoints and rows of one run.
+            // The leader holds the lock for its ranks (they write nothing).
             let name = try runName ?? TrainingConfigLoader.load(URL(fileURLWithPath: config)).name
-            let lock = try StageLock(URL(fileURLWithPath: runs).appendingPathComponent(name).appendingPathComponent("train.lock"), mode: .refuse)
-            _ = try withExtendedLifetime(lock) { try TrainingSession.run(request) }
+            let lock = try group.isLeader
+                ? StageLock(URL(fileURLWithPath: runs).appendingPathComponent(name).appendingPathComponent("train.lock"), mode: .refuse)
+                : nil
+            _ = try withExtendedLifetime(lock) { try TrainingSession.run(request, group: group) }
+            group.finish()
         } catch let error as StageLock.Held {
-            FileHandle.standardError.write(Data("jdrl-train: \(error)\n".utf8))
-            throw ExitCode(75)
+            fail("\(error)", exitCode: 75, group: group)
         } catch let error as TrainingError {
-            FileHandle.standardError.write(Data("jdrl-train: \(error)\n".utf8))
-            if case .nonFiniteLoss = error { throw ExitCode(3) }
-            throw ExitCode(1)
+            if case .nonFiniteLoss = error { fail("\(error)", exitCode: 3, group: group) }
+            fail("\(error)", exitCode: 1, group: group)
         } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("jdrl-train: \(error)\n".utf8))
-            throw ExitCode(64)
+            fail("\(error)", exitCode: 64, group: group)
         } catch let error as TrainingConfigError {
-            FileHandle.standardError.write(Data("jdrl-train: \(error)\n".utf8))
-            throw ExitCode(64)
+            fail("\(error)", exitCode: 64, group: group)
         } catch {
-            FileHandle.standardError.write(Data("jdrl-train: \(error)\n".utf8))
-            throw ExitCode(1)
+            fail("\(error)", exitCode: 1, group: group)
         }
+    }
+
+    /// Prints the error and exits; in a data-parallel run it ends every rank (the others may be waiting
+    /// for this one's gradients), naming the rank that failed.
+    private func fail(_ message: String, exitCode: Int32, group: ProcessGroup) -> Never {
+        let rank = group.size > 1 ? " (rank \(group.rank) of \(group.size); ending every rank)" : ""
+        FileHandle.standardError.write(Data("jdrl-train: \(message)\(rank)\n".utf8))
+        if group.size > 1 { group.abort(exitCode: exitCode) }
+        Foundation.exit(exitCode)
     }
 }
 

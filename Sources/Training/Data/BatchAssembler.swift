@@ -4,10 +4,18 @@ import Seeding
 /// Turns a step index into that step's batch: which patches (the epoch's seeded order), where to crop,
 /// which flip/rotation. Everything is re-derived from (seed, step), so the batch
 /// of step s is the same whether it is prepared ahead by the prefetcher or after a resume.
+/// In a data-parallel run each rank fills only its slice of the global batch, with the draws the
+/// whole batch would have had: 2 ranks of 1 sample train on what 1 rank of 2 samples trains on.
+/// (A rank reads the patches before its slice for their sizes, which the crop draws need; the cache
+/// keeps them.)
 public final class BatchAssembler: @unchecked Sendable {
     public let patches: PatchCache
     public let randomness: TrainingRandomness
+    /// The global batch (the config's batch_size): it sets the steps per epoch.
     public let batchSize: Int
+    /// The samples of the global batch this process fills, and their count (what its buffers hold).
+    public let samples: Range<Int>
+    public var localBatchSize: Int { samples.count }
     public let cropSize: Int
     public let augmentation: Augmentation
     public let requirements: PatchRequirements
@@ -18,11 +26,15 @@ public final class BatchAssembler: @unchecked Sendable {
     private var orderEpoch = -1
     private var order: [Int] = []
 
-    public init(patches: PatchCache, randomness: TrainingRandomness, dataset: TrainDataset, requirements: PatchRequirements) throws {
+    /// `samples`: this rank's slice of the global batch (default: all of it).
+    public init(patches: PatchCache, randomness: TrainingRandomness, dataset: TrainDataset, requirements: PatchRequirements,
+                samples: Range<Int>? = nil) throws {
         guard patches.count > 0 else { throw DataError.emptySplit(manifest: dataset.manifest, split: dataset.split) }
         self.patches = patches
         self.randomness = randomness
         self.batchSize = dataset.batchSize
+        self.samples = samples ?? 0..<dataset.batchSize
+        precondition(!self.samples.isEmpty && self.samples.lowerBound >= 0 && self.samples.upperBound <= batchSize)
         self.cropSize = dataset.cropSize
         self.augmentation = dataset.augmentation
         self.requirements = requirements
@@ -31,10 +43,10 @@ public final class BatchAssembler: @unchecked Sendable {
 
     public func epoch(ofStep step: Int) -> Int { step / stepsPerEpoch }
 
-    /// Fills `batch` for step `step`. Draw order from the step generator: one step seed, then per sample
-    /// crop x, crop y, transform index (only with augmentation).
+    /// Fills `batch` with the samples `samples` of step `step`. Draw order from the step generator: one
+    /// step seed, then per sample of the global batch crop x, crop y, transform index (only with augmentation).
     public func fill(_ batch: TrainingBatch, step: Int) throws {
-        precondition(batch.batchSize == batchSize && batch.size == cropSize)
+        precondition(batch.batchSize == localBatchSize && batch.size == cropSize)
         let epoch = epoch(ofStep: step)
         if epoch != orderEpoch {
             order = randomness.epochOrder(epoch: epoch, count: patches.count)
@@ -44,14 +56,16 @@ public final class BatchAssembler: @unchecked Sendable {
         batch.begin(step: step, epoch: epoch, stepSeed: generator.next())
         let first = (step % stepsPerEpoch) * batchSize
         let plane = cropSize * cropSize
-        for sample in 0..<batchSize {
-            let patch = try patches.patch(at: order[(first + sample) % order.count])
+        for global in 0..<samples.upperBound {
+            let patch = try patches.patch(at: order[(first + global) % order.count])
             guard patch.blurry.width >= cropSize, patch.blurry.height >= cropSize else {
                 throw DataError.patchTooSmall(id: patch.id, width: patch.blurry.width, height: patch.blurry.height, crop: cropSize)
             }
             let x = generator.below(patch.blurry.width - cropSize + 1)
             let y = generator.below(patch.blurry.height - cropSize + 1)
             let transform = augmentation == .dihedral ? Dihedral(index: generator.below(8)) : .identity
+            guard global >= samples.lowerBound else { continue }
+            let sample = global - samples.lowerBound
             let crop = DihedralCrop(originX: x, originY: y, size: cropSize, transform: transform)
             batch.setPatchID(patch.id, sample: sample)
             crop.copy(patch.blurry, into: batch.blurry + sample * 3 * plane)

@@ -18,7 +18,7 @@ public final class BatchPrefetcher: @unchecked Sendable {
 
     public init(assembler: BatchAssembler, firstStep: Int, endStep: Int, depth: Int) {
         self.assembler = assembler
-        self.slots = (0...max(depth, 1)).map { _ in TrainingBatch(batchSize: assembler.batchSize, size: assembler.cropSize) }
+        self.slots = (0...max(depth, 1)).map { _ in TrainingBatch(batchSize: assembler.localBatchSize, size: assembler.cropSize) }
         self.free = Array(slots.indices)
         self.nextToConsume = firstStep
         self.end = endStep

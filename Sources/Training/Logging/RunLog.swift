@@ -7,9 +7,11 @@ import StageSupport
 public final class RunLog: @unchecked Sendable {
     private let file: FileHandle?
     private let isTerminal: Bool
+    private let echoes: Bool
     private var lineIsOpen = false
 
-    public init(fileURL: URL?, isTerminal: Bool = isatty(fileno(stderr)) != 0) {
+    /// `echoes: false` writes nothing to stderr (the ranks of a data-parallel run other than the leader).
+    public init(fileURL: URL?, isTerminal: Bool = isatty(fileno(stderr)) != 0, echoes: Bool = true) {
         if let fileURL {
             if !FileManager.default.fileExists(atPath: fileURL.path) {
                 FileManager.default.createFile(atPath: fileURL.path, contents: nil)
@@ -19,7 +21,8 @@ public final class RunLog: @unchecked Sendable {
         } else {
             file = nil
         }
-        self.isTerminal = isTerminal
+        self.isTerminal = isTerminal && echoes
+        self.echoes = echoes
     }
 
     deinit { try? file?.close() }
@@ -29,7 +32,7 @@ public final class RunLog: @unchecked Sendable {
         let stamped = "\(Self.timestamp()) \(message)\n"
         file?.write(Data(stamped.utf8))
         closeLine()
-        FileHandle.standardError.write(Data(stamped.utf8))
+        if echoes { FileHandle.standardError.write(Data(stamped.utf8)) }
     }
 
     /// Whether every step's line is shown (a terminal); otherwise only logged steps need formatting.
@@ -41,7 +44,7 @@ public final class RunLog: @unchecked Sendable {
         if isTerminal {
             FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
             lineIsOpen = true
-        } else if logged {
+        } else if logged && echoes {
             FileHandle.standardError.write(Data("\(Self.timestamp()) \(text)\n".utf8))
         }
     }

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Manifest
 import Seeding
@@ -33,8 +34,9 @@ public struct TrainingOutcome: Sendable, Equatable {
     public var finished: Bool { step >= totalSteps }
 }
 
-/// The llm.c-style loop: data, forward, loss, zero, backward, update, log, checkpoint.
-/// Everything it touches is built outside (`TrainingSession`) and passed in.
+/// The llm.c-style loop: data, forward, loss, zero, backward, average over ranks, update, log, checkpoint.
+/// Everything it touches is built outside (`TrainingSession`) and passed in. In a data-parallel run every
+/// rank runs this loop on its slice of each batch; only the leader (rank 0) writes anything.
 public final class TrainingLoop {
     let config: TrainingConfig
     let configHash: String
@@ -46,9 +48,10 @@ public final class TrainingLoop {
     let log: RunLog
     let schedule: LearningRateSchedule
     let randomness: TrainingRandomness
+    let group: ProcessGroup
 
     public init(config: TrainingConfig, configHash: String, models: ModelState, assembler: BatchAssembler, loss: JDRLLoss,
-                folder: RunFolder, recorder: RunRecorder?, log: RunLog) {
+                folder: RunFolder, recorder: RunRecorder?, log: RunLog, group: ProcessGroup = SingleProcess()) {
         self.config = config
         self.configHash = configHash
         self.models = models
@@ -57,6 +60,7 @@ public final class TrainingLoop {
         self.folder = folder
         self.recorder = recorder
         self.log = log
+        self.group = group
         schedule = LearningRateSchedule(config.train)
         randomness = TrainingRandomness(seed: config.seed)
     }
@@ -68,7 +72,7 @@ public final class TrainingLoop {
 
     /// Restores the newest checkpoint if there is one; returns the step to continue from.
     public func resume() throws -> Int {
-        folder.checkpoints.sweepPartials()
+        if group.isLeader { folder.checkpoints.sweepPartials() }
         guard let (state, checkpoint) = try folder.checkpoints.latest() else { return 0 }
         guard state.configHash == configHash else {
             throw TrainingError.configChanged(runFolder: folder.root.path, checkpointHash: state.configHash, configHash: configHash)
@@ -76,7 +80,7 @@ public final class TrainingLoop {
         guard state.rng == randomness.master(afterSteps: state.step) else { throw TrainingError.seedChanged(runFolder: folder.root.path) }
         try models.restore(from: checkpoint)
         // One training forward per step: replay that many dropout draws.
-        models.deblur.fastForwardDropout(forwards: state.step, n: assembler.batchSize, h: assembler.cropSize, w: assembler.cropSize)
+        models.deblur.fastForwardDropout(forwards: state.step, n: assembler.localBatchSize, h: assembler.cropSize, w: assembler.cropSize)
         // Its row may be missing if the previous process died between the files and the row.
         try recorder?.record(checkpointStep: state.step, epoch: state.epoch, path: checkpoint.path)
         log.info("resumed from \(checkpoint.path) (step \(state.step), epoch \(state.epoch + 1))")
@@ -101,7 +105,7 @@ public final class TrainingLoop {
         }
         log.info("training steps \(first)..<\(end) of \(totalSteps) (\(assembler.stepsPerEpoch) steps per epoch, \(config.train.epochs) epochs)")
 
-        let n = assembler.batchSize, size = assembler.cropSize
+        let n = assembler.localBatchSize, size = assembler.cropSize
         let output = UnsafeMutablePointer<Float>.allocate(capacity: n * 3 * size * size)
         output.initialize(repeating: 0, count: n * 3 * size * size)
         defer { output.deallocate() }
@@ -124,7 +128,8 @@ public final class TrainingLoop {
             let needsFlows = stage == .joint && config.train.lossMode == .jdrl && !config.train.ablation.noDeformation
             let flows = needsFlows ? try loss.jointFlows(out: output, batch: batch) : nil
             let reblur = stage == .joint ? models.reblur : nil
-            let terms = loss.forward(stage: stage, out: output, batch: batch, flows: flows, reblur: reblur)
+            // Every rank sees the mean over the global batch, so all of them stop together on a non-finite loss.
+            let terms = try averaged(loss.forward(stage: stage, out: output, batch: batch, flows: flows, reblur: reblur))
             guard terms.isFinite else {
                 try? recorder?.record(steps: pending)
                 try? recorder?.finish(.failed)
@@ -135,6 +140,9 @@ public final class TrainingLoop {
             reblur?.zeroGrad()
             loss.backward(stage: stage, out: output, batch: batch, flows: flows, reblur: reblur)
             models.deblur.backpropagate(gradOutput: loss.gradOut)
+            // Each rank's loss is the mean over its slice: the mean of the ranks' gradients is the global batch's.
+            try group.average(models.deblur.parameters.gradients, count: models.deblur.parameters.count)
+            if let reblur { try group.average(reblur.parameters.gradients, count: reblur.parameters.count) }
             models.deblurOptimizer.step(models.deblur)
             if let reblur { models.reblurOptimizer.step(reblur) }
 
@@ -152,6 +160,7 @@ public final class TrainingLoop {
                                           record: record, stepsPerSecond: outcome.stepsPerSecond).text, logged: logged)
             }
             let epochEnds = done % assembler.stepsPerEpoch == 0
+            guard group.isLeader else { continue }
             if done % config.checkpoint.everySteps == 0 || epochEnds || done == end {
                 // Rows first: a kill between the two leaves rows past the last checkpoint, which the
                 // resumed run deletes and redoes; the other order could lose rows of checkpointed steps.
@@ -170,6 +179,15 @@ public final class TrainingLoop {
                         outcome.step, totalSteps, outcome.stepsPerSecond))
         for line in Engine.shared.implementationReport() { log.info(line) }
         return outcome
+    }
+
+    /// The loss terms as means over every rank's slice (one rank: unchanged).
+    private func averaged(_ terms: LossTerms) throws -> LossTerms {
+        guard group.size > 1 else { return terms }
+        var values = [terms.total, terms.deblur, terms.cycle ?? 0, terms.reblur ?? 0]
+        try values.withUnsafeMutableBufferPointer { try group.average($0.baseAddress!, count: $0.count) }
+        return LossTerms(deblur: values[1], cycle: terms.cycle.map { _ in values[2] }, reblur: terms.reblur.map { _ in values[3] },
+                         total: values[0])
     }
 
     private func saveCheckpoint(step: Int, final: Bool, curves: TrainingCurves) throws {

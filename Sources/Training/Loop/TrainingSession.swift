@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Manifest
 import StageSupport
@@ -27,12 +28,13 @@ public struct TrainingRequest: Sendable {
 /// Wires one run together: config -> run folder and log -> data -> networks -> loss -> loop.
 /// Each piece is its own type; this only builds them in order and hands them to `TrainingLoop`.
 public enum TrainingSession {
-    /// Loads the config, applies the overrides, opens the manifest and trains.
-    public static func run(_ request: TrainingRequest) throws -> TrainingOutcome {
+    /// Loads the config, applies the overrides, opens the manifest and trains (as one rank of `group`).
+    public static func run(_ request: TrainingRequest, group: ProcessGroup = SingleProcess()) throws -> TrainingOutcome {
         var config = try TrainingConfigLoader.load(URL(fileURLWithPath: request.configPath))
         if let manifest = request.manifestOverride { config.datasets.train.manifest = manifest }
         if let name = request.runName { config.name = name }
         try TrainingConfigLoader.validate(config, path: request.configPath)
+        try checkBatchDivides(config, among: group, configPath: request.configPath)
         let manifestPath = config.datasets.train.manifest
         guard FileManager.default.fileExists(atPath: manifestPath) else {
             throw DataError.emptySplit(manifest: manifestPath, split: config.datasets.train.split)
@@ -40,25 +42,39 @@ public enum TrainingSession {
         let manifest = try Manifest.open(path: manifestPath)
         let source = try ManifestPatchSource(manifest: manifest, manifestPath: manifestPath, split: config.datasets.train.split)
         return try run(config: config, configPath: request.configPath, source: source, manifest: manifest,
-                       runsDirectory: request.runsDirectory, maxSteps: request.maxSteps)
+                       runsDirectory: request.runsDirectory, maxSteps: request.maxSteps, group: group)
     }
 
-    /// Trains `config` on `source`; rows go to `manifest` when given.
+    /// Trains `config` on `source`; rows go to `manifest` when given. Only the leader of `group` writes the
+    /// run folder, the log and the rows; every rank reads the checkpoint it resumes from.
     public static func run(config: TrainingConfig, configPath: String, source: PatchSource, manifest: Manifest?,
-                           runsDirectory: URL, maxSteps: Int?, logToTerminal: Bool? = nil) throws -> TrainingOutcome {
+                           runsDirectory: URL, maxSteps: Int?, logToTerminal: Bool? = nil,
+                           group: ProcessGroup = SingleProcess()) throws -> TrainingOutcome {
         let hash = try TrainingConfigLoader.hash(config)
+        try checkBatchDivides(config, among: group, configPath: configPath)
+        let batch = config.datasets.train.batchSize
         let folder = RunFolder(runsDirectory: runsDirectory, name: config.name)
-        try folder.create()
-        try AtomicFile.write(Data(try TrainingConfigLoader.resolvedYAML(config).utf8), to: folder.configURL)
-        let log = logToTerminal.map { RunLog(fileURL: folder.logURL, isTerminal: $0) } ?? RunLog(fileURL: folder.logURL)
+        let log: RunLog
+        if group.isLeader {
+            try folder.create()
+            try AtomicFile.write(Data(try TrainingConfigLoader.resolvedYAML(config).utf8), to: folder.configURL)
+            log = logToTerminal.map { RunLog(fileURL: folder.logURL, isTerminal: $0) } ?? RunLog(fileURL: folder.logURL)
+        } else {
+            log = RunLog(fileURL: nil, isTerminal: false, echoes: false)
+        }
         log.info("jdrl-train \(config.name): run folder \(folder.root.path)")
         for line in TrainingEnvironment.describe(configHash: hash, configPath: configPath) { log.info(line) }
+        let perRank = batch / group.size
+        if group.size > 1 {
+            log.info("data parallel: \(group.description); global batch \(batch), \(perRank) per rank; gradients averaged over the ranks before each Adam step; rank 0 writes")
+        }
 
         let requirements = PatchRequirements(config.train)
         let cache = PatchCache(source: source, requirements: requirements,
                                complete: FlowCompletion.completer(maskMode: config.train.maskMode, lambda: config.train.lambda))
         let assembler = try BatchAssembler(patches: cache, randomness: TrainingRandomness(seed: config.seed),
-                                           dataset: config.datasets.train, requirements: requirements)
+                                           dataset: config.datasets.train, requirements: requirements,
+                                           samples: group.rank * perRank..<(group.rank + 1) * perRank)
         var dataLine = "data: \(source.count) patches (split \(config.datasets.train.split)), crop \(config.datasets.train.cropSize), batch \(config.datasets.train.batchSize), augmentation \(config.datasets.train.augmentation.rawValue)"
         if let manifestSource = source as? ManifestPatchSource {
             dataLine += ", \(manifestSource.patchesWithFlows) with precomputed flows (the rest computed once on load when needed)"
@@ -69,18 +85,18 @@ public enum TrainingSession {
 
         log.info(dataLine)
 
-        let models = try ModelState.make(config)
+        let models = try ModelState.make(config, rank: group.rank)
         log.info("network_g: UNet widths \(config.networkG.widths), dropout \(config.networkG.dropout), \(models.deblur.parameterCount) parameters; "
                  + (models.reblur.map { "network_reblur: width \(config.networkReblur.width), \($0.parameterCount) parameters" } ?? "no reblurring module"))
         log.info("loss: \(config.train.lossMode.rawValue), init_epochs \(config.train.initEpochs), alpha \(config.train.alpha), lambda \(config.train.lambda), flows \(config.train.flowSource.rawValue), mask \(config.train.maskMode.configName), ablation \(ablationText(config.train.ablation))")
-        let loss = JDRLLoss(settings: LossSettings(config.train), batchSize: config.datasets.train.batchSize, size: config.datasets.train.cropSize)
+        let loss = JDRLLoss(settings: LossSettings(config.train), batchSize: perRank, size: config.datasets.train.cropSize)
 
         let resumeStep = (try? folder.checkpoints.latest())??.state.step ?? 0
-        let recorder = try manifest.map {
+        let recorder = try manifest.flatMap { manifest in group.isLeader ? manifest : nil }.map {
             try RunRecorder(manifest: $0, name: config.name, configPath: configPath, configHash: hash, resumingFromStep: resumeStep)
         }
         let loop = TrainingLoop(config: config, configHash: hash, models: models, assembler: assembler, loss: loss,
-                                folder: folder, recorder: recorder, log: log)
+                                folder: folder, recorder: recorder, log: log, group: group)
         do {
             return try loop.run(maxSteps: maxSteps)
         } catch {
@@ -88,6 +104,13 @@ public enum TrainingSession {
             log.info("error: \(error)")
             try? recorder?.finish(.failed)
             throw error
+        }
+    }
+
+    static func checkBatchDivides(_ config: TrainingConfig, among group: ProcessGroup, configPath: String) throws {
+        let batch = config.datasets.train.batchSize
+        guard batch % group.size == 0 else {
+            throw TrainingConfigError(path: configPath, reason: "datasets.train.batch_size \(batch) is the global batch and must divide among the \(group.size) ranks (use a multiple of \(group.size))")
         }
     }
 

@@ -26,9 +26,11 @@ extension ReblurModule: ReblurNetwork {
 
 extension ModelState {
     /// F and R as the config describes them, initialised from the run seed (R only when the loss uses it).
-    public static func make(_ config: TrainingConfig) throws -> ModelState {
+    /// Rank r of a data-parallel run starts from the same weights and draws its own dropout masks.
+    public static func make(_ config: TrainingConfig, rank: Int = 0) throws -> ModelState {
+        let dropoutSeed = rank == 0 ? nil : config.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(rank)
         let unet = try UNet(config: UNetConfig(widths: config.networkG.widths, dropout: Float(config.networkG.dropout),
-                                               residual: config.networkG.residual), seed: config.seed)
+                                               residual: config.networkG.residual), seed: config.seed, dropoutSeed: dropoutSeed)
         let usesReblur = LossSettings(config.train).usesReblur
         let reblur = usesReblur ? try ReblurModule(width: config.networkReblur.width, seed: config.seed &+ 1) : nil
         let state = ModelState(deblur: unet, reblur: reblur, optimizer: config.train.optimizer)
