@@ -89,36 +89,51 @@ extension Manifest {
         let content = columns.filter { $0 != "id" && !table.keys.contains($0) && !referenced.contains($0) && !table.ignored.contains($0) }
 
         // The shard's rows with their parents' ids in the main manifest (NULL stays NULL), minus orphans of conflicts.
-        let mapped = table.references.map { "CASE WHEN s.\($0.column) IS NULL THEN NULL ELSE (SELECT main_id FROM temp.\($0.map) WHERE shard_id = s.\($0.column)) END AS m_\($0.column)" }
+        // (CAST: the temp table's column then has INTEGER affinity, as main's does, so the match can use its index.)
+        let mapped = table.references.map { "CAST(CASE WHEN s.\($0.column) IS NULL THEN NULL ELSE (SELECT main_id FROM temp.\($0.map) WHERE shard_id = s.\($0.column)) END AS INTEGER) AS m_\($0.column)" }
         let blocked = table.references.map { "(s.\($0.column) IS NOT NULL AND coalesce((SELECT conflict FROM temp.\($0.map) WHERE shard_id = s.\($0.column)), 1) = 1)" }
         let source = "SELECT s.*" + mapped.map { ", " + $0 }.joined() + " FROM shard.\(table.name) s"
         let keep = blocked.isEmpty ? "1" : "NOT (" + blocked.joined(separator: " OR ") + ")"
         let match = (table.keys.map { "m.\($0) IS s.\($0)" } + table.references.map { "m.\($0.column) IS s.m_\($0.column)" }).joined(separator: " AND ")
         let differs = content.isEmpty ? "0" : content.map { "m.\($0) IS NOT s.\($0)" }.joined(separator: " OR ")
-        let rows = "(\(source) WHERE \(keep))"
+        // The shard's rows, with mapped parents, once into a temp table indexed by the match columns: the
+        // joins below then probe it by index whichever side SQLite scans (the main tables' flow indexes are
+        // partial, so a re-merge into a full manifest would otherwise compare every pair of rows).
+        try db.execute(sql: "DROP TABLE IF EXISTS temp.incoming")
+        try db.execute(sql: "CREATE TEMP TABLE incoming AS \(source) WHERE \(keep)")
+        let matchColumns = table.keys + table.references.map { "m_\($0.column)" }
+        try db.execute(sql: "CREATE INDEX temp.incoming_match ON incoming (\(matchColumns.joined(separator: ", ")))")
+        let rows = "temp.incoming"
+
+        // Every shard row that names an item main already has, found in one pass over main (CROSS JOIN keeps
+        // main the outer loop, so each of its rows probes the index above).
+        func matches() -> String {
+            "SELECT s.rowid AS row, m.rowid AS main_id, \(table.mapName == nil ? "NULL" : "s.id") AS shard_id, CASE WHEN \(differs) THEN 1 ELSE 0 END AS conflict "
+                + "FROM main.\(table.name) m CROSS JOIN \(rows) s ON \(match)"
+        }
+        try db.execute(sql: "DROP TABLE IF EXISTS temp.matched")
+        try db.execute(sql: "CREATE TEMP TABLE matched AS \(matches())")
 
         // Conflicts: the same item, other content.
         let keyText = table.keys.map { "coalesce(s.\($0), 'NULL')" }.joined(separator: " || '/' || ")
         let conflictRows = try Row.fetchAll(db, sql: """
             SELECT \(keyText) AS item, \(content.isEmpty ? "''" : content.map { "CASE WHEN m.\($0) IS NOT s.\($0) THEN '\($0) ' ELSE '' END" }.joined(separator: " || ")) AS columns
-            FROM \(rows) s JOIN main.\(table.name) m ON \(match) WHERE \(differs)
+            FROM temp.matched x JOIN \(rows) s ON s.rowid = x.row JOIN main.\(table.name) m ON m.rowid = x.main_id WHERE x.conflict = 1
             """)
-        let unchanged = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(rows) s JOIN main.\(table.name) m ON \(match) WHERE NOT (\(differs))") ?? 0
+        let unchanged = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.matched WHERE conflict = 0") ?? 0
 
         let insertColumns = columns.filter { $0 != "id" }
         let values = insertColumns.map { referenced.contains($0) ? "s.m_\($0)" : "s.\($0)" }
         try db.execute(sql: """
             INSERT INTO main.\(table.name) (\(insertColumns.joined(separator: ", ")))
-            SELECT \(values.joined(separator: ", ")) FROM \(rows) s
-            WHERE NOT EXISTS (SELECT 1 FROM main.\(table.name) m WHERE \(match))
+            SELECT \(values.joined(separator: ", ")) FROM \(rows) s WHERE s.rowid NOT IN (SELECT row FROM temp.matched)
             """)
         let inserted = db.changesCount
         if let map = table.mapName {
-            try db.execute(sql: """
-                INSERT INTO temp.\(map) (shard_id, main_id, conflict)
-                SELECT s.id, m.id, CASE WHEN \(differs) THEN 1 ELSE 0 END FROM \(rows) s JOIN main.\(table.name) m ON \(match)
-                """)
+            try db.execute(sql: "INSERT INTO temp.\(map) (shard_id, main_id, conflict) SELECT shard_id, main_id, conflict FROM (\(matches()))")
         }
+        try db.execute(sql: "DROP TABLE temp.matched")
+        try db.execute(sql: "DROP TABLE temp.incoming")
         let conflicts = conflictRows.map { row -> String in
             "\(table.name) \(row["item"] as String): \((row["columns"] as String).trimmingCharacters(in: .whitespaces).split(separator: " ").joined(separator: ", ")) differ"
         }

@@ -22,6 +22,7 @@ enum Benchmarks {
         ("tiling", benchTiling),
         ("metrics", benchMetrics),
         ("flow", benchFlow),
+        ("manifest-merge", benchManifestMerge),
     ]
 
     static func main(_ arguments: [String]) -> Int32 {
