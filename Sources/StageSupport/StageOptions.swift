@@ -19,7 +19,7 @@ public struct StageOptions: ParsableArguments {
 
 /// `--threads`: the process's one worker count, for the project's parallel loops and oneDNN alike.
 public struct ThreadOptions: ParsableArguments {
-    @Option(help: "Worker threads, for every parallel loop and oneDNN (default: OMP_NUM_THREADS, else all cores).")
+    @Option(help: "Worker threads, for every parallel loop and oneDNN (default: OMP_NUM_THREADS, else all cores; under mpirun, the cores shared among the node's ranks).")
     public var threads: Int = Workers.fromEnvironment
 
     public init() {}
