@@ -56,6 +56,19 @@ public final class NAFBlock {
         for name in ["norm1.weight", "norm2.weight"] { value(name).update(repeating: 1, count: channels) }
     }
 
+    /// PyTorch's default for the five convolutions and the attention's 1x1 (`sca.1`): weights and bias
+    /// uniform in +-1/sqrt(fan_in). NAFNet uses it; `resetScalesAndNorms` sets the rest.
+    func initialiseConvolutions(_ generator: inout SeededGenerator) {
+        for conv in convolutions { NAFNet.pytorchDefault(conv, &generator) }
+        let bound = 1 / Float(channels).squareRoot()
+        for name in ["sca.1.weight", "sca.1.bias"] {
+            let p = value(name), count = arena.entry("\(prefix).\(name)")!.count
+            for i in 0..<count { p[i] = bound * (2 * generator.nextUniform() - 1) }
+        }
+    }
+
+    var convolutions: [Conv2D] { [conv1, conv2, conv3, conv4, conv5] }
+
     private func value(_ name: String) -> UnsafeMutablePointer<Float> { arena.pointer("\(prefix).\(name)") }
     private func gradient(_ name: String) -> UnsafeMutablePointer<Float> { arena.gradientPointer("\(prefix).\(name)") }
 

@@ -22,9 +22,10 @@ private func randomBlock(channels c: Int, seed: UInt64) -> (NAFBlock, ParameterA
     return (NAFBlock(prefix: "b", channels: c, arena: arena), arena)
 }
 
-private func naiveBlock(_ x: [Float], n: Int, c: Int, h: Int, w: Int, arena: ParameterArena) -> [Float] {
+/// The block composed of its layers' naive twins (NAFNetTests composes whole networks of these).
+func naiveBlock(_ x: [Float], n: Int, c: Int, h: Int, w: Int, arena: ParameterArena, prefix: String = "b") -> [Float] {
     func p(_ name: String) -> [Float] {
-        let e = arena.entry("b.\(name)")!
+        let e = arena.entry("\(prefix).\(name)")!
         return Array(UnsafeBufferPointer(start: arena.values + e.offset, count: e.count))
     }
     func conv(_ input: [Float], _ name: String, _ shape: ConvShape) -> [Float] {
