@@ -1,5 +1,5 @@
-// NAFNet against the composition of its layers' naive twins, every parameter by finite differences, and
-// the parameter count of NAFNet's published GoPro model.
+// NAFNet against the composition of its layers' naive twins, every parameter by finite differences, the
+// PyTorch twin (forward and every gradient), and the parameter count of NAFNet's published GoPro model.
 import Foundation
 import Models
 import Tensors
@@ -119,4 +119,33 @@ func nafNetPaperParameterCountAndInitialisation() throws {
 func nafNetRefusesBadConfigs() {
     #expect(throws: NAFNet.ConfigError.self) { try NAFNet(config: NAFNetConfig(width: 8, encoderBlocks: [1], middleBlocks: 1, decoderBlocks: [1, 1]), seed: 0) }
     #expect(NAFNetConfig.paper.sizeMultiple == 16)
+}
+
+// pipelines/peers/torch_nafnet.py export Tests/ModelsTests/Fixtures/parity: PyTorch's weights, an input, a
+// probe, its output and d sum(probe * output) / d every parameter.
+@Test("Parity with the PyTorch twin (torch_nafnet.py): the output and every parameter's gradient within 1e-4")
+func nafNetParityWithPyTorch() throws {
+    let dir = fixtures.appendingPathComponent("parity")
+    let io = try SafeTensors.read(dir.appendingPathComponent("nafnet_io.safetensors"))
+    let torchGradients = try SafeTensors.read(dir.appendingPathComponent("nafnet_grads.safetensors"))
+    let net = try NAFNet(config: NAFNetConfig(width: 8, encoderBlocks: [1, 2], middleBlocks: 1, decoderBlocks: [0, 1]), seed: 0)
+    let weights = try SafeTensors.read(dir.appendingPathComponent("nafnet.safetensors"))
+    #expect(Set(weights.keys) == Set(net.parameters.entries.map(\.name)))
+    try net.parameters.load(weights)
+    let input = io["input"]!, probe = io["probe"]!, expected = io["output"]!
+    #expect(input.shape == [2, 3, 16, 16])
+    var output = [Float](repeating: 0, count: input.values.count)
+    net.forward(input: input.values, output: &output, n: 2, h: 16, w: 16, training: true)
+    let outputError = relativeError(output, expected.values)
+    #expect(outputError < 1e-4, "output: max relative error \(outputError)")
+    net.zeroGrad()
+    net.backward(gradOutput: probe.values)
+    var worst = (name: "", error: 0.0)
+    for entry in net.parameters.entries {
+        let ours = Array(UnsafeBufferPointer(start: net.parameters.gradients + entry.offset, count: entry.count))
+        let error = relativeError(ours, torchGradients[entry.name]!.values)
+        #expect(error < 1e-4, "\(entry.name): gradient max relative error \(error)")
+        if error > worst.error { worst = (entry.name, error) }
+    }
+    print("nafnet parity: output \(outputError), worst gradient \(worst.name) \(worst.error)")
 }
