@@ -11,6 +11,7 @@ enum Benchmarks {
         ("train-step-paper", NumericBenchmarks.trainStepPaper),
         ("train-step-cpu", NumericBenchmarks.trainStepCPU),
         ("unet-infer", NumericBenchmarks.unetInfer),
+        ("train-step-nafnet", benchTrainStepNAFNet),
         ("deblur-4k", NumericBenchmarks.deblur4K),
         ("step-parts-cpu", NumericBenchmarks.stepPartsCPU),
         ("step-profile", NumericBenchmarks.stepProfile),

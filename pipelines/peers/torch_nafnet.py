@@ -2,6 +2,9 @@
 """PyTorch twin of Models/NAFNet.swift (NAFNet, Chen et al., ECCV 2022), written from the paper and
 Sources/Models/NAFBlock.swift / NAFNet.swift, with the same parameter names.
 
+  torch_nafnet.py time [--size 256 --steps 3 --threads 2]   NAFNet's GoPro model (width 32, 36 blocks): median
+                               seconds of a training step (forward, Charbonnier to a fixed target, backward,
+                               Adam), printed as JSON; the peer of `make perf ONLY=train-step-nafnet`.
   torch_nafnet.py export DIR   writes the parity fixtures of Tests/ModelsTests/NAFNetParityTests.swift:
                                nafnet.safetensors (weights), nafnet_io.safetensors (input, probe, output)
                                and nafnet_grads.safetensors (d sum(probe * output) / d every parameter).
@@ -128,9 +131,43 @@ def export(directory):
     print(json.dumps({'exported': directory, 'parameters': sum(p.numel() for p in net.parameters())}))
 
 
+def time_steps(size, steps, threads):
+    import time
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    net = NAFNet(width=32, enc_blocks=[1, 1, 1, 28], middle_blocks=1, dec_blocks=[1, 1, 1, 1])
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-4)
+    blurry, target = torch.rand(1, 3, size, size), torch.rand(1, 3, size, size)
+
+    def step():
+        optimizer.zero_grad()
+        loss = torch.sqrt((net(blurry) - target) ** 2 + 1e-6).mean()
+        loss.backward()
+        optimizer.step()
+
+    step()  # warm-up
+    seconds = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        step()
+        seconds.append(time.perf_counter() - started)
+    seconds.sort()
+    print(json.dumps({'peer': f'pytorch {torch.__version__}', 'threads': threads, 'size': size,
+                      'train_step_s_median': seconds[len(seconds) // 2], 'train_step_s_all': seconds,
+                      'parameters': sum(p.numel() for p in net.parameters())}))
+
+
 if __name__ == '__main__':
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('command', choices=['export'])
-    parser.add_argument('dir')
+    parser.add_argument('command', choices=['export', 'time'])
+    parser.add_argument('dir', nargs='?')
+    parser.add_argument('--size', type=int, default=256)
+    parser.add_argument('--steps', type=int, default=3)
+    parser.add_argument('--threads', type=int, default=2)
     args = parser.parse_args(sys.argv[1:])
-    export(args.dir)
+    if args.command == 'export':
+        if not args.dir:
+            parser.error('export needs DIR')
+        export(args.dir)
+    else:
+        time_steps(args.size, args.steps, args.threads)
