@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "Flow", dependencies: ["Imaging", "Threading", "Checks"], swiftSettings: fast),
         .target(name: "Metrics", dependencies: ["Imaging", "CDNNL", "Threading", "WeightFiles"], swiftSettings: fast),
         // Data-parallel ranks: OpenMPI loaded at run time (dlopen) only under mpirun; nothing links MPI.
-        .target(name: "Distributed"),
+        .target(name: "Distributed", swiftSettings: fast),
         .target(name: "Training", dependencies: ["Models", "Tensors", "Flow", "Manifest", "Imaging", "StageSupport", "Seeding", "Distributed",
                                                .product(name: "Yams", package: "Yams")], swiftSettings: fast),
         .target(name: "Evaluation", dependencies: ["Models", "Tensors", "Metrics", "Flow", "Imaging", "Manifest", "StageSupport", "Synthesis",

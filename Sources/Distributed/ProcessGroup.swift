@@ -57,7 +57,6 @@ public enum ProcessGroups {
     /// nothing in the default build needs it.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ProcessGroup {
         guard let text = environment["OMPI_COMM_WORLD_SIZE"], let ranks = Int(text), ranks > 1 else { return SingleProcess() }
-        let group = try OpenMPIGroup(expectedSize: ranks)
-        return group
+        return try OpenMPIGroup(expectedSize: ranks)
     }
 }
