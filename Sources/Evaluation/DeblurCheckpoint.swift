@@ -35,7 +35,10 @@ public struct DeblurCheckpoint: @unchecked Sendable {
     public let weightsURL: URL
     /// Content hash of the weights file: evaluations of the same weights are not redone.
     public let weightsHash: String
+    /// The UNet's configuration (for a NAFNet checkpoint: no widths, residual).
     public let config: UNetConfig
+    /// Set when the weights are NAFNet's (`intro.weight`, `encoders.i.j...`): the blocks per level, from the names.
+    public let nafnet: NAFNetConfig?
     /// For tables: "RUN step N" for a jdrl-train checkpoint, else the file name.
     public let label: String
     /// The run folder (with curves.svg) when the checkpoint sits in `runs/<name>/checkpoints/`.
@@ -56,19 +59,25 @@ public struct DeblurCheckpoint: @unchecked Sendable {
         do { all = try SafeTensors.read(weightsURL) } catch {
             throw CheckpointError.notACheckpoint(path: file, reason: "\(error)")
         }
-        guard let firstKey = all.keys.filter({ $0.hasSuffix("enc.0.0.weight") }).min(by: { $0.count < $1.count }) else {
-            throw CheckpointError.notACheckpoint(path: file, reason: "no tensor enc.0.0.weight (the UNet's first convolution); found \(all.count) tensors")
+        // The first convolution names the architecture: the UNet's enc.0.0, NAFNet's intro.
+        let firstConvolutions = ["enc.0.0.weight", "intro.weight"]
+        guard let (firstKey, first) = firstConvolutions.compactMap({ suffix in
+            all.keys.filter { $0.hasSuffix(suffix) }.min(by: { $0.count < $1.count }).map { ($0, suffix) }
+        }).min(by: { $0.0.count < $1.0.count }) else {
+            throw CheckpointError.notACheckpoint(path: file, reason: "no tensor enc.0.0.weight (the UNet's first convolution) or intro.weight (NAFNet's); found \(all.count) tensors")
         }
-        let prefix = String(firstKey.dropLast("enc.0.0.weight".count))
+        let prefix = String(firstKey.dropLast(first.count))
         var stripped: [String: SafeTensors.Tensor] = [:]
         for (name, tensor) in all where name.hasPrefix(prefix) { stripped[String(name.dropFirst(prefix.count))] = tensor }
         tensors = stripped
-        var config = try Self.inferConfig(stripped, file: file)
-        do { config.residual = try UNetArchitecture.read(besideWeights: weightsURL).residual } catch {
-            throw CheckpointError.unreadable(path: UNetArchitecture.sidecar(ofWeights: weightsURL).path,
-                                             reason: "not the {\"residual\": true|false} JSON jdrl-train writes beside the weights (\(error))")
+        if first == "intro.weight" {
+            nafnet = try Self.inferNAFNet(stripped, file: file)
+            // NAFNet is residual by construction; no UNet widths.
+            config = UNetConfig(widths: [], dropout: 0, residual: true)
+        } else {
+            nafnet = nil
+            config = try Self.unetConfig(stripped, weightsURL: weightsURL)
         }
-        self.config = config
 
         let stepFolder = weightsURL.deletingLastPathComponent()
         let checkpoints = stepFolder.deletingLastPathComponent()
@@ -84,6 +93,22 @@ public struct DeblurCheckpoint: @unchecked Sendable {
         }
     }
 
+    /// "UNet widths [...]" or "NAFNet width W, blocks ...", for logs.
+    public var summary: String {
+        if let nafnet { return "NAFNet width \(nafnet.width), blocks \(nafnet.encoderBlocks) + \(nafnet.middleBlocks) + \(nafnet.decoderBlocks)" }
+        return "UNet widths \(config.widths)\(config.residual ? ", residual" : "")"
+    }
+
+    /// The checkpoint's network with its weights, ready for inference.
+    public func makeNetwork() throws -> DeblurInference {
+        guard let nafnet else { return try makeUNet() }
+        let network = try NAFNet(config: nafnet, seed: 0)
+        do { try network.parameters.load(tensors) } catch {
+            throw CheckpointError.notACheckpoint(path: weightsURL.path, reason: "\(error)")
+        }
+        return network
+    }
+
     /// A UNet with these weights, ready for inference (dropout is off at inference anyway: 0 here).
     public func makeUNet() throws -> UNet {
         var inference = config
@@ -93,6 +118,34 @@ public struct DeblurCheckpoint: @unchecked Sendable {
             throw CheckpointError.notACheckpoint(path: weightsURL.path, reason: "\(error)")
         }
         return network
+    }
+
+    /// The UNet's widths from the weights and `residual` from the sidecar beside them.
+    static func unetConfig(_ tensors: [String: SafeTensors.Tensor], weightsURL: URL) throws -> UNetConfig {
+        var config = try inferConfig(tensors, file: weightsURL.path)
+        do { config.residual = try UNetArchitecture.read(besideWeights: weightsURL).residual } catch {
+            throw CheckpointError.unreadable(path: UNetArchitecture.sidecar(ofWeights: weightsURL).path,
+                                             reason: "not the {\"residual\": true|false} JSON jdrl-train writes beside the weights (\(error))")
+        }
+        return config
+    }
+
+    /// NAFNet's shape from its tensor names: the width from intro.weight, the levels from downs.i, the
+    /// blocks per level from encoders.i.j / middle_blks.j / decoders.i.j.
+    static func inferNAFNet(_ tensors: [String: SafeTensors.Tensor], file: String) throws -> NAFNetConfig {
+        let intro = tensors["intro.weight"]!
+        guard intro.shape.count == 4, intro.shape[1] == 3 else {
+            throw CheckpointError.notACheckpoint(path: file, reason: "intro.weight has shape \(intro.shape); NAFNet's first convolution reads 3 channels")
+        }
+        func blocks(_ group: String) -> Int {
+            var count = 0
+            while tensors["\(group).\(count).conv1.weight"] != nil { count += 1 }
+            return count
+        }
+        var levels = 0
+        while tensors["downs.\(levels).weight"] != nil { levels += 1 }
+        return NAFNetConfig(width: intro.shape[0], encoderBlocks: (0..<levels).map { blocks("encoders.\($0)") },
+                            middleBlocks: blocks("middle_blks"), decoderBlocks: (0..<levels).map { blocks("decoders.\($0)") })
     }
 
     /// Widths from `enc.i.0.weight` (OIHW: out = level width, in = previous width or image channels).

@@ -47,6 +47,7 @@ public enum EvaluatedMethod: @unchecked Sendable {
             // Only named when not the f32 default, so that earlier f32 rows keep their hash.
             if settings.precision != .f32 { parts.append("precision=\(settings.precision)") }
             if checkpoint.config.residual { parts.append("residual") }
+            if checkpoint.nafnet != nil { parts.append("nafnet") }
         }
         return ContentHash.of(parts.joined(separator: "|"))
     }

@@ -4,24 +4,24 @@ import Models
 import StageSupport
 import Tensors
 
-/// Deblurs whole images of any size with a checkpoint's UNet, by overlapping tiles blended without
+/// Deblurs whole images of any size with a checkpoint's network (UNet or NAFNet), by overlapping tiles blended without
 /// seams (`TiledInference`): memory is the image, one tile's activations and the output, whatever the
 /// image size. The output keeps the input's bit depth and is rounded to it, as writing it would.
 public final class FullImageDeblurrer {
-    public let network: UNet
+    public let network: DeblurInference
     public let tiling: TiledInference
     /// f32 (the reference) or bf16 (AMX convolutions; about 1e-3 mean difference on [0, 1] images).
     public let precision: ElementType
 
-    /// `tile` is rounded up to the UNet's size multiple (2^(depth-1)); `overlap` is clamped to tile/2.
+    /// `tile` is rounded up to the network's size multiple (the UNet's 2^(depth-1)); `overlap` is clamped to tile/2.
     public init(checkpoint: DeblurCheckpoint, tile: Int = 512, overlap: Int = 128, precision: ElementType = .f32) throws {
-        network = try checkpoint.makeUNet()
+        network = try checkpoint.makeNetwork()
         if precision == .bf16 && !network.supportsBF16 {
             throw CheckpointError.unsupported(path: checkpoint.weightsURL.path,
-                                              reason: "bf16 inference needs UNet widths in multiples of 16, these are \(checkpoint.config.widths)")
+                                              reason: "bf16 inference needs a UNet with widths in multiples of 16; this is a \(network.summary)")
         }
         self.precision = precision
-        let multiple = checkpoint.config.sizeMultiple
+        let multiple = network.sizeMultiple
         let roundedTile = max(multiple, (tile + multiple - 1) / multiple * multiple)
         let clampedOverlap = overlap < 2 ? 0 : min(overlap, roundedTile / 2)
         tiling = TiledInference(tile: roundedTile, overlap: clampedOverlap, multiple: multiple)
@@ -36,8 +36,7 @@ public final class FullImageDeblurrer {
             output.pixels.withUnsafeMutableBufferPointer { out in
                 tiling.run(input: input.baseAddress!, channels: 3, height: rgb.height, width: rgb.width, output: out.baseAddress!) { tileIn, tileOut, h, w in
                     // The weights are fixed during one image: their oneDNN-layout copies are made once.
-                    network.forward(input: tileIn, output: tileOut, n: 1, h: h, w: w, training: false,
-                                    precision: precision, reuseWeights: !firstTile)
+                    network.infer(input: tileIn, output: tileOut, n: 1, h: h, w: w, precision: precision, reuseWeights: !firstTile)
                     firstTile = false
                 }
             }

@@ -57,7 +57,7 @@ struct JDRLDeblur: ParsableCommand {
             FileHandle.standardError.write(Data("jdrl-deblur: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        print("jdrl-deblur: UNet widths \(source.config.widths) from \(source.weightsURL.path); tiles \(deblurrer.tiling.tile) px, overlap \(deblurrer.tiling.overlap) px, \(deblurrer.precision)\(tiling.precision == .auto ? " (auto)" : "")")
+        print("jdrl-deblur: \(source.summary) from \(source.weightsURL.path); tiles \(deblurrer.tiling.tile) px, overlap \(deblurrer.tiling.overlap) px, \(deblurrer.precision)\(tiling.precision == .auto ? " (auto)" : "")")
         print("jdrl-deblur: \(Engine.shared.platform); oneDNN threads \(Engine.shared.threads)")
         var failures = 0
         for input in inputs {

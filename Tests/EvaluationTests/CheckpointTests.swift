@@ -41,6 +41,37 @@ import Testing
         #expect(largest == 0)
     }
 
+    @Test func aNAFNetCheckpointIsRecognisedByItsNamesAndDeblursWholeImages() throws {
+        let root = try TinyData.folder("nafnet")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = NAFNetConfig(width: 8, encoderBlocks: [1, 2], middleBlocks: 1, decoderBlocks: [0, 1])
+        let net = try NAFNet(config: config, seed: 4)
+        // Non-zero branch scales, so that every block changes the image.
+        for entry in net.parameters.entries where entry.name.hasSuffix("beta") || entry.name.hasSuffix("gamma") {
+            for i in 0..<entry.count { net.parameters.values[entry.offset + i] = 0.5 }
+        }
+        let file = root.appendingPathComponent("nafnet.safetensors")
+        try SafeTensors.write(net.parameters.namedTensors(prefix: "module."), to: file)
+        let checkpoint = try DeblurCheckpoint(path: file.path)
+        #expect(checkpoint.nafnet == config)
+        #expect(checkpoint.summary == "NAFNet width 8, blocks [1, 2] + 1 + [0, 1]")
+        let loaded = try checkpoint.makeNetwork()
+        #expect(loaded.sizeMultiple == 4 && !loaded.supportsBF16)
+
+        // One tile: the checkpoint's network is the saved one.
+        let (h, w) = (16, 12)
+        let image = TinyData.scene(width: w, height: h)
+        var expected = [Float](repeating: 0, count: 3 * h * w)
+        net.forward(input: image.pixels, output: &expected, n: 1, h: h, w: w, training: false)
+        let deblurrer = try FullImageDeblurrer(checkpoint: checkpoint, tile: 16, overlap: 0)
+        let single = deblurrer.deblur(image)
+        let worst = zip(single.pixels, expected).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1.0 / 255 + 1e-6, "largest difference \(worst) (the output is rounded to 8 bits)")
+        #expect(zip(single.pixels, image.pixels).contains { abs($0 - $1) > 2.0 / 255 }, "the network left the image unchanged")
+        // bf16 is refused by name, not crashed on.
+        #expect(throws: CheckpointError.self) { try FullImageDeblurrer(checkpoint: checkpoint, precision: .bf16) }
+    }
+
     @Test func badCheckpointsNameTheFileAndTheReason() throws {
         let root = try TinyData.folder("bad")
         defer { try? FileManager.default.removeItem(at: root) }
