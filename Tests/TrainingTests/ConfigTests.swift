@@ -23,7 +23,7 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
 
     @Test func everyShippedConfigLoads() throws {
         let names = ["jdrl-unet-paper.yaml", "jdrl-unet-cpu.yaml", "baseline-unet-cpu.yaml", "jdrl-unet-cpu-online.yaml",
-                     "ablations/no_deformation.yaml", "ablations/no_mask.yaml", "ablations/no_cycle.yaml", "ablations/no_reblur.yaml"]
+                     "jdrl-nafnet-cpu.yaml", "baseline-nafnet-cpu.yaml", "ablations/no_deformation.yaml", "ablations/no_mask.yaml", "ablations/no_cycle.yaml", "ablations/no_reblur.yaml"]
         var hashes = Set<String>()
         for name in names {
             let c = try TrainingConfigLoader.load(configURL(name))
@@ -96,6 +96,31 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
             #expect("\(error)".contains("missing key 'train.colour_alignment'"), "\(error)")
         }
         #expect(try TrainingConfigLoader.parse(text.replacingOccurrences(of: line, with: "  colour_alignment: none")).train.colourAlignment == ColourAlignmentMode.none)
+    }
+
+    @Test func networkTypeChoosesNAFNetAndLeavesUNetConfigsAsTheyWere() throws {
+        let nafnet = try TrainingConfigLoader.load(configURL("jdrl-nafnet-cpu.yaml"))
+        #expect(nafnet.networkG.architecture == .nafnet)
+        #expect(nafnet.networkG.nafnet == NAFNetSection(width: 16, encBlocks: [1, 1, 1, 1], middleBlocks: 1, decBlocks: [1, 1, 1, 1]))
+        let again = try TrainingConfigLoader.parse(try TrainingConfigLoader.resolvedYAML(nafnet))
+        #expect(try TrainingConfigLoader.hash(again) == TrainingConfigLoader.hash(nafnet))
+        // A UNet config without `type` resolves without it (its hash, and the resume of its runs, unchanged).
+        let unet = try TrainingConfigLoader.load(configURL("jdrl-unet-cpu.yaml"))
+        #expect(unet.networkG.type == nil && unet.networkG.architecture == .unet)
+        let yaml = try TrainingConfigLoader.resolvedYAML(unet)
+        #expect(!yaml.contains("type: unet") && !yaml.contains("nafnet"))
+
+        let text = try String(contentsOf: configURL("jdrl-nafnet-cpu.yaml"), encoding: .utf8)
+        func reason(_ edited: String) -> String {
+            do { _ = try TrainingConfigLoader.parse(edited); return "accepted" } catch { return "\(error)" }
+        }
+        #expect(reason(text.replacingOccurrences(of: "  type: nafnet\n", with: "  type: resnet\n")).contains("unknown type 'resnet'; choices: unet, nafnet"))
+        #expect(reason(text.replacingOccurrences(of: "dec_blocks: [1, 1, 1, 1]", with: "dec_blocks: [1, 1]")).contains("enc_blocks and dec_blocks lists of the same length"))
+        #expect(reason(text.replacingOccurrences(of: "crop_size: 64", with: "crop_size: 40")).contains("multiple of 16 (2^levels for 4 NAFNet levels)"))
+        let section = "  nafnet:\n    width: 16\n    enc_blocks: [1, 1, 1, 1]\n    middle_blocks: 1\n    dec_blocks: [1, 1, 1, 1]\n"
+        #expect(text.contains(section))
+        let withoutSection = text.replacingOccurrences(of: section, with: "")
+        #expect(reason(withoutSection).contains("network_g.type nafnet needs a network_g.nafnet section"))
     }
 
     @Test func resolvedConfigRoundTripsWithTheSameHash() throws {

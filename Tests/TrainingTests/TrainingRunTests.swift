@@ -57,6 +57,26 @@ import Training
 
     static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
 
+    @Test func networkTypeNAFNetTrainsThroughTheSameLoopAndResumes() throws {
+        let runs = Fixtures.temporaryDirectory("nafnet")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        var config = try Self.tinyConfig(name: "nafnet", epochs: 6, initEpochs: 2, everySteps: 8)
+        config.networkG = DeblurNetworkSection(type: .nafnet, widths: [], dropout: 0, residual: true,
+                                               nafnet: NAFNetSection(width: 8, encBlocks: [1, 1], middleBlocks: 1, decBlocks: [1, 1]))
+        try TrainingConfigLoader.validate(config)
+        let first = try Self.train(config, in: runs, maxSteps: 12)
+        #expect(first.step == 12)
+        let outcome = try Self.train(config, in: runs)
+        #expect(outcome.firstStep == 12 && outcome.finished && outcome.step == 24)
+        let records = TrainingCurves.load(RunFolder(runsDirectory: runs, name: "nafnet").curvesCSV).records
+        #expect(records.count == 24 && records.allSatisfy { $0.total.isFinite })
+        #expect(records.filter { $0.epoch >= 2 }.allSatisfy { $0.reblur > 0 }, "the joint stage ran the reblur term")
+        let weights = try SafeTensors.read(runs.appendingPathComponent("nafnet/checkpoints/step_00000024/net_g.safetensors"))
+        #expect(weights["intro.weight"]?.shape == [8, 3, 3, 3] && weights["decoders.1.0.beta"] != nil)
+        // The blocks left the identity they started as.
+        #expect(weights["encoders.0.0.beta"]!.values.contains { $0 != 0 })
+    }
+
     @Test func aShortRunLowersEveryLossTerm() throws {
         let runs = Fixtures.temporaryDirectory("learn")
         defer { try? FileManager.default.removeItem(at: runs) }

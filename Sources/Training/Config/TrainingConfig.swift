@@ -58,14 +58,67 @@ public struct TrainDataset: Codable, Equatable, Sendable {
     }
 }
 
+/// F's architecture (BasicSR's `type:` registry): the paper's UNet, or NAFNet (Models/NAFNet.swift).
+public enum DeblurNetworkType: String, ConfigChoice {
+    case unet
+    case nafnet
+}
+
 public struct DeblurNetworkSection: Codable, Equatable, Sendable {
+    /// nil means unet: a UNet config without the key keeps the resolved YAML, and so the hash, it had
+    /// before the key existed (its runs resume).
+    public var type: DeblurNetworkType?
     /// Channel widths of the UNet levels, e.g. [64, 128, 256, 512, 1024] for the paper.
     public var widths: [Int]
     /// Dropout probability on the two deepest levels' outputs (the reference: 0.4).
     public var dropout: Double
     /// output = input + F(input), F's head zero-initialised (not in the paper: false there). See UNet.swift.
     public var residual: Bool
-    enum CodingKeys: String, CodingKey, CaseIterable { case widths, dropout, residual }
+    /// NAFNet's shape (type nafnet only; widths, dropout and residual do not apply to it and may be left out).
+    public var nafnet: NAFNetSection?
+    enum CodingKeys: String, CodingKey, CaseIterable { case type, widths, dropout, residual, nafnet }
+
+    public var architecture: DeblurNetworkType { type ?? .unet }
+
+    public init(type: DeblurNetworkType? = nil, widths: [Int], dropout: Double, residual: Bool, nafnet: NAFNetSection? = nil) {
+        self.type = type; self.widths = widths; self.dropout = dropout; self.residual = residual; self.nafnet = nafnet
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decodeIfPresent(DeblurNetworkType.self, forKey: .type)
+        nafnet = try c.decodeIfPresent(NAFNetSection.self, forKey: .nafnet)
+        if type == .nafnet {
+            widths = try c.decodeIfPresent([Int].self, forKey: .widths) ?? []
+            dropout = try c.decodeIfPresent(Double.self, forKey: .dropout) ?? 0
+            residual = try c.decodeIfPresent(Bool.self, forKey: .residual) ?? true
+        } else {
+            widths = try c.decode([Int].self, forKey: .widths)
+            dropout = try c.decode(Double.self, forKey: .dropout)
+            residual = try c.decode(Bool.self, forKey: .residual)
+        }
+    }
+}
+
+/// network_g.nafnet: NAFNet's width and blocks per level (NAFNet's own option names).
+public struct NAFNetSection: Codable, Equatable, Sendable {
+    public var width: Int
+    /// Blocks per encoder level, shallow to deep (one down-convolution after each).
+    public var encBlocks: [Int]
+    public var middleBlocks: Int
+    /// Blocks per decoder level, deepest first.
+    public var decBlocks: [Int]
+
+    public init(width: Int, encBlocks: [Int], middleBlocks: Int, decBlocks: [Int]) {
+        self.width = width; self.encBlocks = encBlocks; self.middleBlocks = middleBlocks; self.decBlocks = decBlocks
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case width
+        case encBlocks = "enc_blocks"
+        case middleBlocks = "middle_blocks"
+        case decBlocks = "dec_blocks"
+    }
 }
 
 public struct ReblurNetworkSection: Codable, Equatable, Sendable {

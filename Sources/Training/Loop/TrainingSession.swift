@@ -86,7 +86,10 @@ public enum TrainingSession {
         log.info(dataLine)
 
         let models = try ModelState.make(config, rank: group.rank)
-        log.info("network_g: UNet widths \(config.networkG.widths), dropout \(config.networkG.dropout), \(models.deblur.parameterCount) parameters; "
+        let g = config.networkG
+        let network = g.nafnet.map { "NAFNet width \($0.width), blocks \($0.encBlocks) + \($0.middleBlocks) + \($0.decBlocks)" }
+            ?? "UNet widths \(g.widths), dropout \(g.dropout)"
+        log.info("network_g: \(network), \(models.deblur.parameterCount) parameters; "
                  + (models.reblur.map { "network_reblur: width \(config.networkReblur.width), \($0.parameterCount) parameters" } ?? "no reblurring module"))
         log.info("loss: \(config.train.lossMode.rawValue), init_epochs \(config.train.initEpochs), alpha \(config.train.alpha), lambda \(config.train.lambda), flows \(config.train.flowSource.rawValue), mask \(config.train.maskMode.configName), ablation \(ablationText(config.train.ablation))")
         let loss = JDRLLoss(settings: LossSettings(config.train), batchSize: perRank, size: config.datasets.train.cropSize)

@@ -13,6 +13,19 @@ extension UNet: DeblurNetwork {
     }
 }
 
+extension NAFNet: DeblurNetwork {
+    public func deblur(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int, training: Bool) {
+        forward(input: input, output: output, n: n, h: h, w: w, training: training)
+    }
+
+    /// No dropout in NAFNet: nothing to replay.
+    public func fastForwardDropout(forwards: Int, n: Int, h: Int, w: Int) {}
+
+    public func backpropagate(gradOutput: UnsafePointer<Float>) {
+        backward(gradOutput: gradOutput)
+    }
+}
+
 extension ReblurModule: ReblurNetwork {
     public func reblur(deblurred: UnsafePointer<Float>, blurry: UnsafePointer<Float>, into reblurred: UnsafeMutablePointer<Float>,
                        n: Int, h: Int, w: Int) {
@@ -28,13 +41,23 @@ extension ModelState {
     /// F and R as the config describes them, initialised from the run seed (R only when the loss uses it).
     /// Rank r of a data-parallel run starts from the same weights and draws its own dropout masks.
     public static func make(_ config: TrainingConfig, rank: Int = 0) throws -> ModelState {
-        let dropoutSeed = rank == 0 ? nil : config.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(rank)
-        let unet = try UNet(config: UNetConfig(widths: config.networkG.widths, dropout: Float(config.networkG.dropout),
-                                               residual: config.networkG.residual), seed: config.seed, dropoutSeed: dropoutSeed)
+        let g = config.networkG
+        let deblur: DeblurNetwork
+        switch g.architecture {
+        case .unet:
+            let dropoutSeed = rank == 0 ? nil : config.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(rank)
+            deblur = try UNet(config: UNetConfig(widths: g.widths, dropout: Float(g.dropout), residual: g.residual),
+                              seed: config.seed, dropoutSeed: dropoutSeed)
+        case .nafnet:
+            let n = g.nafnet!  // validated
+            deblur = try NAFNet(config: NAFNetConfig(width: n.width, encoderBlocks: n.encBlocks, middleBlocks: n.middleBlocks,
+                                                     decoderBlocks: n.decBlocks), seed: config.seed)
+        }
         let usesReblur = LossSettings(config.train).usesReblur
         let reblur = usesReblur ? try ReblurModule(width: config.networkReblur.width, seed: config.seed &+ 1) : nil
-        let state = ModelState(deblur: unet, reblur: reblur, optimizer: config.train.optimizer)
-        state.deblurArchitecture = UNetArchitecture(residual: config.networkG.residual)
+        let state = ModelState(deblur: deblur, reblur: reblur, optimizer: config.train.optimizer)
+        // jdrl-deblur tells NAFNet by its tensor names; the sidecar says what the names cannot for a UNet.
+        state.deblurArchitecture = UNetArchitecture(residual: g.residual)
         return state
     }
 }
