@@ -95,7 +95,7 @@ public struct DeblurCheckpoint: @unchecked Sendable {
 
     /// "UNet widths [...]" or "NAFNet width W, blocks ...", for logs.
     public var summary: String {
-        if let nafnet { return "NAFNet width \(nafnet.width), blocks \(nafnet.encoderBlocks) + \(nafnet.middleBlocks) + \(nafnet.decoderBlocks)" }
+        if let nafnet { return nafnet.summary }
         return "UNet widths \(config.widths)\(config.residual ? ", residual" : "")"
     }
 

@@ -25,9 +25,7 @@ extension UNet: DeblurInference {
 extension NAFNet: DeblurInference {
     public var sizeMultiple: Int { config.sizeMultiple }
     public var supportsBF16: Bool { false }
-    public var summary: String {
-        "NAFNet width \(config.width), blocks \(config.encoderBlocks) + \(config.middleBlocks) + \(config.decoderBlocks)"
-    }
+    public var summary: String { config.summary }
     public func infer(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int,
                       precision: ElementType, reuseWeights: Bool) {
         precondition(precision == .f32, "NAFNet runs in f32 only")

@@ -27,7 +27,17 @@ public struct NAFNetConfig: Codable, Sendable, Equatable {
     /// NAFNet's GoPro deblurring model (width 32, 36 blocks).
     public static let paper = NAFNetConfig(width: 32, encoderBlocks: [1, 1, 1, 28], middleBlocks: 1, decoderBlocks: [1, 1, 1, 1])
 
+    /// The keys of a training config's `network_g.nafnet` section (NAFNet's own option names).
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case width
+        case encoderBlocks = "enc_blocks"
+        case middleBlocks = "middle_blocks"
+        case decoderBlocks = "dec_blocks"
+    }
+
     public var levels: Int { encoderBlocks.count }
+    /// For logs: "NAFNet width 32, blocks [1, 1, 1, 28] + 1 + [1, 1, 1, 1]".
+    public var summary: String { "NAFNet width \(width), blocks \(encoderBlocks) + \(middleBlocks) + \(decoderBlocks)" }
     /// Input sides must be multiples of this (one halving per level).
     public var sizeMultiple: Int { 1 << levels }
 }

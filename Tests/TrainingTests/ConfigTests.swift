@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Testing
 import Training
 
@@ -101,7 +102,7 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
     @Test func networkTypeChoosesNAFNetAndLeavesUNetConfigsAsTheyWere() throws {
         let nafnet = try TrainingConfigLoader.load(configURL("jdrl-nafnet-cpu.yaml"))
         #expect(nafnet.networkG.architecture == .nafnet)
-        #expect(nafnet.networkG.nafnet == NAFNetSection(width: 16, encBlocks: [1, 1, 1, 1], middleBlocks: 1, decBlocks: [1, 1, 1, 1]))
+        #expect(nafnet.networkG.nafnet == NAFNetConfig(width: 16, encoderBlocks: [1, 1, 1, 1], middleBlocks: 1, decoderBlocks: [1, 1, 1, 1]))
         let again = try TrainingConfigLoader.parse(try TrainingConfigLoader.resolvedYAML(nafnet))
         #expect(try TrainingConfigLoader.hash(again) == TrainingConfigLoader.hash(nafnet))
         // A UNet config without `type` resolves without it (its hash, and the resume of its runs, unchanged).

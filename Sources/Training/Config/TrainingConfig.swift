@@ -1,4 +1,5 @@
 import Flow
+import Models
 import Foundation
 import StageSupport
 
@@ -75,19 +76,19 @@ public struct DeblurNetworkSection: Codable, Equatable, Sendable {
     /// output = input + F(input), F's head zero-initialised (not in the paper: false there). See UNet.swift.
     public var residual: Bool
     /// NAFNet's shape (type nafnet only; widths, dropout and residual do not apply to it and may be left out).
-    public var nafnet: NAFNetSection?
+    public var nafnet: NAFNetConfig?
     enum CodingKeys: String, CodingKey, CaseIterable { case type, widths, dropout, residual, nafnet }
 
     public var architecture: DeblurNetworkType { type ?? .unet }
 
-    public init(type: DeblurNetworkType? = nil, widths: [Int], dropout: Double, residual: Bool, nafnet: NAFNetSection? = nil) {
+    public init(type: DeblurNetworkType? = nil, widths: [Int], dropout: Double, residual: Bool, nafnet: NAFNetConfig? = nil) {
         self.type = type; self.widths = widths; self.dropout = dropout; self.residual = residual; self.nafnet = nafnet
     }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         type = try c.decodeIfPresent(DeblurNetworkType.self, forKey: .type)
-        nafnet = try c.decodeIfPresent(NAFNetSection.self, forKey: .nafnet)
+        nafnet = try c.decodeIfPresent(NAFNetConfig.self, forKey: .nafnet)
         if type == .nafnet {
             widths = try c.decodeIfPresent([Int].self, forKey: .widths) ?? []
             dropout = try c.decodeIfPresent(Double.self, forKey: .dropout) ?? 0
@@ -100,26 +101,6 @@ public struct DeblurNetworkSection: Codable, Equatable, Sendable {
     }
 }
 
-/// network_g.nafnet: NAFNet's width and blocks per level (NAFNet's own option names).
-public struct NAFNetSection: Codable, Equatable, Sendable {
-    public var width: Int
-    /// Blocks per encoder level, shallow to deep (one down-convolution after each).
-    public var encBlocks: [Int]
-    public var middleBlocks: Int
-    /// Blocks per decoder level, deepest first.
-    public var decBlocks: [Int]
-
-    public init(width: Int, encBlocks: [Int], middleBlocks: Int, decBlocks: [Int]) {
-        self.width = width; self.encBlocks = encBlocks; self.middleBlocks = middleBlocks; self.decBlocks = decBlocks
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case width
-        case encBlocks = "enc_blocks"
-        case middleBlocks = "middle_blocks"
-        case decBlocks = "dec_blocks"
-    }
-}
 
 public struct ReblurNetworkSection: Codable, Equatable, Sendable {
     /// Feature width of the KPN and WPN branches (the reference: 64).

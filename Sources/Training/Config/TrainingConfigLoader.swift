@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import StageSupport
 import Yams
 
@@ -11,7 +12,7 @@ public enum TrainingConfigLoader {
         (["datasets"], DatasetsSection.CodingKeys.allCases.map(\.rawValue)),
         (["datasets", "train"], TrainDataset.CodingKeys.allCases.map(\.rawValue)),
         (["network_g"], DeblurNetworkSection.CodingKeys.allCases.map(\.rawValue)),
-        (["network_g", "nafnet"], NAFNetSection.CodingKeys.allCases.map(\.rawValue)),
+        (["network_g", "nafnet"], NAFNetConfig.CodingKeys.allCases.map(\.rawValue)),
         (["network_reblur"], ReblurNetworkSection.CodingKeys.allCases.map(\.rawValue)),
         (["train"], TrainSection.CodingKeys.allCases.map(\.rawValue)),
         (["train", "optimizer"], OptimizerSection.CodingKeys.allCases.map(\.rawValue)),
@@ -61,13 +62,13 @@ public enum TrainingConfigLoader {
             }
         case .nafnet:
             guard let n = g.nafnet else { try fail("network_g.type nafnet needs a network_g.nafnet section (width, enc_blocks, middle_blocks, dec_blocks)") }
-            if n.width < 1 || n.encBlocks.count != n.decBlocks.count || (n.encBlocks + n.decBlocks + [n.middleBlocks]).contains(where: { $0 < 0 }) {
+            if n.width < 1 || n.encoderBlocks.count != n.decoderBlocks.count || (n.encoderBlocks + n.decoderBlocks + [n.middleBlocks]).contains(where: { $0 < 0 }) {
                 try fail("network_g.nafnet: width must be >= 1, enc_blocks and dec_blocks lists of the same length, block counts >= 0")
             }
             if g.dropout != 0 || !g.residual { try fail("network_g.dropout and residual do not apply to NAFNet (no dropout, always residual): leave them out") }
-            let divisor = 1 << n.encBlocks.count
+            let divisor = n.sizeMultiple
             if d.cropSize < divisor || d.cropSize % divisor != 0 {
-                try fail("datasets.train.crop_size \(d.cropSize) must be a positive multiple of \(divisor) (2^levels for \(n.encBlocks.count) NAFNet levels)")
+                try fail("datasets.train.crop_size \(d.cropSize) must be a positive multiple of \(divisor) (2^levels for \(n.levels) NAFNet levels)")
             }
         }
         if c.networkReblur.width < 1 { try fail("network_reblur.width must be >= 1") }

@@ -87,7 +87,7 @@ public enum TrainingSession {
 
         let models = try ModelState.make(config, rank: group.rank)
         let g = config.networkG
-        let network = g.nafnet.map { "NAFNet width \($0.width), blocks \($0.encBlocks) + \($0.middleBlocks) + \($0.decBlocks)" }
+        let network = g.nafnet.map(\.summary)
             ?? "UNet widths \(g.widths), dropout \(g.dropout)"
         log.info("network_g: \(network), \(models.deblur.parameterCount) parameters; "
                  + (models.reblur.map { "network_reblur: width \(config.networkReblur.width), \($0.parameterCount) parameters" } ?? "no reblurring module"))

@@ -49,9 +49,7 @@ extension ModelState {
             deblur = try UNet(config: UNetConfig(widths: g.widths, dropout: Float(g.dropout), residual: g.residual),
                               seed: config.seed, dropoutSeed: dropoutSeed)
         case .nafnet:
-            let n = g.nafnet!  // validated
-            deblur = try NAFNet(config: NAFNetConfig(width: n.width, encoderBlocks: n.encBlocks, middleBlocks: n.middleBlocks,
-                                                     decoderBlocks: n.decBlocks), seed: config.seed)
+            deblur = try NAFNet(config: g.nafnet!, seed: config.seed)  // validated: type nafnet has the section
         }
         let usesReblur = LossSettings(config.train).usesReblur
         let reblur = usesReblur ? try ReblurModule(width: config.networkReblur.width, seed: config.seed &+ 1) : nil
