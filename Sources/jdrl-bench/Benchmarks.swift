@@ -112,15 +112,8 @@ struct PeerRun {
     static let openBLASCoreType: String? = {
         if let chosen = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {
             // A user's core type whose kernels this CPU cannot run would kill every peer's OpenBLAS (SIGILL).
-            let name = chosen.lowercased()
-            let requirement: (name: String, met: Bool)? = switch name {
-            case "cooperlake", "sapphirerapids": ("AVX-512 with BF16", jdrl_cpu_has_avx512_bf16() != 0)
-            case "skylakex": ("AVX-512", jdrl_cpu_has_avx512_skylakex_set() != 0)
-            case "haswell", "zen": ("AVX2 + FMA", jdrl_cpu_has_avx2_fma() != 0)
-            default: nil
-            }
-            guard let requirement, !requirement.met else { return chosen }
-            FileHandle.standardError.write("jdrl-bench: OPENBLAS_CORETYPE=\(chosen) needs \(requirement.name), which this CPU lacks: peers run without it\n".data(using: .utf8)!)
+            guard let requirement = requirement(ofCoreType: chosen), !requirement.met else { return chosen }
+            FileHandle.standardError.write("jdrl-bench: OPENBLAS_CORETYPE=\(chosen) needs \(requirement.feature), which this CPU lacks: peers run without it\n".data(using: .utf8)!)
         }
         let detected = String(cString: openblas_get_corename()).lowercased()
         let modern = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
@@ -129,6 +122,21 @@ struct PeerRun {
         if jdrl_cpu_has_avx2_fma() != 0 { return "Haswell" }
         return nil
     }()
+
+    /// The CPU feature an OpenBLAS core type's kernels need and whether this CPU has it (nil: a core
+    /// type without a known requirement, e.g. OpenBLAS's older sets).
+    static func requirement(ofCoreType coreType: String) -> (feature: String, met: Bool)? {
+        switch coreType.lowercased() {
+        case "cooperlake", "sapphirerapids": ("AVX-512 with BF16", jdrl_cpu_has_avx512_bf16() != 0)
+        case "skylakex": ("AVX-512", jdrl_cpu_has_avx512_skylakex_set() != 0)
+        case "haswell", "zen": ("AVX2 + FMA", jdrl_cpu_has_avx2_fma() != 0)
+        default: nil
+        }
+    }
+
+    /// Whether this process's own OpenBLAS can run: not when a user's OPENBLAS_CORETYPE made it load
+    /// kernels this CPU lacks (any call would die of SIGILL).
+    static var ownOpenBLASRuns: Bool { requirement(ofCoreType: String(cString: openblas_get_corename()))?.met ?? true }
 
     /// PyTorch's ATen kernel level matching a oneDNN ISA cap (a capped comparison is capped on both
     /// sides): `avx2` for the AVX2 caps, `default` below them, nil (PyTorch's own choice) otherwise.
