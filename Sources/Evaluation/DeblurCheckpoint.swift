@@ -95,8 +95,7 @@ public struct DeblurCheckpoint: @unchecked Sendable {
 
     /// "UNet widths [...]" or "NAFNet width W, blocks ...", for logs.
     public var summary: String {
-        if let nafnet { return nafnet.summary }
-        return "UNet widths \(config.widths)\(config.residual ? ", residual" : "")"
+        nafnet?.summary ?? config.summary
     }
 
     /// The checkpoint's network with its weights, ready for inference.

@@ -15,7 +15,7 @@ public protocol DeblurInference: Trainable {
 
 extension UNet: DeblurInference {
     public var sizeMultiple: Int { config.sizeMultiple }
-    public var summary: String { "UNet widths \(config.widths)\(config.residual ? ", residual" : "")" }
+    public var summary: String { config.summary }
     public func infer(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int,
                       precision: ElementType, reuseWeights: Bool) {
         forward(input: input, output: output, n: n, h: h, w: w, training: false, precision: precision, reuseWeights: reuseWeights)

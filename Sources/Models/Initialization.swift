@@ -23,6 +23,14 @@ enum Initialization {
         for o in 0..<s.outChannels { conv.weights[s.weightCount + o] = 0 }
     }
 
+    /// nn.Conv2d's default (kaiming_uniform with a = sqrt(5)): weights and bias uniform in +-1/sqrt(fan_in),
+    /// fan_in counting one group's inputs. NAFNet keeps it.
+    static func pytorchDefault(_ conv: Conv2D, _ generator: inout SeededGenerator) {
+        let s = conv.shape
+        let bound = 1 / Float(s.inChannels / s.groups * s.kernelHeight * s.kernelWidth).squareRoot()
+        for i in 0..<s.parameterCount { conv.weights[i] = bound * (2 * generator.nextUniform() - 1) }
+    }
+
     /// Weights and bias 0 (the residual UNet's head: F(x) = 0 at the start, not in torch_jdrl.py).
     static func zero(_ conv: Conv2D) {
         let s = conv.shape

@@ -59,7 +59,7 @@ public final class NAFBlock {
     /// PyTorch's default for the five convolutions and the attention's 1x1 (`sca.1`): weights and bias
     /// uniform in +-1/sqrt(fan_in). NAFNet uses it; `resetScalesAndNorms` sets the rest.
     func initialiseConvolutions(_ generator: inout SeededGenerator) {
-        for conv in convolutions { NAFNet.pytorchDefault(conv, &generator) }
+        for conv in convolutions { Initialization.pytorchDefault(conv, &generator) }
         let bound = 1 / Float(channels).squareRoot()
         for name in ["sca.1.weight", "sca.1.bias"] {
             let p = value(name), count = arena.entry("\(prefix).\(name)")!.count

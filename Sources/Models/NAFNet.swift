@@ -100,18 +100,11 @@ public final class NAFNet: Trainable {
         decoders = decoderNames.map(make)
 
         var generator = SeededGenerator(seed: seed)
-        for row in convs.rows { Self.pytorchDefault(bound[row.name]!, &generator) }
+        for row in convs.rows { Initialization.pytorchDefault(bound[row.name]!, &generator) }
         for block in encoders.joined() + middle + decoders.joined() {
             block.initialiseConvolutions(&generator)
             block.resetScalesAndNorms()
         }
-    }
-
-    /// nn.Conv2d's default: weights and bias uniform in +-1/sqrt(fan_in).
-    static func pytorchDefault(_ conv: Conv2D, _ generator: inout SeededGenerator) {
-        let s = conv.shape
-        let bound = 1 / Float(s.inChannels / s.groups * s.kernelHeight * s.kernelWidth).squareRoot()
-        for i in 0..<s.parameterCount { conv.weights[i] = bound * (2 * generator.nextUniform() - 1) }
     }
 
     /// Activations of one input shape, and their gradients (allocated by the first backward).

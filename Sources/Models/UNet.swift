@@ -30,6 +30,9 @@ public struct UNetConfig: Codable, Sendable, Equatable {
     public static let paper = UNetConfig()
     public static let cpu = UNetConfig(widths: [32, 64, 128, 256])
 
+    /// For logs: "UNet widths [32, 64, 128, 256], residual".
+    public var summary: String { "UNet widths \(widths)\(residual ? ", residual" : "")" }
+
     /// Input sides must be multiples of this (one halving per pooling).
     public var sizeMultiple: Int { 1 << (widths.count - 1) }
 }
