@@ -39,6 +39,8 @@ public struct DeblurCheckpoint: @unchecked Sendable {
     public let config: UNetConfig
     /// Set when the weights are NAFNet's (`intro.weight`, `encoders.i.j...`): the blocks per level, from the names.
     public let nafnet: NAFNetConfig?
+    /// The weights include the journal's blur-map prior (`estimator.*`, `gate.*`; the first convolution reads 38 channels).
+    public let hasPrior: Bool
     /// For tables: "RUN step N" for a jdrl-train checkpoint, else the file name.
     public let label: String
     /// The run folder (with curves.svg) when the checkpoint sits in `runs/<name>/checkpoints/`.
@@ -70,13 +72,15 @@ public struct DeblurCheckpoint: @unchecked Sendable {
         var stripped: [String: SafeTensors.Tensor] = [:]
         for (name, tensor) in all where name.hasPrefix(prefix) { stripped[String(name.dropFirst(prefix.count))] = tensor }
         tensors = stripped
+        hasPrior = stripped["estimator.0.weight"] != nil
+        let inputChannels = hasPrior ? BlurMapPrior.featureChannels : 3
         if first == "intro.weight" {
-            nafnet = try Self.inferNAFNet(stripped, file: file)
+            nafnet = try Self.inferNAFNet(stripped, inputChannels: inputChannels, file: file)
             // NAFNet is residual by construction; no UNet widths.
             config = UNetConfig(widths: [], dropout: 0, residual: true)
         } else {
             nafnet = nil
-            config = try Self.unetConfig(stripped, weightsURL: weightsURL)
+            config = try Self.unetConfig(stripped, inputChannels: inputChannels, weightsURL: weightsURL)
         }
 
         let stepFolder = weightsURL.deletingLastPathComponent()
@@ -93,26 +97,23 @@ public struct DeblurCheckpoint: @unchecked Sendable {
         }
     }
 
-    /// "UNet widths [...]" or "NAFNet width W, blocks ...", for logs.
+    /// "UNet widths [...]" or "NAFNet width W, blocks ...", plus ", blur-map prior", for logs.
     public var summary: String {
-        nafnet?.summary ?? config.summary
+        (nafnet?.summary ?? config.summary) + (hasPrior ? ", blur-map prior" : "")
     }
 
-    /// The checkpoint's network with its weights, ready for inference.
+    /// The checkpoint's network with its weights, ready for inference (dropout is off at inference: 0 here).
     public func makeNetwork() throws -> DeblurInference {
-        guard let nafnet else { return try makeUNet() }
-        let network = try NAFNet(config: nafnet, seed: 0)
-        do { try network.parameters.load(tensors) } catch {
-            throw CheckpointError.notACheckpoint(path: weightsURL.path, reason: "\(error)")
+        var unet = config
+        unet.dropout = 0
+        unet.inputChannels = 3   // the prior network widens its backbone's input itself
+        let network: DeblurInference & Trainable
+        switch (nafnet, hasPrior) {
+        case (let nafnet?, false): network = try NAFNet(config: nafnet, seed: 0)
+        case (let nafnet?, true): network = try PriorGuidedNetwork.nafnet(nafnet, seed: 0)
+        case (nil, false): network = try UNet(config: unet, seed: 0)
+        case (nil, true): network = try PriorGuidedNetwork.unet(unet, seed: 0)
         }
-        return network
-    }
-
-    /// A UNet with these weights, ready for inference (dropout is off at inference anyway: 0 here).
-    public func makeUNet() throws -> UNet {
-        var inference = config
-        inference.dropout = 0
-        let network = try UNet(config: inference, seed: 0)
         do { try network.parameters.load(tensors) } catch {
             throw CheckpointError.notACheckpoint(path: weightsURL.path, reason: "\(error)")
         }
@@ -120,8 +121,8 @@ public struct DeblurCheckpoint: @unchecked Sendable {
     }
 
     /// The UNet's widths from the weights and `residual` from the sidecar beside them.
-    static func unetConfig(_ tensors: [String: SafeTensors.Tensor], weightsURL: URL) throws -> UNetConfig {
-        var config = try inferConfig(tensors, file: weightsURL.path)
+    static func unetConfig(_ tensors: [String: SafeTensors.Tensor], inputChannels: Int, weightsURL: URL) throws -> UNetConfig {
+        var config = try inferConfig(tensors, inputChannels: inputChannels, file: weightsURL.path)
         do { config.residual = try UNetArchitecture.read(besideWeights: weightsURL).residual } catch {
             throw CheckpointError.unreadable(path: UNetArchitecture.sidecar(ofWeights: weightsURL).path,
                                              reason: "not the {\"residual\": true|false} JSON jdrl-train writes beside the weights (\(error))")
@@ -131,10 +132,10 @@ public struct DeblurCheckpoint: @unchecked Sendable {
 
     /// NAFNet's shape from its tensor names: the width from intro.weight, the levels from downs.i, the
     /// blocks per level from encoders.i.j / middle_blks.j / decoders.i.j.
-    static func inferNAFNet(_ tensors: [String: SafeTensors.Tensor], file: String) throws -> NAFNetConfig {
+    static func inferNAFNet(_ tensors: [String: SafeTensors.Tensor], inputChannels: Int, file: String) throws -> NAFNetConfig {
         let intro = tensors["intro.weight"]!
-        guard intro.shape.count == 4, intro.shape[1] == 3 else {
-            throw CheckpointError.notACheckpoint(path: file, reason: "intro.weight has shape \(intro.shape); NAFNet's first convolution reads 3 channels")
+        guard intro.shape.count == 4, intro.shape[1] == inputChannels else {
+            throw CheckpointError.notACheckpoint(path: file, reason: "intro.weight has shape \(intro.shape); NAFNet's first convolution reads \(inputChannels) channels here")
         }
         func blocks(_ group: String) -> Int {
             var count = 0
@@ -148,7 +149,7 @@ public struct DeblurCheckpoint: @unchecked Sendable {
     }
 
     /// Widths from `enc.i.0.weight` (OIHW: out = level width, in = previous width or image channels).
-    static func inferConfig(_ tensors: [String: SafeTensors.Tensor], file: String) throws -> UNetConfig {
+    static func inferConfig(_ tensors: [String: SafeTensors.Tensor], inputChannels expected: Int, file: String) throws -> UNetConfig {
         var widths: [Int] = []
         while let weight = tensors["enc.\(widths.count).0.weight"] {
             guard weight.shape.count == 4 else {
@@ -157,8 +158,8 @@ public struct DeblurCheckpoint: @unchecked Sendable {
             widths.append(weight.shape[0])
         }
         let inputChannels = tensors["enc.0.0.weight"]!.shape[1]
-        guard inputChannels == 3 else {
-            throw CheckpointError.notACheckpoint(path: file, reason: "the first convolution reads \(inputChannels) channels; jdrl-deblur runs the 3-channel (RGB) UNet, not the blur-map-prior variant")
+        guard inputChannels == expected else {
+            throw CheckpointError.notACheckpoint(path: file, reason: "the first convolution reads \(inputChannels) channels; expected \(expected) (3: RGB; 38: with the blur-map prior's estimator.* and gate.* tensors)")
         }
         guard let head = tensors["head.weight"], head.shape.count == 4 else {
             throw CheckpointError.notACheckpoint(path: file, reason: "no head.weight (the UNet's last convolution)")

@@ -43,13 +43,16 @@ public struct NAFNetConfig: Codable, Sendable, Equatable {
 }
 
 /// Usage as the UNet's: plain NCHW Float buffers in [0, 1], `forward` then `backward` (parameter
-/// gradients accumulate into `parameters.gradients`; no input gradient). Buffers are planned once per
-/// input shape, in the engine's blocked layout.
+/// gradients accumulate into `parameters.gradients`). Buffers are planned once per input shape, in the
+/// engine's blocked layout. `inputChannels` > 3 (the prior network's features) runs the intro
+/// channel-padded, adds `residualBase` instead of the input, and can return the input's gradient.
 public final class NAFNet: Trainable {
     public let config: NAFNetConfig
     public let parameters: ParameterArena
 
+    public let inputChannels: Int
     private let intro: Conv2D, ending: Conv2D
+    private let wideInput: ChannelPaddedConv?
     private let encoders: [[NAFBlock]], downs: [Conv2D], middle: [NAFBlock], ups: [Conv2D], decoders: [[NAFBlock]]
     private var plan: Plan?
     private var lastForwardWasTraining = false
@@ -59,19 +62,22 @@ public final class NAFNet: Trainable {
         public var description: String { if case .invalid(let s) = self { return s }; return "" }
     }
 
-    public init(config: NAFNetConfig, seed: UInt64) throws {
+    /// `appending`: tensors of a front end (the blur-map prior) that share this network's arena.
+    public init(config: NAFNetConfig, seed: UInt64, inputChannels: Int = 3, appending extra: [(String, [Int])] = []) throws {
         guard config.width > 0, config.encoderBlocks.count == config.decoderBlocks.count,
               (config.encoderBlocks + config.decoderBlocks + [config.middleBlocks]).allSatisfy({ $0 >= 0 }) else {
             throw ConfigError.invalid("NAFNet: width must be positive and encoder_blocks and decoder_blocks lists of the same length")
         }
+        guard inputChannels >= 3 else { throw ConfigError.invalid("NAFNet: the input needs at least the 3 image channels") }
         self.config = config
+        self.inputChannels = inputChannels
         let levels = config.levels, width = config.width
         var convs = ConvTable()
         var blockTables: [(String, [Int])] = []
         func blocks(_ group: String, _ count: Int, _ channels: Int) -> [(String, Int)] {
             (0..<count).map { ("\(group).\($0)", channels) }
         }
-        convs.add("intro", .conv3x3(3, width), relu: false)
+        convs.add("intro", .conv3x3(inputChannels, width), relu: false)
         convs.add("ending", .conv3x3(width, 3), relu: false)
         var encoderNames: [[(String, Int)]] = [], decoderNames: [[(String, Int)]] = []
         for i in 0..<levels {
@@ -87,10 +93,11 @@ public final class NAFNet: Trainable {
         for (prefix, channels) in encoderNames.joined() + middleNames + decoderNames.joined() {
             blockTables += NAFBlock.parameterTable(prefix: prefix, channels: channels)
         }
-        let arena = ParameterArena(convs.sizeTable + blockTables)
+        let arena = ParameterArena(convs.sizeTable + blockTables + extra)
         parameters = arena
         let bound = convs.bind(arena)
         intro = bound["intro"]!
+        wideInput = inputChannels > 3 ? ChannelPaddedConv(intro) : nil
         ending = bound["ending"]!
         downs = (0..<levels).map { bound["downs.\($0)"]! }
         ups = (0..<levels).map { bound["ups.\($0).0"]! }
@@ -117,10 +124,11 @@ public final class NAFNet: Trainable {
         let headOut: Tensor
         var gradients: [ObjectIdentifier: Tensor] = [:]
 
-        init(_ c: NAFNetConfig, n: Int, h: Int, w: Int) {
+        init(_ c: NAFNetConfig, wideInputChannels: Int?, n: Int, h: Int, w: Int) {
             self.n = n; self.h = h; self.w = w
             func tensor(_ channels: Int, _ level: Int) -> Tensor { Tensor(n: n, c: channels, h: h >> level, w: w >> level, layout: .blocked) }
-            input = Tensor(n: n, c: 3, h: h, w: w, layout: .plain)
+            // A wide input is blocked over whole channel blocks; its padding channels stay zero.
+            input = wideInputChannels.map { Tensor(n: n, c: $0, h: h, w: w, layout: .blocked) } ?? Tensor(n: n, c: 3, h: h, w: w, layout: .plain)
             introOut = tensor(c.width, 0)
             encoderOuts = (0..<c.levels).map { i in (0..<c.encoderBlocks[i]).map { _ in tensor(c.width << i, i) } }
             downOuts = (0..<c.levels).map { tensor(c.width << ($0 + 1), $0 + 1) }
@@ -149,17 +157,25 @@ public final class NAFNet: Trainable {
         }
     }
 
-    /// out = input + F(input), plain NCHW; inference (`training: false`) clamps to [0, 1].
-    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int, training: Bool) {
+    /// out = input + F(input) (`residualBase` + F(input) when given), plain NCHW; inference
+    /// (`training: false`) clamps to [0, 1].
+    public func forward(input: UnsafePointer<Float>, residualBase: UnsafePointer<Float>? = nil, output: UnsafeMutablePointer<Float>,
+                        n: Int, h: Int, w: Int, training: Bool) {
         precondition(h % config.sizeMultiple == 0 && w % config.sizeMultiple == 0,
                      "NAFNet input \(h)x\(w) must be a multiple of \(config.sizeMultiple) on both sides")
+        precondition(residualBase != nil || inputChannels == 3, "NAFNet: a wider input needs the residualBase to add")
         if plan == nil || plan!.n != n || plan!.h != h || plan!.w != w {
             for conv in convolutions { conv.forgetPlannedTensors() }
-            plan = Plan(config, n: n, h: h, w: w)
+            plan = Plan(config, wideInputChannels: wideInput?.padded.shape.inChannels, n: n, h: h, w: w)
         }
         let p = plan!
-        p.input.load(fromPlain: input)
-        intro.forward(src: p.input, dst: p.introOut)
+        if let wideInput {
+            ChannelPaddedConv.loadChannels(input, channels: inputChannels, into: p.input)
+            wideInput.forward(src: p.input, dst: p.introOut)
+        } else {
+            p.input.load(fromPlain: input)
+            intro.forward(src: p.input, dst: p.introOut)
+        }
         var x = p.introOut
         for i in 0..<config.levels {
             x = run(encoders[i], from: x, outputs: p.encoderOuts[i])
@@ -175,7 +191,7 @@ public final class NAFNet: Trainable {
         }
         ending.forward(src: x, dst: p.headOut)
         p.headOut.store(toPlain: output)
-        UNet.addResidual(input: input, into: output, count: n * 3 * h * w, clamp: !training)
+        UNet.addResidual(input: residualBase ?? input, into: output, count: n * 3 * h * w, clamp: !training)
         lastForwardWasTraining = training
     }
 
@@ -196,8 +212,10 @@ public final class NAFNet: Trainable {
         }
     }
 
-    /// gradOutput: dLoss/dOutput, plain NCHW. Accumulates parameter gradients.
-    public func backward(gradOutput: UnsafePointer<Float>) {
+    /// gradOutput: dLoss/dOutput, plain NCHW. Accumulates parameter gradients. `gradInput` (plain,
+    /// inputChannels; overwritten, wide inputs only): dLoss/dinput through the network, without the residual.
+    public func backward(gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>? = nil) {
+        precondition(gradInput == nil || wideInput != nil, "NAFNet: the input gradient needs an input of more than 3 channels")
         guard let p = plan, lastForwardWasTraining else { preconditionFailure("NAFNet.backward needs a preceding forward(training: true)") }
         let levels = config.levels
         // d(input + head)/d(head) = 1 (training forwards do not clamp).
@@ -219,11 +237,19 @@ public final class NAFNet: Trainable {
             Elementwise.accumulate(p.gradient(of: p.sums[levels - 1 - i]), into: p.gradient(of: levelOutput))
             back(encoders[i], from: i == 0 ? p.introOut : p.downOuts[i - 1], outputs: p.encoderOuts[i], p)
         }
-        intro.backward(src: p.input, dst: p.introOut, gradDst: p.gradient(of: p.introOut), gradSrc: nil)
+        if let wideInput {
+            wideInput.backward(src: p.input, dst: p.introOut, gradDst: p.gradient(of: p.introOut), gradSrc: gradInput == nil ? nil : p.gradient(of: p.input))
+            if let gradInput {
+                gradInput.update(repeating: 0, count: p.n * inputChannels * p.h * p.w)
+                ChannelPaddedConv.addChannels(of: p.gradient(of: p.input), channels: inputChannels, into: gradInput)
+            }
+        } else {
+            intro.backward(src: p.input, dst: p.introOut, gradDst: p.gradient(of: p.introOut), gradSrc: nil)
+        }
     }
 
     private var convolutions: [Conv2D] {
-        [intro, ending] + downs + ups + (encoders.joined() + middle + decoders.joined()).flatMap(\.convolutions)
+        [intro, ending] + downs + ups + (encoders.joined() + middle + decoders.joined()).flatMap(\.convolutions) + (wideInput.map { [$0.padded] } ?? [])
     }
 
     /// Every oneDNN implementation the convolutions ran so far.

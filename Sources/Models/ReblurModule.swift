@@ -7,29 +7,24 @@
 // At width 64: KPN 245,283 and WPN 229,704 parameters.
 import Tensors
 
-/// One trunk (KPN or WPN): its convolutions and the activation/gradient buffers of the current plan.
+/// One trunk (KPN, WPN, or the prior network's blur estimator): its convolutions and the
+/// activation/gradient buffers of the current plan. The first convolution runs channel-padded
+/// (ChannelPaddedConv): its input is a blocked tensor of `paddedChannels` channels.
 final class ReblurTrunk {
     let prefix: String
-    let first: Conv2D, blocks: [(Conv2D, Conv2D)], head: Conv2D
-    /// The first convolution as oneDNN runs it: one whole channel block (16 on AVX-512, 8 on AVX2), of
-    /// which 6 channels are real. oneDNN 2.6 has JIT kernels for 3-channel plain inputs and for full
-    /// channel blocks, but a 6-channel input (plain or padded block) sends backward to the reference
-    /// kernels (seconds per call).
-    /// Its weights are the real ones with zero columns, copied in before each forward; its weight
-    /// gradient's real columns are added back into the arena after backward.
-    let paddedFirst: Conv2D
-    private let paddedArena: ParameterArena
-    static var paddedChannels: Int { max(8, Layout.channelBlock) }
+    let first: ChannelPaddedConv, blocks: [(Conv2D, Conv2D)], head: Conv2D
     // Activations (blocked, except the plain head output).
     // The head's output is blocked (a plain dst sends oneDNN 2.6 to its reference kernel) and
     // reordered into `headPlain` for the plain-Swift ops.
     var t0: Tensor!, inner: [Tensor] = [], branch: [Tensor] = [], out: [Tensor] = [], headOut: Tensor!, headPlain: Tensor!
-    // Gradients: the caller fills `gHeadPlain`; `gInput` (blocked, 6 channels) receives dLoss/dInput.
+    // Gradients: the caller fills `gHeadPlain`; `gInput` (blocked, padded channels) receives dLoss/dInput.
     var g0: Tensor!, gInner: [Tensor] = [], gBranch: [Tensor] = [], gOut: [Tensor] = [], gHead: Tensor!, gHeadPlain: Tensor!
     var gInput: Tensor!
 
-    static func declare(_ table: inout ConvTable, prefix: String, width: Int, outputs: Int) {
-        table.add("\(prefix).0", .conv3x3(6, width), relu: false)
+    var paddedChannels: Int { first.padded.shape.inChannels }
+
+    static func declare(_ table: inout ConvTable, prefix: String, inputs: Int = 6, width: Int, outputs: Int) {
+        table.add("\(prefix).0", .conv3x3(inputs, width), relu: false)
         for b in 1...3 {
             table.add("\(prefix).\(b).c1", .conv3x3(width, width), relu: true)
             table.add("\(prefix).\(b).c2", .conv3x3(width, width), relu: false)
@@ -39,16 +34,16 @@ final class ReblurTrunk {
 
     init(prefix: String, convs: [String: Conv2D]) {
         self.prefix = prefix
-        first = convs["\(prefix).0"]!
-        let width = first.shape.outChannels
-        paddedArena = ParameterArena([("weight", [width, Self.paddedChannels, 3, 3]), ("bias", [width])])
-        paddedFirst = Conv2D(.conv3x3(Self.paddedChannels, width), weights: paddedArena.values, gradients: paddedArena.gradients)
+        first = ChannelPaddedConv(convs["\(prefix).0"]!)
         blocks = (1...3).map { (convs["\(prefix).\($0).c1"]!, convs["\(prefix).\($0).c2"]!) }
         head = convs["\(prefix).4"]!
     }
 
+    /// The arena's convolutions (for initialisers and MAC counts).
+    var convolutions: [Conv2D] { [first.real, head] + blocks.flatMap { [$0.0, $0.1] } }
+
     func plan(n: Int, h: Int, w: Int) {
-        let width = first.shape.outChannels
+        let width = first.real.shape.outChannels
         func blocked() -> Tensor { Tensor(n: n, c: width, h: h, w: w, layout: .blocked) }
         t0 = blocked()
         inner = (0..<3).map { _ in blocked() }; branch = (0..<3).map { _ in blocked() }; out = (0..<3).map { _ in blocked() }
@@ -62,16 +57,11 @@ final class ReblurTrunk {
         func like(_ t: Tensor) -> Tensor { Tensor(n: t.n, c: t.c, h: t.h, w: t.w, layout: t.layout) }
         g0 = like(t0); gInner = inner.map(like); gBranch = branch.map(like); gOut = out.map(like)
         gHead = like(headOut); gHeadPlain = like(headPlain)
-        gInput = Tensor(n: t0.n, c: Self.paddedChannels, h: t0.h, w: t0.w, layout: .blocked)
+        gInput = Tensor(n: t0.n, c: paddedChannels, h: t0.h, w: t0.w, layout: .blocked)
     }
 
     func forward(_ input: Tensor) {
-        let width = first.shape.outChannels, real = first.shape.inChannels, padded = Self.paddedChannels
-        for o in 0..<width {
-            for i in 0..<real { (paddedArena.values + (o * padded + i) * 9).update(from: first.weights + (o * real + i) * 9, count: 9) }
-            paddedArena.values[width * padded * 9 + o] = first.weights[first.shape.weightCount + o]
-        }
-        paddedFirst.forward(src: input, dst: t0)
+        first.forward(src: input, dst: t0)
         var x = t0!
         for (b, (c1, c2)) in blocks.enumerated() {
             c1.forward(src: x, dst: inner[b])
@@ -83,8 +73,8 @@ final class ReblurTrunk {
         Reorder.run(from: headOut, to: headPlain)
     }
 
-    /// Expects gHeadPlain filled; leaves dLoss/dInput in gInput (overwritten).
-    func backward(_ input: Tensor) {
+    /// Expects gHeadPlain filled; leaves dLoss/dInput in gInput (overwritten) when `inputGradient`.
+    func backward(_ input: Tensor, inputGradient: Bool = true) {
         Reorder.run(from: gHeadPlain, to: gHead)
         head.backward(src: out[2], dst: headOut, gradDst: gHead, gradSrc: gOut[2])
         for b in (0..<3).reversed() {
@@ -94,15 +84,7 @@ final class ReblurTrunk {
             c1.backward(src: x, dst: inner[b], gradDst: gInner[b], gradSrc: gx)
             Elementwise.accumulate(gOut[b], into: gx)   // the identity path
         }
-        paddedArena.zeroGradients()
-        paddedFirst.backward(src: input, dst: t0, gradDst: g0, gradSrc: gInput)
-        let width = first.shape.outChannels, real = first.shape.inChannels, padded = Self.paddedChannels
-        for o in 0..<width {
-            for i in 0..<real {
-                for k in 0..<9 { first.gradients[(o * real + i) * 9 + k] += paddedArena.gradients[(o * padded + i) * 9 + k] }
-            }
-            first.gradients[first.shape.weightCount + o] += paddedArena.gradients[width * padded * 9 + o]
-        }
+        first.backward(src: input, dst: t0, gradDst: g0, gradSrc: inputGradient ? gInput : nil)
     }
 }
 
@@ -153,7 +135,7 @@ public final class ReblurModule: Trainable {
     private func plan(n: Int, h: Int, w: Int) {
         if n == self.n && h == self.h && w == self.w { return }
         self.n = n; self.h = h; self.w = w
-        input = Tensor(n: n, c: ReblurTrunk.paddedChannels, h: h, w: w, layout: .blocked)
+        input = Tensor(n: n, c: kpn.paddedChannels, h: h, w: w, layout: .blocked)
         image = Tensor(n: n, c: 3, h: h, w: w, layout: .plain)
         weights = Tensor(n: n, c: Self.branchCount, h: h, w: w, layout: .plain)
         reblurred = Tensor(n: n, c: 3, h: h, w: w, layout: .plain)
@@ -166,14 +148,8 @@ public final class ReblurModule: Trainable {
         plan(n: n, h: h, w: w)
         let image3 = 3 * h * w
         image.pointer.update(from: deblurred, count: n * image3)
-        let plane = h * w
-        for ni in 0..<n {
-            for c in 0..<6 {
-                let source = (c < 3 ? deblurred : blurry) + (ni * 3 + c % 3) * plane
-                let target = input.pointer + input.offset(ni, c, 0, 0), block = input.block
-                for p in 0..<plane { target[block * p] = source[p] }
-            }
-        }
+        ChannelPaddedConv.loadChannels(deblurred, channels: 3, into: input)
+        ChannelPaddedConv.loadChannels(blurry, channels: 3, into: input, first: 3)
         kpn.forward(input)
         wpn.forward(input)
         ChannelSoftmax.forward(input: wpn.headPlain.pointer, output: weights.pointer, n: n, c: Self.branchCount, h: h, w: w)
@@ -186,7 +162,16 @@ public final class ReblurModule: Trainable {
         }
     }
 
-    public func backward(gradReblurred: UnsafePointer<Float>, gradDeblurred: UnsafeMutablePointer<Float>) {
+    /// The KPN's raw output (n x 35 x h x w, before |.|) of the last forward: the prior network's
+    /// pseudo-supervision target.
+    public var rawSeeds: UnsafePointer<Float> {
+        precondition(input != nil, "ReblurModule.rawSeeds before forward")
+        return UnsafePointer(kpn.headPlain.pointer)
+    }
+
+    /// `gradRawSeeds`: an extra dLoss/d(raw seeds) from a loss on `rawSeeds` (the prior's pseudo-supervision).
+    public func backward(gradReblurred: UnsafePointer<Float>, gradDeblurred: UnsafeMutablePointer<Float>,
+                         gradRawSeeds: UnsafePointer<Float>? = nil) {
         precondition(input != nil, "ReblurModule.backward before forward")
         kpn.planGradients(); wpn.planGradients()
         if gradSeeds == nil {
@@ -202,29 +187,26 @@ public final class ReblurModule: Trainable {
         ChannelSoftmax.backward(output: weights.pointer, gradOutput: gradWeights.pointer, gradInput: wpn.gHeadPlain.pointer,
                                 n: n, c: Self.branchCount, h: h, w: w)
         kpn.gHeadPlain.pointer.update(from: gradSeeds.pointer, count: gradSeeds.storageCount)
+        if let gradRawSeeds {
+            let g = kpn.gHeadPlain.pointer
+            for i in 0..<gradSeeds.storageCount { g[i] += gradRawSeeds[i] }
+        }
         kpn.backward(input)
         wpn.backward(input)
         // Both trunks read the same input: their gradients add; the deblurred half goes to the caller.
         Elementwise.accumulate(kpn.gInput, into: wpn.gInput)
-        let plane = h * w
-        for ni in 0..<n {
-            for c in 0..<3 {
-                let source = wpn.gInput.pointer + wpn.gInput.offset(ni, c, 0, 0)
-                let target = gradDeblurred + (ni * 3 + c) * plane, block = wpn.gInput.block
-                for p in 0..<plane { target[p] += source[block * p] }
-            }
-        }
+        ChannelPaddedConv.addChannels(of: wpn.gInput, channels: 3, into: gradDeblurred)
     }
 
     /// Every oneDNN implementation both trunks' convolutions ran so far (forward; backward once run).
     public var implementations: Set<String> {
-        Set([kpn, wpn].flatMap { trunk in ([trunk.paddedFirst, trunk.head] + trunk.blocks.flatMap { [$0.0, $0.1] }).flatMap(\.implementations) })
+        Set([kpn, wpn].flatMap { trunk in trunk.first.implementations + trunk.convolutions.dropFirst().flatMap(\.implementations) })
     }
 
     /// Multiply-adds of both trunks' convolutions for one forward at n x h x w.
     public func forwardMACs(n: Int, h: Int, w: Int) -> Double {
         [kpn, wpn].reduce(0.0) { total, trunk in
-            total + ([trunk.first, trunk.head] + trunk.blocks.flatMap { [$0.0, $0.1] }).reduce(0.0) { $0 + $1.shape.macs(n: n, h: h, w: w) }
+            total + trunk.convolutions.reduce(0.0) { $0 + $1.shape.macs(n: n, h: h, w: w) }
         }
     }
 }

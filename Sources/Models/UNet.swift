@@ -47,7 +47,9 @@ public struct UNetConfig: Codable, Sendable, Equatable {
 /// (n, h, w) plans every activation buffer once (in oneDNN's blocked layout); a different shape
 /// replans. h and w must be multiples of `config.sizeMultiple` (2^(depth-1)); inference works at any
 /// such size (memory grows with h*w: gradient buffers are only allocated by the first backward).
-/// `backward` must follow a `training: true` forward; it does not compute the input gradient.
+/// `backward` must follow a `training: true` forward. An input of more than 3 channels (the prior
+/// network's features) runs through a channel-padded first convolution, and only then can `backward`
+/// also return the input's gradient.
 public final class UNet: Trainable {
     public let config: UNetConfig
     public let parameters: ParameterArena
@@ -55,6 +57,8 @@ public final class UNet: Trainable {
     private let encoderA: [Conv2D], encoderB: [Conv2D]
     private let upConvs: [UpsampleConv2x], decoderA: [Conv2D], decoderB: [Conv2D]
     private let head: Conv2D
+    /// The first convolution as oneDNN runs it when the input has more than 3 channels.
+    private let wideInput: ChannelPaddedConv?
     private let pools: [MaxPool2x2]
     let dropouts: [Dropout?]  // not private: UNetDropoutReplay.swift fast-forwards their generators
     private var activations: Activations?
@@ -68,13 +72,14 @@ public final class UNet: Trainable {
 
     /// `seed` draws the initial weights; the dropout masks come from `dropoutSeed` (default: `seed`), which
     /// the ranks of a data-parallel run set apart so that their samples do not share masks.
-    public init(config: UNetConfig, seed: UInt64, dropoutSeed: UInt64? = nil) throws {
+    /// `appending`: tensors of a front end (the blur-map prior) that share this network's arena.
+    public init(config: UNetConfig, seed: UInt64, dropoutSeed: UInt64? = nil, appending extra: [(String, [Int])] = []) throws {
         guard !config.widths.isEmpty, config.widths.allSatisfy({ $0 > 0 }) else {
             throw ConfigError.invalid("UNet widths must be a non-empty list of positive channel counts")
         }
         guard config.dropout >= 0 && config.dropout < 1 else { throw ConfigError.invalid("UNet dropout must be in [0, 1)") }
-        guard !config.residual || config.inputChannels == config.outputChannels else {
-            throw ConfigError.invalid("a residual UNet adds its input to its output: inputChannels must equal outputChannels")
+        guard !config.residual || config.inputChannels >= config.outputChannels else {
+            throw ConfigError.invalid("a residual UNet adds an image of its output's channels: inputChannels must be at least outputChannels")
         }
         self.config = config
         let widths = config.widths, depth = widths.count
@@ -95,9 +100,10 @@ public final class UNet: Trainable {
             table.add("dec.\(j).2", .conv3x3(w, w), relu: true)
         }
         table.add("head", .conv3x3(c, config.outputChannels), relu: false)
-        parameters = ParameterArena(table.sizeTable)
+        parameters = ParameterArena(table.sizeTable + extra)
         let convs = table.bind(parameters)
         encoderA = (0..<depth).map { convs["enc.\($0).0"]! }
+        wideInput = config.inputChannels > 3 ? ChannelPaddedConv(encoderA[0]) : nil
         encoderB = (0..<depth).map { convs["enc.\($0).2"]! }
         // Upsample + 2x2 conv run as four low-resolution convolutions (UpsampleConv2x: 9/16 of the work).
         upConvs = decoderWidths.indices.map { UpsampleConv2x(convs["ups.\($0).conv"]!) }
@@ -128,7 +134,7 @@ public final class UNet: Trainable {
         let upConv: [Tensor], concat: [Tensor], decA: [Tensor], decB: [Tensor]
         let headOut: Tensor, output: Tensor
 
-        init(_ c: UNetConfig, dropoutLevels: [Bool], n: Int, h: Int, w: Int, precision: ElementType) {
+        init(_ c: UNetConfig, dropoutLevels: [Bool], wideInputChannels: Int?, n: Int, h: Int, w: Int, precision: ElementType) {
             self.n = n; self.h = h; self.w = w; self.precision = precision
             let widths = c.widths, depth = widths.count
             // f32 runs in the engine's blocked layout (nChw16c on AVX-512, nChw8c on AVX2); bf16 in
@@ -137,7 +143,11 @@ public final class UNet: Trainable {
             func blocked(_ ch: Int, _ level: Int) -> Tensor {
                 Tensor(n: n, c: ch, h: h >> level, w: w >> level, layout: layout, elementType: precision)
             }
-            input = Tensor(n: n, c: c.inputChannels, h: h, w: w, layout: precision == .f32 ? .plain : .channelsLast, elementType: precision)
+            if let wideInputChannels {
+                input = Tensor(n: n, c: wideInputChannels, h: h, w: w, layout: .blocked)   // padding channels stay zero
+            } else {
+                input = Tensor(n: n, c: c.inputChannels, h: h, w: w, layout: precision == .f32 ? .plain : .channelsLast, elementType: precision)
+            }
             encA = widths.enumerated().map { blocked($1, $0) }
             let encB = widths.enumerated().map { blocked($1, $0) }
             self.encB = encB
@@ -169,8 +179,11 @@ public final class UNet: Trainable {
         let encA: [Tensor], encOut: [Tensor], skip: [Tensor], pooled: [Tensor]
         let upConv: [Tensor], concat: [Tensor], decA: [Tensor], decB: [Tensor]
         let headOut: Tensor, output: Tensor, beforeSigmoid: Tensor
+        lazy var input: Tensor = Tensor(n: inputShape.n, c: inputShape.c, h: inputShape.h, w: inputShape.w, layout: inputShape.layout)
+        private let inputShape: (n: Int, c: Int, h: Int, w: Int, layout: Layout)
 
         init(like a: Activations) {
+            inputShape = (a.input.n, a.input.c, a.input.h, a.input.w, a.input.layout)
             func like(_ t: Tensor) -> Tensor { Tensor(n: t.n, c: t.c, h: t.h, w: t.w, layout: t.layout) }
             encA = a.encA.map(like); encOut = a.encOut.map(like); pooled = a.pooled.map(like)
             skip = a.pooled.indices.map { like(a.encOut[$0]) }
@@ -181,27 +194,40 @@ public final class UNet: Trainable {
     }
 
     /// Plain NCHW in, plain NCHW out (sigmoid, [0, 1]; residual: input + head, clamped to [0, 1] unless
-    /// `training`). Dropout is active only with `training`.
+    /// `training`). Dropout is active only with `training`. `residualBase` (outputChannels channels) is
+    /// what the residual adds: required when the input is wider than the output (the prior network adds
+    /// the blurry image, not its gated features).
     /// `precision: .bf16` (inference only; widths in whole 16-channel blocks, see `supportsBF16`)
     /// runs the convolutions on bf16 activations and weights with f32 accumulation: AMX where
     /// the CPU has it. f32 is the default and the reference. `reuseWeights`: the parameters did
     /// not change since the previous forward (tiles of one image), so their reordered copies are kept.
-    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int,
-                        training: Bool, precision: ElementType = .f32, reuseWeights: Bool = false) {
+    public func forward(input: UnsafePointer<Float>, residualBase: UnsafePointer<Float>? = nil, output: UnsafeMutablePointer<Float>,
+                        n: Int, h: Int, w: Int, training: Bool, precision: ElementType = .f32, reuseWeights: Bool = false) {
         precondition(h % config.sizeMultiple == 0 && w % config.sizeMultiple == 0,
                      "UNet input \(h)x\(w) must be a multiple of \(config.sizeMultiple) on both sides")
         precondition(precision == .f32 || (!training && supportsBF16), "UNet: bf16 is for inference with widths in 16-channel blocks")
+        precondition(!config.residual || residualBase != nil || config.inputChannels == config.outputChannels,
+                     "UNet: a residual over a wider input needs the residualBase to add")
         if activations == nil || activations!.n != n || activations!.h != h || activations!.w != w || activations!.precision != precision {
             for conv in convolutions { conv.forgetPlannedTensors() }
             activations = nil; gradients = nil
-            activations = Activations(config, dropoutLevels: dropouts.map { $0 != nil }, n: n, h: h, w: w, precision: precision)
+            activations = Activations(config, dropoutLevels: dropouts.map { $0 != nil }, wideInputChannels: wideInput?.padded.shape.inChannels,
+                                      n: n, h: h, w: w, precision: precision)
             gradients = nil
         }
         let a = activations!
         let depth = config.widths.count
-        a.input.load(fromPlain: input)
+        if wideInput != nil {
+            ChannelPaddedConv.loadChannels(input, channels: config.inputChannels, into: a.input)
+        } else {
+            a.input.load(fromPlain: input)
+        }
         for i in 0..<depth {
-            encoderA[i].forward(src: i == 0 ? a.input : a.pooled[i - 1], dst: a.encA[i], reuseWeights: reuseWeights)
+            if i == 0, let wideInput {
+                wideInput.forward(src: a.input, dst: a.encA[0])
+            } else {
+                encoderA[i].forward(src: i == 0 ? a.input : a.pooled[i - 1], dst: a.encA[i], reuseWeights: reuseWeights)
+            }
             encoderB[i].forward(src: a.encA[i], dst: a.encB[i], reuseWeights: reuseWeights)
             if training { dropouts[i]?.forward(src: a.encB[i], dst: a.encOut[i], training: true) }
             if i < depth - 1 { pools[i].forward(src: levelOutput(a, i, training), dst: a.pooled[i]) }
@@ -219,7 +245,7 @@ public final class UNet: Trainable {
         if config.residual {
             // The sum is taken on the plain buffers: the input is plain there, the head's output blocked.
             a.headOut.store(toPlain: output)
-            Self.addResidual(input: input, into: output, count: n * config.outputChannels * h * w, clamp: !training)
+            Self.addResidual(input: residualBase ?? input, into: output, count: n * config.outputChannels * h * w, clamp: !training)
         } else {
             Reorder.run(from: a.headOut, to: a.output)
             Eltwise.forward(.sigmoid, src: a.output, dst: a.output)
@@ -243,10 +269,13 @@ public final class UNet: Trainable {
     }
 
     /// bf16 inference needs every width in whole 16-channel blocks (the concat copies blocks).
-    public var supportsBF16: Bool { config.widths.allSatisfy { $0 % 16 == 0 } }
+    public var supportsBF16: Bool { wideInput == nil && config.widths.allSatisfy { $0 % 16 == 0 } }
 
     /// gradOutput: dLoss/dOutput, plain NCHW like the output. Accumulates parameter gradients.
-    public func backward(gradOutput: UnsafePointer<Float>) {
+    /// `gradInput` (plain, inputChannels; overwritten): dLoss/dinput through the network, without the
+    /// residual path (a `residualBase` is not the input). Wide inputs only.
+    public func backward(gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>? = nil) {
+        precondition(gradInput == nil || wideInput != nil, "UNet: the input gradient needs an input of more than 3 channels")
         guard let a = activations, lastForwardWasTraining else {
             preconditionFailure("UNet.backward needs a preceding forward(training: true)")
         }
@@ -279,8 +308,16 @@ public final class UNet: Trainable {
             // Dropout backward in place: the encB gradient reuses the encOut gradient buffer.
             dropouts[i]?.backward(gradDst: g.encOut[i], gradSrc: g.encOut[i])
             encoderB[i].backward(src: a.encA[i], dst: a.encB[i], gradDst: g.encOut[i], gradSrc: g.encA[i])
-            encoderA[i].backward(src: i == 0 ? a.input : a.pooled[i - 1], dst: a.encA[i], gradDst: g.encA[i],
-                                 gradSrc: i == 0 ? nil : g.pooled[i - 1])
+            if i == 0, let wideInput {
+                wideInput.backward(src: a.input, dst: a.encA[0], gradDst: g.encA[0], gradSrc: gradInput == nil ? nil : g.input)
+            } else {
+                encoderA[i].backward(src: i == 0 ? a.input : a.pooled[i - 1], dst: a.encA[i], gradDst: g.encA[i],
+                                     gradSrc: i == 0 ? nil : g.pooled[i - 1])
+            }
+        }
+        if let gradInput {
+            gradInput.update(repeating: 0, count: a.n * config.inputChannels * a.h * a.w)
+            ChannelPaddedConv.addChannels(of: g.input, channels: config.inputChannels, into: gradInput)
         }
     }
 
@@ -292,7 +329,9 @@ public final class UNet: Trainable {
     /// Every oneDNN implementation the convolutions ran so far (forward; backward once run).
     public var implementations: Set<String> { Set(convolutions.flatMap(\.implementations)) }
 
-    private var convolutions: [Conv2D] { encoderA + encoderB + upConvs.flatMap(\.convolutions) + decoderA + decoderB + [head] }
+    private var convolutions: [Conv2D] {
+        encoderA + encoderB + upConvs.flatMap(\.convolutions) + decoderA + decoderB + [head] + (wideInput.map { [$0.padded] } ?? [])
+    }
 
     /// Multiply-adds of one forward pass at n x h x w (backward costs about twice that).
     public func forwardMACs(n: Int, h: Int, w: Int) -> Double {

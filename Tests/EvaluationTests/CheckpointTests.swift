@@ -34,7 +34,7 @@ import Testing
         let checkpoint = try DeblurCheckpoint(path: file.path)
         #expect(checkpoint.config.widths == [4, 8])
         #expect(checkpoint.label == "model.safetensors")
-        let loaded = try checkpoint.makeUNet()
+        let loaded = try #require(try checkpoint.makeNetwork() as? UNet)
         #expect(loaded.parameters.count == unet.parameters.count)
         var largest: Float = 0
         for i in 0..<unet.parameters.count { largest = max(largest, abs(loaded.parameters.values[i] - unet.parameters.values[i])) }

@@ -79,14 +79,15 @@ func nafNetAgainstNaiveAndFiniteDifferences() throws {
     net.zeroGrad()
     _ = loss()
     net.backward(gradOutput: probe)
-    // Through 9 blocks in float32 a finite difference carries noise of a few 1e-4 absolute: each entry is
-    // held to 10 %, and the median over all entries to 2 % (a wiring error, such as a lost skip gradient,
-    // moves most entries by far more).
+    // Through 9 blocks in float32 a finite difference carries noise of up to 5e-4 absolute (AVX-512 on
+    // Zen 5; the channel attention's small weights show it first): each entry is held to 10 % of its
+    // largest gradient or of 1e-2, whichever is larger, and the median over all entries to 2 % (a
+    // wiring error, such as a lost skip gradient, moves most entries by far more).
     var errors: [Double] = []
     for entry in arena.entries {
         let grads = Array(UnsafeBufferPointer(start: arena.gradients + entry.offset, count: entry.count))
         let report = GradientCheck.check(values: arena.values + entry.offset, analytic: arena.gradients + entry.offset, count: entry.count,
-                                         probes: 3, step: 2e-2, floor: 0.05 * max(Double(grads.map(abs).max()!), 1e-3), loss: loss)
+                                         probes: 3, step: 2e-2, floor: max(0.05 * Double(grads.map(abs).max()!), 1e-2), loss: loss)
         #expect(report.maxRelativeError < 0.1, "\(entry.name): \(report)")
         errors.append(report.maxRelativeError)
     }

@@ -24,7 +24,7 @@ func residualStartsAtIdentity() throws {
     unet.forward(input: input, output: &out, n: 1, h: 16, w: 16, training: true)
     #expect(out == input)
     #expect(unet.parameters.entry("head.weight").map { e in (0..<e.count).allSatisfy { unet.parameters.values[e.offset + $0] == 0 } } == true)
-    #expect(throws: UNet.ConfigError.self) { try UNet(config: UNetConfig(widths: [4], inputChannels: 3, outputChannels: 1, residual: true), seed: 0) }
+    #expect(throws: UNet.ConfigError.self) { try UNet(config: UNetConfig(widths: [4], inputChannels: 1, outputChannels: 3, residual: true), seed: 0) }
 }
 
 @Test("Residual forward is input + logit(sigmoid UNet) with the same weights; inference clamps to [0, 1]")

@@ -13,6 +13,7 @@ public enum TrainingConfigLoader {
         (["datasets", "train"], TrainDataset.CodingKeys.allCases.map(\.rawValue)),
         (["network_g"], DeblurNetworkSection.CodingKeys.allCases.map(\.rawValue)),
         (["network_g", "nafnet"], NAFNetConfig.CodingKeys.allCases.map(\.rawValue)),
+        (["network_g", "prior"], BlurPriorSection.CodingKeys.allCases.map(\.rawValue)),
         (["network_reblur"], ReblurNetworkSection.CodingKeys.allCases.map(\.rawValue)),
         (["train"], TrainSection.CodingKeys.allCases.map(\.rawValue)),
         (["train", "optimizer"], OptimizerSection.CodingKeys.allCases.map(\.rawValue)),
@@ -70,6 +71,9 @@ public enum TrainingConfigLoader {
             if d.cropSize < divisor || d.cropSize % divisor != 0 {
                 try fail("datasets.train.crop_size \(d.cropSize) must be a positive multiple of \(divisor) (2^levels for \(n.levels) NAFNet levels)")
             }
+        }
+        if let prior = g.prior, prior.weight < 0 || !(prior.rampStart > 0 && prior.rampStart <= 1) {
+            try fail("network_g.prior: weight must be >= 0 and ramp_start in (0, 1]")
         }
         if c.networkReblur.width < 1 { try fail("network_reblur.width must be >= 1") }
         let t = c.train

@@ -1,6 +1,7 @@
 import Distributed
 import Foundation
 import Manifest
+import Models
 import Seeding
 import Tensors
 
@@ -124,12 +125,14 @@ public final class TrainingLoop {
             let lr = schedule.learningRate(step: step, epoch: epoch)
             models.setLearningRate(lr)
 
+            let prior = models.deblur as? PriorGuidedNetwork
+            if let prior, let section = config.networkG.prior { prior.ramp = section.ramp(epoch: epoch, initEpochs: config.train.initEpochs) }
             models.deblur.deblur(batch.blurry, into: output, n: n, h: size, w: size, training: true)
             let needsFlows = stage == .joint && config.train.lossMode == .jdrl && !config.train.ablation.noDeformation
             let flows = needsFlows ? try loss.jointFlows(out: output, batch: batch) : nil
             let reblur = stage == .joint ? models.reblur : nil
             // Every rank sees the mean over the global batch, so all of them stop together on a non-finite loss.
-            let terms = try averaged(loss.forward(stage: stage, out: output, batch: batch, flows: flows, reblur: reblur))
+            let terms = try averaged(loss.forward(stage: stage, out: output, batch: batch, flows: flows, reblur: reblur, prior: prior))
             guard terms.isFinite else {
                 try? recorder?.record(steps: pending)
                 try? recorder?.finish(.failed)
@@ -138,7 +141,7 @@ public final class TrainingLoop {
             }
             models.deblur.zeroGrad()
             reblur?.zeroGrad()
-            loss.backward(stage: stage, out: output, batch: batch, flows: flows, reblur: reblur)
+            loss.backward(stage: stage, out: output, batch: batch, flows: flows, reblur: reblur, prior: prior)
             models.deblur.backpropagate(gradOutput: loss.gradOut)
             // Each rank's loss is the mean over its slice: the mean of the ranks' gradients is the global batch's.
             try group.average(models.deblur.parameters.gradients, count: models.deblur.parameters.count)

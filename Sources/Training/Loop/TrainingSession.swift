@@ -87,12 +87,12 @@ public enum TrainingSession {
 
         let models = try ModelState.make(config, rank: group.rank)
         let g = config.networkG
-        let network = g.nafnet.map(\.summary)
-            ?? "UNet widths \(g.widths), dropout \(g.dropout)"
+        let network = (g.nafnet.map(\.summary) ?? "UNet widths \(g.widths), dropout \(g.dropout)")
+            + (g.prior.map { ", blur-map prior (pseudo-supervision weight \($0.weight), ramp from \($0.rampStart))" } ?? "")
         log.info("network_g: \(network), \(models.deblur.parameterCount) parameters; "
                  + (models.reblur.map { "network_reblur: width \(config.networkReblur.width), \($0.parameterCount) parameters" } ?? "no reblurring module"))
         log.info("loss: \(config.train.lossMode.rawValue), init_epochs \(config.train.initEpochs), alpha \(config.train.alpha), lambda \(config.train.lambda), flows \(config.train.flowSource.rawValue), mask \(config.train.maskMode.configName), ablation \(ablationText(config.train.ablation))")
-        let loss = JDRLLoss(settings: LossSettings(config.train), batchSize: perRank, size: config.datasets.train.cropSize)
+        let loss = JDRLLoss(settings: LossSettings(config.train, prior: g.prior), batchSize: perRank, size: config.datasets.train.cropSize)
 
         let resumeStep = (try? folder.checkpoints.latest())??.state.step ?? 0
         let recorder = try manifest.flatMap { manifest in group.isLeader ? manifest : nil }.map {

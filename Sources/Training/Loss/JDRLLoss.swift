@@ -1,6 +1,7 @@
 import Flow
 import Foundation
 import Imaging
+import Models
 import Tensors
 
 /// The loss settings of `train:` that the loss reads.
@@ -12,8 +13,11 @@ public struct LossSettings: Sendable, Equatable {
     public var flowSource: FlowSource
     public var maskMode: MaskMode
     public var ablation: AblationSection
+    /// The blur-map prior's pseudo-supervision weight (nil: no prior, or not supervised).
+    public var priorWeight: Float?
 
-    public init(_ train: TrainSection) {
+    public init(_ train: TrainSection, prior: BlurPriorSection? = nil) {
+        priorWeight = prior.map { Float($0.weight) }
         mode = train.lossMode
         alpha = Float(train.alpha)
         lambda = Float(train.lambda)
@@ -46,6 +50,7 @@ public struct JointFlows {
 ///   joint:           Charb(M*out, M*warp(GT, flow(out -> GT)))                       l_deblur
 ///                  + Charb(M'*GT, M'*warp(out, flow(GT -> out)))                    l_cycle
 ///                  + alpha * Charb(R(out, blurry), blurry)                          l_reblur
+///                  + w * Charb(E(blurry), KPN seeds of R)        with network_g.prior:  l_prior
 ///
 /// Charbonnier is the mean over all elements (masked ones count, contributing eps). Flows and masks
 /// are constants (the reference's frozen PWC-Net); the gradient reaches `out` through the warp of the
@@ -74,6 +79,8 @@ public final class JDRLLoss {
     // Online flows and masks (flow source `online`), and all-ones masks (no_mask).
     let onlineOutToGTU, onlineOutToGTV, onlineGTToOutU, onlineGTToOutV: UnsafeMutablePointer<Float>
     let onlineMask, onlineCycleMask, ones: UnsafeMutablePointer<Float>
+    // The prior's predicted seeds and the pseudo-supervision's gradients (allocated on first use).
+    private var predictedSeeds: [Float] = [], gradPredictedSeeds: [Float] = [], gradRawSeeds: [Float] = []
 
     public init(settings: LossSettings, batchSize: Int, size: Int) {
         self.settings = settings
@@ -138,7 +145,7 @@ public final class JDRLLoss {
     /// The loss terms for output `out` (N x 3 x H x W). In the joint stage with R, this runs R's forward
     /// (its activations are what `backward` uses), so call `backward` after the `forward` of the same step.
     public func forward(stage: TrainingStage, out: UnsafePointer<Float>, batch: TrainingBatch,
-                        flows: JointFlows?, reblur: ReblurNetwork?) -> LossTerms {
+                        flows: JointFlows?, reblur: ReblurNetwork?, prior: PriorGuidedNetwork? = nil) -> LossTerms {
         let eps = settings.eps, count = imageCount
         let deforms = settings.mode == .jdrl && !settings.ablation.noDeformation
         switch stage {
@@ -170,8 +177,15 @@ public final class JDRLLoss {
             if settings.usesReblur, let reblur {
                 reblur.reblur(deblurred: out, blurry: batch.blurry, into: reblurred, n: batchSize, h: size, w: size)
                 terms.reblur = Charbonnier.loss(reblurred, batch.blurry, mask: nil, count: count, eps: eps)
+                if settings.priorWeight != nil, let prior {
+                    let seeds = seedCount
+                    if predictedSeeds.count != seeds { predictedSeeds = [Float](repeating: 0, count: seeds) }
+                    predictedSeeds.withUnsafeMutableBufferPointer { prior.copyScaledSeeds(into: $0.baseAddress!) }
+                    terms.prior = Charbonnier.loss(predictedSeeds, reblur.rawSeeds, mask: nil, count: seeds, eps: eps)
+                }
             }
             terms.total = terms.deblur + (terms.cycle ?? 0) + Double(settings.alpha) * (terms.reblur ?? 0)
+                + Double(settings.priorWeight ?? 0) * (terms.prior ?? 0)
             return terms
         }
     }
@@ -180,8 +194,9 @@ public final class JDRLLoss {
 
     /// dL/dout into `gradOut` (overwritten) and, in the joint stage, R's parameter gradients (accumulated).
     /// Uses the buffers the `forward` of the same step filled.
+    /// With a prior in the joint stage, its seeds' gradient goes to `prior` (before its backward).
     public func backward(stage: TrainingStage, out: UnsafePointer<Float>, batch: TrainingBatch,
-                         flows: JointFlows?, reblur: ReblurNetwork?) {
+                         flows: JointFlows?, reblur: ReblurNetwork?, prior: PriorGuidedNetwork? = nil) {
         let eps = settings.eps, count = imageCount
         gradOut.update(repeating: 0, count: count)
         let deforms = settings.mode == .jdrl && !settings.ablation.noDeformation
@@ -210,12 +225,24 @@ public final class JDRLLoss {
                 gradReblurred.update(repeating: 0, count: count)
                 Charbonnier.backward(reblurred, batch.blurry, mask: nil, count: count, eps: eps, scale: settings.alpha,
                                      gradA: gradReblurred, gradB: nil)
-                reblur.backpropagate(gradReblurred: gradReblurred, gradDeblurred: gradOut)
+                if let weight = settings.priorWeight, let prior {
+                    let seeds = seedCount
+                    if gradRawSeeds.count != seeds { gradRawSeeds = [Float](repeating: 0, count: seeds); gradPredictedSeeds = gradRawSeeds }
+                    for i in 0..<seeds { gradRawSeeds[i] = 0; gradPredictedSeeds[i] = 0 }
+                    Charbonnier.backward(predictedSeeds, reblur.rawSeeds, mask: nil, count: seeds, eps: eps, scale: weight,
+                                         gradA: &gradPredictedSeeds, gradB: &gradRawSeeds)
+                    prior.addSeedGradient(gradPredictedSeeds)
+                    reblur.backpropagate(gradReblurred: gradReblurred, gradDeblurred: gradOut, gradRawSeeds: gradRawSeeds)
+                } else {
+                    reblur.backpropagate(gradReblurred: gradReblurred, gradDeblurred: gradOut, gradRawSeeds: nil)
+                }
             }
         }
     }
 
     // MARK: Helpers
+
+    private var seedCount: Int { batchSize * BlurMapPrior.seedCount * plane }
 
     private func warpEach(_ source: UnsafePointer<Float>, u: UnsafePointer<Float>, v: UnsafePointer<Float>,
                           into destination: UnsafeMutablePointer<Float>) {

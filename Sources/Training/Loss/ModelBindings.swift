@@ -18,8 +18,15 @@ extension NAFNet: DeblurNetwork {
         forward(input: input, output: output, n: n, h: h, w: w, training: training)
     }
 
-    /// No dropout in NAFNet: nothing to replay.
-    public func fastForwardDropout(forwards: Int, n: Int, h: Int, w: Int) {}
+    public func backpropagate(gradOutput: UnsafePointer<Float>) {
+        backward(gradOutput: gradOutput)
+    }
+}
+
+extension PriorGuidedNetwork: DeblurNetwork {
+    public func deblur(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int, training: Bool) {
+        forward(blurry: input, output: output, n: n, h: h, w: w, training: training)
+    }
 
     public func backpropagate(gradOutput: UnsafePointer<Float>) {
         backward(gradOutput: gradOutput)
@@ -32,8 +39,8 @@ extension ReblurModule: ReblurNetwork {
         forward(deblurred: deblurred, blurry: blurry, reblurred: reblurred, seeds: nil, n: n, h: h, w: w)
     }
 
-    public func backpropagate(gradReblurred: UnsafePointer<Float>, gradDeblurred: UnsafeMutablePointer<Float>) {
-        backward(gradReblurred: gradReblurred, gradDeblurred: gradDeblurred)
+    public func backpropagate(gradReblurred: UnsafePointer<Float>, gradDeblurred: UnsafeMutablePointer<Float>, gradRawSeeds: UnsafePointer<Float>?) {
+        backward(gradReblurred: gradReblurred, gradDeblurred: gradDeblurred, gradRawSeeds: gradRawSeeds)
     }
 }
 
@@ -43,13 +50,14 @@ extension ModelState {
     public static func make(_ config: TrainingConfig, rank: Int = 0) throws -> ModelState {
         let g = config.networkG
         let deblur: DeblurNetwork
-        switch g.architecture {
-        case .unet:
-            let dropoutSeed = rank == 0 ? nil : config.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(rank)
-            deblur = try UNet(config: UNetConfig(widths: g.widths, dropout: Float(g.dropout), residual: g.residual),
-                              seed: config.seed, dropoutSeed: dropoutSeed)
-        case .nafnet:
-            deblur = try NAFNet(config: g.nafnet!, seed: config.seed)  // validated: type nafnet has the section
+        let dropoutSeed = rank == 0 ? nil : config.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(rank)
+        let unetConfig = UNetConfig(widths: g.widths, dropout: Float(g.dropout), residual: g.residual)
+        switch (g.architecture, g.prior != nil) {
+        case (.unet, false): deblur = try UNet(config: unetConfig, seed: config.seed, dropoutSeed: dropoutSeed)
+        case (.unet, true): deblur = try PriorGuidedNetwork.unet(unetConfig, seed: config.seed, dropoutSeed: dropoutSeed)
+        // validated: type nafnet has the section
+        case (.nafnet, false): deblur = try NAFNet(config: g.nafnet!, seed: config.seed)
+        case (.nafnet, true): deblur = try PriorGuidedNetwork.nafnet(g.nafnet!, seed: config.seed)
         }
         let usesReblur = LossSettings(config.train).usesReblur
         let reblur = usesReblur ? try ReblurModule(width: config.networkReblur.width, seed: config.seed &+ 1) : nil

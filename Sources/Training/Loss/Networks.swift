@@ -18,6 +18,9 @@ public protocol ReblurNetwork: Trainable {
     /// reblurred = R(deblurred, blurry).
     func reblur(deblurred: UnsafePointer<Float>, blurry: UnsafePointer<Float>, into reblurred: UnsafeMutablePointer<Float>,
                 n: Int, h: Int, w: Int)
-    /// Accumulates dL/dparameters and adds dL/ddeblurred into `gradDeblurred` (+=).
-    func backpropagate(gradReblurred: UnsafePointer<Float>, gradDeblurred: UnsafeMutablePointer<Float>)
+    /// The KPN's raw kernel seeds of the last `reblur` (n x 35 x h x w): the blur-map prior's target.
+    var rawSeeds: UnsafePointer<Float> { get }
+    /// Accumulates dL/dparameters and adds dL/ddeblurred into `gradDeblurred` (+=); `gradRawSeeds`
+    /// is a further dL/d(rawSeeds) (the prior's pseudo-supervision).
+    func backpropagate(gradReblurred: UnsafePointer<Float>, gradDeblurred: UnsafeMutablePointer<Float>, gradRawSeeds: UnsafePointer<Float>?)
 }

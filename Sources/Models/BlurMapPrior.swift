@@ -1,0 +1,188 @@
+// The blur-map prior of JDRL's journal extension (jdrl-facts.md, "Journal extension"):
+//   seeds    = E(blurry)       conv3x3 3->32, 3 residual blocks (x + conv(relu(conv(x)))), conv3x3 32->35
+//   x        = concat(blurry, ramp * seeds)                                    38 channels
+//   features = x * sigmoid(W2 relu(W1 mean_hw(x)))     squeeze-excitation 38 -> 2 -> 38, no biases
+// The features are the deblurring network's input. E predicts the same 35 radial kernel seeds as R's
+// KPN; after the initialisation stage a pseudo-supervision term pulls E's seeds towards the KPN's.
+// `ramp` brings the predicted map in during the initialisation stage (0.001 -> 1). Names:
+// `estimator.0`, `estimator.{1,2,3}.c{1,2}`, `estimator.4` (66,499 parameters), `gate.squeeze.weight`
+// [2, 38], `gate.excite.weight` [38, 2]. Init as the authors' code: E Kaiming fan-out with biases 0.1,
+// the gate nn.Linear's default (uniform +-1/sqrt(fan_in)).
+import Foundation
+import Tensors
+
+public final class BlurMapPrior {
+    public static let seedCount = ReblurModule.seedCount                 // 35
+    public static let featureChannels = 3 + seedCount                     // 38
+    public static let gateHidden = featureChannels / 16                   // 2, SE's reduction 16
+    public static let estimatorWidth = 32
+
+    /// The prior's tensors, to be appended to the backbone's arena (one arena per network).
+    public static var parameterTable: [(String, [Int])] {
+        estimatorTable.sizeTable + [("gate.squeeze.weight", [gateHidden, featureChannels]),
+                                    ("gate.excite.weight", [featureChannels, gateHidden])]
+    }
+
+    private static var estimatorTable: ConvTable {
+        var table = ConvTable()
+        ReblurTrunk.declare(&table, prefix: "estimator", inputs: 3, width: estimatorWidth, outputs: seedCount)
+        return table
+    }
+
+    private let estimator: ReblurTrunk
+    private let squeeze: UnsafeMutablePointer<Float>, excite: UnsafeMutablePointer<Float>
+    private let gradSqueeze: UnsafeMutablePointer<Float>, gradExcite: UnsafeMutablePointer<Float>
+
+    private var n = 0, h = 0, w = 0
+    private var input: Tensor!                 // the blurry image, blocked, padded channels
+    private var ramp: Float = 1
+    /// x = concat(blurry, ramp * seeds), plain n x 38 x h x w; `features` the gated x.
+    private var concatenated: [Float] = [], gated: [Float] = []
+    // Per sample: channel means (38), hidden activations after ReLU (2), gate values (38).
+    private var means: [Float] = [], hidden: [Float] = [], gate: [Float] = []
+    private var gradScaledSeeds: [Float] = []
+
+    /// Binds to the prior's tensors in `arena` (declared by `parameterTable`) and initialises them.
+    public init(arena: ParameterArena, seed: UInt64) {
+        let convs = Self.estimatorTable.bind(arena)
+        estimator = ReblurTrunk(prefix: "estimator", convs: convs)
+        squeeze = arena.pointer("gate.squeeze.weight"); excite = arena.pointer("gate.excite.weight")
+        gradSqueeze = arena.gradientPointer("gate.squeeze.weight"); gradExcite = arena.gradientPointer("gate.excite.weight")
+        var generator = SeededGenerator(seed: seed)
+        for conv in estimator.convolutions {
+            Initialization.kaimingFanOut(conv, &generator)
+            for o in 0..<conv.shape.outChannels { conv.weights[conv.shape.weightCount + o] = 0.1 }
+        }
+        for (weights, fanIn, count) in [(squeeze, Self.featureChannels, Self.gateHidden * Self.featureChannels),
+                                        (excite, Self.gateHidden, Self.featureChannels * Self.gateHidden)] {
+            let bound = 1 / Float(fanIn).squareRoot()
+            for i in 0..<count { weights[i] = bound * (2 * generator.nextUniform() - 1) }
+        }
+    }
+
+    private func plan(n: Int, h: Int, w: Int) {
+        if n == self.n && h == self.h && w == self.w { return }
+        self.n = n; self.h = h; self.w = w
+        input = Tensor(n: n, c: estimator.paddedChannels, h: h, w: w, layout: .blocked)
+        estimator.plan(n: n, h: h, w: w)
+        concatenated = [Float](repeating: 0, count: n * Self.featureChannels * h * w); gated = concatenated
+        means = [Float](repeating: 0, count: n * Self.featureChannels); gate = means
+        hidden = [Float](repeating: 0, count: n * Self.gateHidden)
+        gradScaledSeeds = [Float](repeating: 0, count: n * Self.seedCount * h * w)
+    }
+
+    /// The gated features of the last forward (plain n x 38 x h x w).
+    public var features: UnsafePointer<Float> { gated.withUnsafeBufferPointer { $0.baseAddress! } }
+    public var seedValueCount: Int { n * Self.seedCount * h * w }
+
+    /// ramp * E(blurry) of the last forward, copied out as plain n x 35 x h x w: what the network sees
+    /// and what the pseudo-supervision compares with the KPN's seeds.
+    public func copyScaledSeeds(into destination: UnsafeMutablePointer<Float>) {
+        let plane = h * w
+        concatenated.withUnsafeBufferPointer { x in
+            for ni in 0..<n {
+                (destination + ni * Self.seedCount * plane).update(from: x.baseAddress! + (ni * Self.featureChannels + 3) * plane,
+                                                                    count: Self.seedCount * plane)
+            }
+        }
+    }
+
+    public func forward(blurry: UnsafePointer<Float>, ramp: Float, n: Int, h: Int, w: Int) {
+        plan(n: n, h: h, w: w)
+        self.ramp = ramp
+        ChannelPaddedConv.loadChannels(blurry, channels: 3, into: input)
+        estimator.forward(input)
+        let plane = h * w, c = Self.featureChannels, k = Self.gateHidden
+        let seeds = estimator.headPlain.pointer
+        concatenated.withUnsafeMutableBufferPointer { xb in
+            let x = xb.baseAddress!
+            for ni in 0..<n {
+                (x + ni * c * plane).update(from: blurry + ni * 3 * plane, count: 3 * plane)
+                let from = seeds + ni * Self.seedCount * plane, to = x + (ni * c + 3) * plane
+                for i in 0..<(Self.seedCount * plane) { to[i] = ramp * from[i] }
+            }
+            for ni in 0..<n {
+                for ch in 0..<c {
+                    var sum: Double = 0
+                    let row = x + (ni * c + ch) * plane
+                    for p in 0..<plane { sum += Double(row[p]) }
+                    means[ni * c + ch] = Float(sum / Double(plane))
+                }
+                for j in 0..<k {
+                    var z: Float = 0
+                    for ch in 0..<c { z += squeeze[j * c + ch] * means[ni * c + ch] }
+                    hidden[ni * k + j] = max(z, 0)
+                }
+                for ch in 0..<c {
+                    var a: Float = 0
+                    for j in 0..<k { a += excite[ch * k + j] * hidden[ni * k + j] }
+                    gate[ni * c + ch] = 1 / (1 + exp(-a))
+                }
+            }
+            gated.withUnsafeMutableBufferPointer { yb in
+                let y = yb.baseAddress!
+                for ni in 0..<n {
+                    for ch in 0..<c {
+                        let g = gate[ni * c + ch], at = (ni * c + ch) * plane
+                        for p in 0..<plane { y[at + p] = x[at + p] * g }
+                    }
+                }
+            }
+        }
+    }
+
+    /// gradFeatures: dLoss/dfeatures (plain n x 38 x h x w); `gradSeeds`: an extra dLoss/d(ramp * seeds)
+    /// (plain n x 35 x h x w, the pseudo-supervision's). Accumulates the prior's parameter gradients;
+    /// the blurry image gets none.
+    public func backward(gradFeatures: UnsafePointer<Float>, gradSeeds: UnsafePointer<Float>?) {
+        precondition(input != nil, "BlurMapPrior.backward before forward")
+        estimator.planGradients()
+        let plane = h * w, c = Self.featureChannels, k = Self.gateHidden, s = Self.seedCount
+        concatenated.withUnsafeBufferPointer { xb in
+            let x = xb.baseAddress!
+            for ni in 0..<n {
+                // d/dgate_c = sum_p dy * x; through the sigmoid, the excitation, the ReLU and the squeeze
+                // to d/dmean_c, which reaches every pixel of channel c as 1/plane.
+                var gradPreGate = [Float](repeating: 0, count: c)
+                for ch in 0..<c {
+                    let at = (ni * c + ch) * plane
+                    var sum: Double = 0
+                    for p in 0..<plane { sum += Double(gradFeatures[at + p] * x[at + p]) }
+                    let g = gate[ni * c + ch]
+                    gradPreGate[ch] = Float(sum) * g * (1 - g)
+                }
+                var gradHidden = [Float](repeating: 0, count: k)
+                for ch in 0..<c {
+                    for j in 0..<k {
+                        gradExcite[ch * k + j] += gradPreGate[ch] * hidden[ni * k + j]
+                        gradHidden[j] += gradPreGate[ch] * excite[ch * k + j]
+                    }
+                }
+                for j in 0..<k where hidden[ni * k + j] <= 0 { gradHidden[j] = 0 }
+                for j in 0..<k {
+                    for ch in 0..<c { gradSqueeze[j * c + ch] += gradHidden[j] * means[ni * c + ch] }
+                }
+                // Only the seed channels need dLoss/dx (the blurry image is data).
+                for sc in 0..<s {
+                    let ch = 3 + sc, at = (ni * c + ch) * plane
+                    var gradMean: Float = 0
+                    for j in 0..<k { gradMean += gradHidden[j] * squeeze[j * c + ch] }
+                    let broadcast = gradMean / Float(plane), g = gate[ni * c + ch]
+                    let target = (ni * s + sc) * plane
+                    for p in 0..<plane { gradScaledSeeds[target + p] = gradFeatures[at + p] * g + broadcast }
+                }
+            }
+        }
+        // d(ramp * seeds)/dseeds = ramp.
+        let head = estimator.gHeadPlain.pointer, r = ramp
+        for i in 0..<(n * s * plane) { head[i] = r * (gradScaledSeeds[i] + (gradSeeds?[i] ?? 0)) }
+        estimator.backward(input, inputGradient: false)
+    }
+
+    public var implementations: [String] { estimator.first.implementations + estimator.convolutions.dropFirst().flatMap(\.implementations) }
+
+    /// Multiply-adds of the estimator's convolutions for one forward at n x h x w.
+    public func forwardMACs(n: Int, h: Int, w: Int) -> Double {
+        estimator.convolutions.reduce(0.0) { $0 + $1.shape.macs(n: n, h: h, w: w) }
+    }
+}

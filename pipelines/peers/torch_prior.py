@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""PyTorch twin of the blur-map prior network (Models/BlurMapPrior.swift, PriorGuidedNetwork.swift), written
+from the journal extension's description in jdrl-facts.md, with the same parameter names as our checkpoints:
+
+  estimator.0            conv3x3 3 -> 32                      (no activation)
+  estimator.{1,2,3}.c1/c2 residual blocks x + c2(relu(c1(x)))
+  estimator.4            conv3x3 32 -> 35 kernel seeds
+  gate.squeeze / excite  squeeze-excitation on concat(blurry, ramp * seeds): 38 -> 2 -> 38, no biases
+  enc.* ups.* dec.* head the residual UNet of network_g (nearest x2 + 2x2 'same' conv up, concat [up, skip])
+                         reading the 38 gated channels; out = blurry + head(...)
+
+  torch_prior.py export DIR   writes the fixtures of Tests/ModelsTests/PriorParityTests.swift:
+                              prior_unet.safetensors (weights), prior_io.safetensors (input, probe, seed
+                              target, output, scaled seeds) and prior_grads.safetensors: the gradient of
+                              sum(probe * out) + 0.5 * Charb(ramp * seeds, target) w.r.t. every parameter,
+                              at ramp 0.6 (so that both the deblurring path and the pseudo-supervision's
+                              reach the estimator).
+
+Run with Debian's python3 (its CPU PyTorch).
+"""
+import argparse
+import json
+import struct
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SEEDS = 35
+FEATURES = 3 + SEEDS
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.c1 = nn.Conv2d(width, width, 3, padding=1)
+        self.c2 = nn.Conv2d(width, width, 3, padding=1)
+
+    def forward(self, x):
+        return x + self.c2(F.relu(self.c1(x)))
+
+
+class Gate(nn.Module):
+    def __init__(self, channels, hidden):
+        super().__init__()
+        self.squeeze = nn.Linear(channels, hidden, bias=False)
+        self.excite = nn.Linear(hidden, channels, bias=False)
+
+    def forward(self, x):
+        g = torch.sigmoid(self.excite(F.relu(self.squeeze(x.mean(dim=(2, 3))))))
+        return x * g[:, :, None, None]
+
+
+class SamePadUp(nn.Module):
+    """Nearest x2, then a 2x2 convolution whose extra padding row and column sit at the bottom and right."""
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 2)
+
+    def forward(self, x):
+        return self.conv(F.pad(F.interpolate(x, scale_factor=2, mode='nearest'), (0, 1, 0, 1)))
+
+
+class PriorUNet(nn.Module):
+    def __init__(self, widths, estimator_width=32):
+        super().__init__()
+        self.estimator = nn.ModuleDict({'0': nn.Conv2d(3, estimator_width, 3, padding=1)})
+        for b in ('1', '2', '3'):
+            self.estimator[b] = ResidualBlock(estimator_width)
+        self.estimator['4'] = nn.Conv2d(estimator_width, SEEDS, 3, padding=1)
+        self.gate = Gate(FEATURES, FEATURES // 16)
+        cin, self.enc = FEATURES, nn.ModuleList()
+        for w in widths:
+            self.enc.append(nn.Sequential(nn.Conv2d(cin, w, 3, padding=1), nn.ReLU(), nn.Conv2d(w, w, 3, padding=1), nn.ReLU()))
+            cin = w
+        decoder = list(reversed(widths[:-1]))
+        self.ups, self.dec = nn.ModuleList(), nn.ModuleList()
+        for w in decoder:
+            self.ups.append(SamePadUp(cin, w))
+            self.dec.append(nn.Sequential(nn.Conv2d(2 * w, w, 3, padding=1), nn.ReLU(), nn.Conv2d(w, w, 3, padding=1), nn.ReLU()))
+            cin = w
+        self.head = nn.Conv2d(cin, 3, 3, padding=1)
+
+    def seeds(self, blurry):
+        x = self.estimator['0'](blurry)
+        for b in ('1', '2', '3'):
+            x = self.estimator[b](x)
+        return self.estimator['4'](x)
+
+    def forward(self, blurry, ramp=1.0):
+        scaled = ramp * self.seeds(blurry)
+        x = self.gate(torch.cat([blurry, scaled], dim=1))
+        skips = []
+        for i, level in enumerate(self.enc):
+            x = level(x)
+            if i < len(self.enc) - 1:
+                skips.append(x)
+                x = F.max_pool2d(x, 2)
+        for up, dec, skip in zip(self.ups, self.dec, reversed(skips)):
+            x = dec(torch.cat([up(x), skip], dim=1))
+        return blurry + self.head(x), scaled
+
+
+def charbonnier(a, b, eps=1e-3):
+    return torch.sqrt((a - b) ** 2 + eps * eps).mean()
+
+
+def save_safetensors(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name, tensor in tensors.items():
+        data = tensor.detach().contiguous().float().numpy().tobytes()
+        header[name] = {'dtype': 'F32', 'shape': list(tensor.shape), 'data_offsets': [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    encoded = json.dumps(header).encode()
+    encoded += b' ' * ((8 - len(encoded) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(encoded)))
+        f.write(encoded)
+        for blob in blobs:
+            f.write(blob)
+
+
+def export(directory):
+    torch.manual_seed(2024)
+    net = PriorUNet(widths=[8, 16])
+    with torch.no_grad():
+        # Gate weights large enough that the gate is not flat; everything else as PyTorch initialised it.
+        net.gate.squeeze.weight.mul_(4)
+        net.gate.excite.weight.mul_(2)
+    ramp = 0.6
+    image = torch.rand(2, 3, 16, 16)
+    probe = torch.randn(2, 3, 16, 16)
+    target = 0.3 * torch.randn(2, SEEDS, 16, 16)
+    output, scaled = net(image, ramp)
+    loss = (output * probe).sum() + 0.5 * charbonnier(scaled, target)
+    loss.backward()
+    save_safetensors(f'{directory}/prior_unet.safetensors', dict(net.named_parameters()))
+    save_safetensors(f'{directory}/prior_io.safetensors', {'input': image, 'probe': probe, 'seed_target': target,
+                                                          'output': output, 'scaled_seeds': scaled,
+                                                          'ramp': torch.tensor([ramp])})
+    save_safetensors(f'{directory}/prior_grads.safetensors', {n: p.grad for n, p in net.named_parameters()})
+    print(json.dumps({'exported': directory, 'parameters': sum(p.numel() for p in net.parameters()),
+                      'estimator': sum(p.numel() for n, p in net.named_parameters() if n.startswith('estimator.'))}))
+
+
+if __name__ == '__main__':
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('command', choices=['export'])
+    parser.add_argument('dir')
+    args = parser.parse_args()
+    export(args.dir)
