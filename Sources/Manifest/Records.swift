@@ -232,12 +232,15 @@ public struct TrainingStep: ManifestRecord, Equatable {
     public var lossDeblur: Double
     public var lossCycle: Double?
     public var lossReblur: Double?
+    /// The blur-map prior's pseudo-supervision (nil without a prior, and in the initialisation stage).
+    public var lossPrior: Double?
     public var seconds: Double
 
     public init(runId: Int64, step: Int, epoch: Int, lr: Double, lossTotal: Double, lossDeblur: Double,
-                lossCycle: Double? = nil, lossReblur: Double? = nil, seconds: Double) {
+                lossCycle: Double? = nil, lossReblur: Double? = nil, lossPrior: Double? = nil, seconds: Double) {
         self.runId = runId; self.step = step; self.epoch = epoch; self.lr = lr; self.lossTotal = lossTotal
-        self.lossDeblur = lossDeblur; self.lossCycle = lossCycle; self.lossReblur = lossReblur; self.seconds = seconds
+        self.lossDeblur = lossDeblur; self.lossCycle = lossCycle; self.lossReblur = lossReblur; self.lossPrior = lossPrior
+        self.seconds = seconds
     }
 }
 

@@ -227,6 +227,10 @@ public enum ManifestSchema {
         migrator.registerMigration("v9-evaluation-shift-to-input") { db in
             try db.execute(sql: "ALTER TABLE evaluations ADD COLUMN shift_to_input_px REAL")
         }
+        // Issue #12: the blur-map prior's pseudo-supervision term per logged step; NULL without a prior.
+        migrator.registerMigration("v10-training-steps-prior") { db in
+            try db.execute(sql: "ALTER TABLE training_steps ADD COLUMN loss_prior REAL")
+        }
         return migrator
     }
 

@@ -72,6 +72,47 @@ import Testing
         #expect(throws: CheckpointError.self) { try FullImageDeblurrer(checkpoint: checkpoint, precision: .bf16) }
     }
 
+    @Test func aPriorCheckpointOfEitherBackboneIsRecognisedAndDeblurs() throws {
+        let root = try TinyData.folder("prior")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let nafnet = NAFNetConfig(width: 8, encoderBlocks: [1], middleBlocks: 1, decoderBlocks: [1])
+        let cases: [(PriorGuidedNetwork, String)] = [
+            (try PriorGuidedNetwork.unet(UNetConfig(widths: [8, 16], dropout: 0), seed: 2), "UNet widths [8, 16], blur-map prior"),
+            (try PriorGuidedNetwork.nafnet(nafnet, seed: 3), "NAFNet width 8, blocks [1] + 1 + [1], blur-map prior"),
+        ]
+        for (index, (net, summary)) in cases.enumerated() {
+            for entry in net.parameters.entries where entry.name.hasSuffix("beta") || entry.name.hasSuffix("gamma") {
+                for i in 0..<entry.count { net.parameters.values[entry.offset + i] = 0.5 }
+            }
+            let file = root.appendingPathComponent("prior\(index).safetensors")
+            try SafeTensors.write(net.parameters.namedTensors(prefix: "net_g."), to: file)
+            let checkpoint = try DeblurCheckpoint(path: file.path)
+            #expect(checkpoint.hasPrior && checkpoint.summary == summary)
+            let loaded = try checkpoint.makeNetwork()
+            #expect(loaded is PriorGuidedNetwork && !loaded.supportsBF16)
+            let (h, w) = (16, 12)
+            let image = TinyData.scene(width: w, height: h)
+            var expected = [Float](repeating: 0, count: 3 * h * w)
+            net.infer(input: image.pixels, output: &expected, n: 1, h: h, w: w, precision: .f32, reuseWeights: false)
+            let single = try FullImageDeblurrer(checkpoint: checkpoint, tile: 16, overlap: 0).deblur(image)
+            let worst = zip(single.pixels, expected).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1.0 / 255 + 1e-6, "\(summary): largest difference \(worst) (the output is rounded to 8 bits)")
+            #expect(zip(single.pixels, image.pixels).contains { abs($0 - $1) > 2.0 / 255 }, "\(summary): the network left the image unchanged")
+        }
+        // A prior's estimator without the 38-channel first convolution is refused with the reason.
+        let plain = try UNet(config: UNetConfig(widths: [8, 16], dropout: 0), seed: 1)
+        let estimator = try PriorGuidedNetwork.unet(UNetConfig(widths: [8, 16], dropout: 0), seed: 1).parameters.namedTensors().filter { $0.name.hasPrefix("estimator.") }
+        let tensors = plain.parameters.namedTensors() + estimator
+        let mixed = root.appendingPathComponent("mixed.safetensors")
+        try SafeTensors.write(tensors, to: mixed)
+        do {
+            _ = try DeblurCheckpoint(path: mixed.path)
+            Issue.record("accepted an estimator in front of a 3-channel UNet")
+        } catch {
+            #expect("\(error)".contains("mixed.safetensors") && "\(error)".contains("38"), "\(error)")
+        }
+    }
+
     @Test func badCheckpointsNameTheFileAndTheReason() throws {
         let root = try TinyData.folder("bad")
         defer { try? FileManager.default.removeItem(at: root) }

@@ -24,7 +24,7 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
 
     @Test func everyShippedConfigLoads() throws {
         let names = ["jdrl-unet-paper.yaml", "jdrl-unet-cpu.yaml", "baseline-unet-cpu.yaml", "jdrl-unet-cpu-online.yaml",
-                     "jdrl-nafnet-cpu.yaml", "baseline-nafnet-cpu.yaml", "ablations/no_deformation.yaml", "ablations/no_mask.yaml", "ablations/no_cycle.yaml", "ablations/no_reblur.yaml"]
+                     "jdrl-nafnet-cpu.yaml", "baseline-nafnet-cpu.yaml", "jdrl-prior-unet-paper.yaml", "jdrl-prior-unet-cpu.yaml", "jdrl-prior-nafnet-cpu.yaml", "ablations/no_deformation.yaml", "ablations/no_mask.yaml", "ablations/no_cycle.yaml", "ablations/no_reblur.yaml"]
         var hashes = Set<String>()
         for name in names {
             let c = try TrainingConfigLoader.load(configURL(name))
@@ -34,6 +34,38 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
         let ablation = try TrainingConfigLoader.load(configURL("ablations/no_mask.yaml"))
         #expect(ablation.train.ablation.noMask && !ablation.train.ablation.noCycle)
         #expect(try TrainingConfigLoader.load(configURL("baseline-unet-cpu.yaml")).train.lossMode == .baseline)
+    }
+
+    @Test func priorConfigsHaveTheJournalsSetting() throws {
+        let paper = try TrainingConfigLoader.load(configURL("jdrl-prior-unet-paper.yaml"))
+        #expect(paper.networkG.prior == BlurPriorSection(weight: 0.5, rampStart: 0.001))
+        #expect(paper.networkG.widths == [64, 128, 256, 512, 1024] && !paper.networkG.residual)
+        #expect(paper.train.optimizer.lr == 1e-5 && paper.train.epochs == 200 && paper.train.initEpochs == 15)
+        let schedule = LearningRateSchedule(paper.train)
+        #expect(schedule.learningRate(epoch: 69) == 1e-5 && schedule.learningRate(epoch: 70) == 5e-6 && schedule.learningRate(epoch: 140) == 2.5e-6)
+        // The authors' ramp: 0.001 + (epoch + 1) / 15 * 0.999 during the init stage, then 1.
+        let prior = try #require(paper.networkG.prior)
+        #expect(abs(prior.ramp(epoch: 0, initEpochs: 15) - Float(0.001 + 0.999 / 15)) < 1e-7)
+        #expect(prior.ramp(epoch: 14, initEpochs: 15) == 1 && prior.ramp(epoch: 15, initEpochs: 15) == 1)
+        // The CPU config is the default CPU config plus the prior: the same budget, side by side.
+        var cpu = try TrainingConfigLoader.load(configURL("jdrl-prior-unet-cpu.yaml"))
+        let plain = try TrainingConfigLoader.load(configURL("jdrl-unet-cpu.yaml"))
+        #expect(cpu.networkG.prior != nil)
+        cpu.networkG.prior = nil
+        cpu.name = plain.name
+        #expect(cpu == plain)
+        let text = try String(contentsOf: configURL("jdrl-prior-unet-cpu.yaml"), encoding: .utf8)
+        for (original, replacement, expected) in [("    ramp_start: 0.001", "    ramp_start: 0", "ramp_start"),
+                                                  ("    weight: 0.5", "    weight: -1", "weight"),
+                                                  ("    weight: 0.5", "    weight: 0.5\n    wieght: 1", "'wieght' in section 'network_g.prior'")] {
+            #expect(text.contains(original))
+            do {
+                _ = try TrainingConfigLoader.parse(text.replacingOccurrences(of: original, with: replacement))
+                Issue.record("accepted a config with \(replacement)")
+            } catch {
+                #expect("\(error)".contains(expected), "\(error)")
+            }
+        }
     }
 
     @Test func unknownKeysAreRejectedInEverySection() throws {

@@ -144,4 +144,57 @@ import Training
         }
         #expect(unet.parameters.entries.count > 4 && reblur.parameters.entries.count > 4, "both networks have several layers")
     }
+
+    /// With the blur-map prior: the whole objective plus 0.5 * Charb(predicted seeds, KPN seeds), every
+    /// parameter tensor of F (estimator, gate, UNet) and R, as above. The seeds' gradient reaches both sides.
+    @Test func wholeLossWithThePriorGradientWithRespectToParameters() throws {
+        let batch = Self.batch()
+        var train = try TrainingConfigLoader.load(configURL("jdrl-prior-unet-cpu.yaml")).train
+        train.flowSource = .manifest
+        let loss = JDRLLoss(settings: LossSettings(train, prior: BlurPriorSection(weight: 0.5)), batchSize: 1, size: Self.size)
+        let f = try PriorGuidedNetwork.unet(UNetConfig(widths: [4, 8], dropout: 0), seed: 5)
+        f.ramp = 1
+        let reblur = try ReblurModule(width: 4, seed: 6)
+        let count = 3 * Self.size * Self.size
+        let output = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { output.deallocate() }
+
+        func terms() -> LossTerms {
+            f.deblur(batch.blurry, into: output, n: 1, h: Self.size, w: Self.size, training: true)
+            let flows = try! loss.jointFlows(out: output, batch: batch)
+            return loss.forward(stage: .joint, out: output, batch: batch, flows: flows, reblur: reblur, prior: f)
+        }
+        let first = terms()
+        let prior = try #require(first.prior)
+        #expect(prior > 0 && abs(first.total - (first.deblur + first.cycle! + 0.5 * first.reblur! + 0.5 * prior)) < 1e-12)
+        f.zeroGrad(); reblur.zeroGrad()
+        let flows = try loss.jointFlows(out: output, batch: batch)
+        loss.backward(stage: .joint, out: output, batch: batch, flows: flows, reblur: reblur, prior: f)
+        f.backpropagate(gradOutput: loss.gradOut)
+
+        for (name, arena) in [("F", f.parameters), ("R", reblur.parameters)] {
+            let scale = (0..<arena.count).map { Double(abs(arena.gradients[$0])) }.max() ?? 0
+            #expect(scale > 0, "\(name) has no gradient at all")
+            for entry in arena.entries {
+                let element = (0..<entry.count).max { abs(arena.gradients[entry.offset + $0]) < abs(arena.gradients[entry.offset + $1]) } ?? 0
+                let index = entry.offset + element
+                let analytic = Double(arena.gradients[index])
+                let original = arena.values[index]
+                let h: Float = 1e-3 * max(abs(original), 0.1)
+                arena.values[index] = original + h
+                let plus = terms().total
+                arena.values[index] = original - h
+                let minus = terms().total
+                arena.values[index] = original
+                let numeric = (plus - minus) / Double(2 * h)
+                let allowed = 1e-1 * max(abs(analytic), abs(numeric)) + 1e-2 * scale
+                #expect(abs(analytic - numeric) <= allowed,
+                        "\(name) \(entry.name)[\(element)]: analytic \(analytic), numeric \(numeric) (largest gradient \(scale))")
+            }
+        }
+        #expect(f.parameters.entries.contains { $0.name == "gate.excite.weight" } && f.parameters.entries.count > 30)
+        // In the initialisation stage the pseudo-supervision is absent.
+        f.deblur(batch.blurry, into: output, n: 1, h: Self.size, w: Self.size, training: true)
+        #expect(loss.forward(stage: .initialisation, out: output, batch: batch, flows: nil, reblur: reblur, prior: f).prior == nil)
+    }
 }

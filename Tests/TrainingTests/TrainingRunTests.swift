@@ -77,6 +77,38 @@ import Training
         #expect(weights["encoders.0.0.beta"]!.values.contains { $0 != 0 })
     }
 
+    /// The blur-map prior through the whole loop: l_prior in the joint stage only (curves, manifest rows),
+    /// a stop inside the init stage (where the ramp follows the epoch) and a resume that reaches the
+    /// uninterrupted run's weights bitwise (estimator and gate included), and the checkpoint's tensors.
+    @Test func thePriorTrainsLogsItsTermAndResumesExactly() throws {
+        let runs = Fixtures.temporaryDirectory("prior")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        var whole = try Self.tinyConfig(name: "prior-whole", epochs: 6, initEpochs: 2, everySteps: 8)
+        whole.networkG.dropout = 0
+        whole.networkG.prior = BlurPriorSection(weight: 0.5, rampStart: 0.001)
+        try TrainingConfigLoader.validate(whole)
+        let manifest = try Manifest.inMemory()
+        #expect(try Self.train(whole, in: runs, manifest: manifest).step == 24)
+        var pieces = whole
+        pieces.name = "prior-pieces"
+        #expect(try Self.train(pieces, in: runs, maxSteps: 6).step == 6)       // inside the init stage
+        #expect(try Self.train(pieces, in: runs).step == 24)
+        #expect(Self.largestDifference(try Self.weights(runs, "prior-whole"), try Self.weights(runs, "prior-pieces")) == 0)
+
+        let records = TrainingCurves.load(RunFolder(runsDirectory: runs, name: "prior-whole").curvesCSV).records
+        #expect(records.count == 24)
+        #expect(records.filter { $0.epoch < 2 }.allSatisfy { $0.prior == 0 } && records.filter { $0.epoch >= 2 }.allSatisfy { $0.prior > 0 })
+        for r in records where r.epoch >= 2 {
+            #expect(abs(r.total - (r.deblur + r.cycle + 0.5 * r.reblur + 0.5 * r.prior)) < 1e-9 * max(r.total, 1))
+        }
+        let logged = try manifest.reader.read { db in try Double.fetchAll(db, sql: "SELECT loss_prior FROM training_steps WHERE loss_prior IS NOT NULL") }
+        #expect(logged.count == 16 && logged.allSatisfy { $0 > 0 })
+
+        let weights = try Self.weights(runs, "prior-whole")
+        #expect(weights["estimator.0.weight"]?.shape == [32, 3, 3, 3] && weights["gate.excite.weight"]?.shape == [38, 2])
+        #expect(weights["enc.0.0.weight"]?.shape == [8, 38, 3, 3])
+    }
+
     @Test func aShortRunLowersEveryLossTerm() throws {
         let runs = Fixtures.temporaryDirectory("learn")
         defer { try? FileManager.default.removeItem(at: runs) }

@@ -18,7 +18,8 @@ public struct RunRecorder: Sendable {
     public func record(steps: [StepRecord]) throws {
         try manifest.recordTrainingSteps(steps.map { r in
             TrainingStep(runId: runID, step: r.step, epoch: r.epoch, lr: r.lr, lossTotal: r.total, lossDeblur: r.deblur,
-                         lossCycle: r.cycle == 0 ? nil : r.cycle, lossReblur: r.reblur == 0 ? nil : r.reblur, seconds: r.seconds)
+                         lossCycle: r.cycle == 0 ? nil : r.cycle, lossReblur: r.reblur == 0 ? nil : r.reblur,
+                         lossPrior: r.prior == 0 ? nil : r.prior, seconds: r.seconds)
         })
     }
 

@@ -10,12 +10,15 @@ public struct StepRecord: Sendable, Equatable {
     public var deblur: Double
     public var cycle: Double
     public var reblur: Double
+    /// The blur-map prior's pseudo-supervision (network_g.prior, joint stage).
+    public var prior: Double
     /// Wall seconds of this step (data wait + forward + backward + update).
     public var seconds: Double
 
-    public init(step: Int, epoch: Int, lr: Double, total: Double, deblur: Double, cycle: Double, reblur: Double, seconds: Double) {
+    public init(step: Int, epoch: Int, lr: Double, total: Double, deblur: Double, cycle: Double, reblur: Double, prior: Double = 0,
+                seconds: Double) {
         self.step = step; self.epoch = epoch; self.lr = lr
-        self.total = total; self.deblur = deblur; self.cycle = cycle; self.reblur = reblur
+        self.total = total; self.deblur = deblur; self.cycle = cycle; self.reblur = reblur; self.prior = prior
         self.seconds = seconds
     }
 }
@@ -23,7 +26,7 @@ public struct StepRecord: Sendable, Equatable {
 /// The training curves of a run: `curves.csv` (one row per logged step) and `curves.svg`
 /// (one polyline per term against the step, drawn here without a plotting library).
 public struct TrainingCurves {
-    public static let header = "step,epoch,lr,loss_total,l_deblur,l_cycle,l_reblur,seconds"
+    public static let header = "step,epoch,lr,loss_total,l_deblur,l_cycle,l_reblur,l_prior,seconds"
     public private(set) var records: [StepRecord] = []
 
     public init(records: [StepRecord] = []) { self.records = records }
@@ -38,18 +41,22 @@ public struct TrainingCurves {
     public func csv() -> String {
         var text = Self.header + "\n"
         for r in records {
-            text += "\(r.step),\(r.epoch),\(r.lr),\(r.total),\(r.deblur),\(r.cycle),\(r.reblur),\(String(format: "%.4f", r.seconds))\n"
+            text += "\(r.step),\(r.epoch),\(r.lr),\(r.total),\(r.deblur),\(r.cycle),\(r.reblur),\(r.prior),\(String(format: "%.4f", r.seconds))\n"
         }
         return text
     }
 
+    /// Reads this header's rows and those of runs written before `l_prior` existed (8 columns).
     public static func parse(csv: String) -> TrainingCurves {
         var curves = TrainingCurves()
         for line in csv.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: ",").map(String.init)
-            guard f.count == 8, let step = Int(f[0]), let epoch = Int(f[1]), let lr = Double(f[2]), let total = Double(f[3]),
-                  let deblur = Double(f[4]), let cycle = Double(f[5]), let reblur = Double(f[6]), let seconds = Double(f[7]) else { continue }
-            curves.append(StepRecord(step: step, epoch: epoch, lr: lr, total: total, deblur: deblur, cycle: cycle, reblur: reblur, seconds: seconds))
+            var f = line.split(separator: ",").map(String.init)
+            if f.count == 8 { f.insert("0", at: 7) }
+            guard f.count == 9, let step = Int(f[0]), let epoch = Int(f[1]), let lr = Double(f[2]), let total = Double(f[3]),
+                  let deblur = Double(f[4]), let cycle = Double(f[5]), let reblur = Double(f[6]), let prior = Double(f[7]),
+                  let seconds = Double(f[8]) else { continue }
+            curves.append(StepRecord(step: step, epoch: epoch, lr: lr, total: total, deblur: deblur, cycle: cycle, reblur: reblur,
+                                     prior: prior, seconds: seconds))
         }
         return curves
     }
@@ -77,6 +84,7 @@ public struct TrainingCurves {
             ("l_deblur", "#1f77b4", { $0.deblur }),
             ("l_cycle", "#2ca02c", { $0.cycle }),
             ("l_reblur", "#d62728", { $0.reblur }),
+            ("l_prior", "#9467bd", { $0.prior }),
         ]
         let minStep = Double(records.first?.step ?? 0), maxStep = Double(max(records.last?.step ?? 1, (records.first?.step ?? 0) + 1))
         let maxValue = records.flatMap { r in series.map { $0.value(r) } }.filter { $0.isFinite }.max() ?? 1

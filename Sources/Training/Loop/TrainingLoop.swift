@@ -151,7 +151,7 @@ public final class TrainingLoop {
 
             let done = step + 1
             let record = StepRecord(step: done, epoch: epoch, lr: lr, total: terms.total, deblur: terms.deblur,
-                                    cycle: terms.cycle ?? 0, reblur: terms.reblur ?? 0, seconds: Date().timeIntervalSince(stepStart))
+                                    cycle: terms.cycle ?? 0, reblur: terms.reblur ?? 0, prior: terms.prior ?? 0, seconds: Date().timeIntervalSince(stepStart))
             curves.append(record)
             pending.append(record)
             outcome.step = done
