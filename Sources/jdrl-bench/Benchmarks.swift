@@ -12,6 +12,7 @@ enum Benchmarks {
         ("train-step-cpu", NumericBenchmarks.trainStepCPU),
         ("unet-infer", NumericBenchmarks.unetInfer),
         ("train-step-nafnet", benchTrainStepNAFNet),
+        ("train-step-prior", benchTrainStepPrior),
         ("deblur-4k", NumericBenchmarks.deblur4K),
         ("step-parts-cpu", NumericBenchmarks.stepPartsCPU),
         ("step-profile", NumericBenchmarks.stepProfile),

@@ -9,18 +9,23 @@ from the journal extension's description in jdrl-facts.md, with the same paramet
   enc.* ups.* dec.* head the residual UNet of network_g (nearest x2 + 2x2 'same' conv up, concat [up, skip])
                          reading the 38 gated channels; out = blurry + head(...)
 
-  torch_prior.py export DIR   writes the fixtures of Tests/ModelsTests/PriorParityTests.swift:
+  torch_prior.py export DIR   writes the fixtures of Tests/ModelsTests/PriorTests.swift:
                               prior_unet.safetensors (weights), prior_io.safetensors (input, probe, seed
                               target, output, scaled seeds) and prior_grads.safetensors: the gradient of
                               sum(probe * out) + 0.5 * Charb(ramp * seeds, target) w.r.t. every parameter,
                               at ramp 0.6 (so that both the deblurring path and the pseudo-supervision's
                               reach the estimator).
+  torch_prior.py time [--size 64 --batch 4 --steps 10 --threads 2]   a training step of
+                              jdrl-prior-unet-cpu.yaml's network (widths 32..256): forward,
+                              Charb(out, target) + 0.5 Charb(seeds, seed target), backward, Adam; median,
+                              printed as JSON; the peer of `make perf ONLY=train-step-prior`.
 
 Run with Debian's python3 (its CPU PyTorch).
 """
 import argparse
 import json
 import struct
+import time
 
 import torch
 import torch.nn as nn
@@ -144,9 +149,45 @@ def export(directory):
                       'estimator': sum(p.numel() for n, p in net.named_parameters() if n.startswith('estimator.'))}))
 
 
+def time_steps(size, batch, steps, threads):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    net = PriorUNet(widths=[32, 64, 128, 256])
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-4)
+    blurry, target = torch.rand(batch, 3, size, size), torch.rand(batch, 3, size, size)
+    seed_target = torch.rand(batch, SEEDS, size, size)
+
+    def step():
+        optimizer.zero_grad()
+        output, scaled = net(blurry)
+        loss = charbonnier(output, target) + 0.5 * charbonnier(scaled, seed_target)
+        loss.backward()
+        optimizer.step()
+
+    step()  # warm-up
+    seconds = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        step()
+        seconds.append(time.perf_counter() - started)
+    seconds.sort()
+    print(json.dumps({'peer': f'pytorch {torch.__version__}', 'threads': threads, 'size': size, 'batch': batch,
+                      'train_step_s_median': seconds[len(seconds) // 2], 'train_step_s_all': seconds,
+                      'parameters': sum(p.numel() for p in net.parameters())}))
+
+
 if __name__ == '__main__':
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('command', choices=['export'])
-    parser.add_argument('dir')
+    parser.add_argument('command', choices=['export', 'time'])
+    parser.add_argument('dir', nargs='?')
+    parser.add_argument('--size', type=int, default=64)
+    parser.add_argument('--batch', type=int, default=4)
+    parser.add_argument('--steps', type=int, default=10)
+    parser.add_argument('--threads', type=int, default=2)
     args = parser.parse_args()
-    export(args.dir)
+    if args.command == 'export':
+        if not args.dir:
+            parser.error('export needs DIR')
+        export(args.dir)
+    else:
+        time_steps(args.size, args.batch, args.steps, args.threads)
