@@ -41,6 +41,8 @@ public final class BlurMapPrior {
     // Per sample: channel means (38), hidden activations after ReLU (2), gate values (38).
     private var means: [Float] = [], hidden: [Float] = [], gate: [Float] = []
     private var gradScaledSeeds: [Float] = []
+    // Backward scratch of one sample: dLoss/d(gate's pre-activation) (38), dLoss/dhidden (2).
+    private var gradPreGate = [Float](repeating: 0, count: featureChannels), gradHidden = [Float](repeating: 0, count: gateHidden)
 
     /// Binds to the prior's tensors in `arena` (declared by `parameterTable`) and initialises them.
     public init(arena: ParameterArena, seed: UInt64) {
@@ -73,7 +75,6 @@ public final class BlurMapPrior {
 
     /// The gated features of the last forward (plain n x 38 x h x w).
     public var features: UnsafePointer<Float> { gated.withUnsafeBufferPointer { $0.baseAddress! } }
-    public var seedValueCount: Int { n * Self.seedCount * h * w }
 
     /// ramp * E(blurry) of the last forward, copied out as plain n x 35 x h x w: what the network sees
     /// and what the pseudo-supervision compares with the KPN's seeds.
@@ -143,7 +144,6 @@ public final class BlurMapPrior {
             for ni in 0..<n {
                 // d/dgate_c = sum_p dy * x; through the sigmoid, the excitation, the ReLU and the squeeze
                 // to d/dmean_c, which reaches every pixel of channel c as 1/plane.
-                var gradPreGate = [Float](repeating: 0, count: c)
                 for ch in 0..<c {
                     let at = (ni * c + ch) * plane
                     var sum: Double = 0
@@ -151,7 +151,7 @@ public final class BlurMapPrior {
                     let g = gate[ni * c + ch]
                     gradPreGate[ch] = Float(sum) * g * (1 - g)
                 }
-                var gradHidden = [Float](repeating: 0, count: k)
+                for j in 0..<k { gradHidden[j] = 0 }
                 for ch in 0..<c {
                     for j in 0..<k {
                         gradExcite[ch * k + j] += gradPreGate[ch] * hidden[ni * k + j]
@@ -180,9 +180,4 @@ public final class BlurMapPrior {
     }
 
     public var implementations: [String] { estimator.first.implementations + estimator.convolutions.dropFirst().flatMap(\.implementations) }
-
-    /// Multiply-adds of the estimator's convolutions for one forward at n x h x w.
-    public func forwardMACs(n: Int, h: Int, w: Int) -> Double {
-        estimator.convolutions.reduce(0.0) { $0 + $1.shape.macs(n: n, h: h, w: w) }
-    }
 }
