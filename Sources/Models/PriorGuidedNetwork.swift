@@ -43,7 +43,8 @@ extension NAFNet: PriorBackbone {
 /// let f = try PriorGuidedNetwork.unet(UNetConfig(widths: [32, 64], dropout: 0, residual: true), seed: 1)
 /// f.ramp = 0.5                                  // initialisation stage; 1 afterwards and at inference
 /// f.forward(blurry: b, output: out, n: 1, h: 64, w: 64, training: true)
-/// f.seedGradient ...                            // the pseudo-supervision's dLoss/d(ramp * seeds), optional
+/// f.copyScaledSeeds(into: seeds)               // ramp * E(b): the pseudo-supervision compares them with R's
+/// f.addSeedGradient(gSeeds)                     // its dLoss/d(ramp * seeds), optional
 /// f.backward(gradOutput: gOut)
 /// ```
 public final class PriorGuidedNetwork: Trainable {
@@ -92,7 +93,7 @@ public final class PriorGuidedNetwork: Trainable {
     /// ramp * E(blurry) of the last forward (plain n x 35 x h x w).
     public func copyScaledSeeds(into destination: UnsafeMutablePointer<Float>) { prior.copyScaledSeeds(into: destination) }
 
-    /// Adds `scale * gradient` (plain n x 35 x h x w) to dLoss/d(ramp * seeds) for the next `backward`.
+    /// Adds `gradient` (plain n x 35 x h x w) to dLoss/d(ramp * seeds) for the next `backward`.
     public func addSeedGradient(_ gradient: UnsafePointer<Float>) {
         for i in seedGradientBuffer.indices { seedGradientBuffer[i] = (hasSeedGradient ? seedGradientBuffer[i] : 0) + gradient[i] }
         hasSeedGradient = true
