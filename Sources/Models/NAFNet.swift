@@ -108,6 +108,7 @@ public final class NAFNet: Trainable {
 
         var generator = SeededGenerator(seed: seed)
         for row in convs.rows { Initialization.pytorchDefault(bound[row.name]!, &generator) }
+        if inputChannels > 3 { Initialization.restoreImageColumnsScale(intro) }
         for block in encoders.joined() + middle + decoders.joined() {
             block.initialiseConvolutions(&generator)
             block.resetScalesAndNorms()

@@ -125,6 +125,8 @@ public final class UNet: Trainable {
         // Residual: F starts at exactly 0 (identity network). Only the head's gradient is non-zero at
         // the first step; after it the deeper layers receive gradient through the head's new weights.
         if config.residual { Initialization.zero(head) }
+        // The paper's fan-out init does not depend on the input's width; the fan-in init does.
+        if config.residual, wideInput != nil { Initialization.restoreImageColumnsScale(encoderA[0]) }
     }
 
     /// Activation buffers for one (n, h, w): named slots, allocated once per plan.

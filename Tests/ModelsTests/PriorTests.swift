@@ -61,6 +61,18 @@ func priorParameterTable() throws {
     var out = [Float](repeating: 0, count: blurry.count)
     net.forward(blurry: blurry, output: &out, n: n, h: h, w: w, training: false)
     #expect(out == blurry)
+    // The image columns of the first convolution start at twice the 3-channel UNet's He scale (the gate
+    // halves them), the seed columns at the 38-channel fan-in's: the image path starts as strong as the
+    // plain UNet's.
+    let first = values(net.parameters, "enc.0.0.weight")
+    func rms(_ columns: Range<Int>) -> Float {
+        var sum: Float = 0, count = 0
+        for o in 0..<8 { for i in columns { for k in 0..<9 { sum += first[(o * 38 + i) * 9 + k] * first[(o * 38 + i) * 9 + k]; count += 1 } } }
+        return (sum / Float(count)).squareRoot()
+    }
+    let image = rms(0..<3), seeds = rms(3..<38)
+    #expect(abs(image / (2 * (2.0 / 27).squareRoot()) - 1) < 0.25, "image columns rms \(image)")
+    #expect(abs(seeds / (2.0 / 342).squareRoot() - 1) < 0.1, "seed columns rms \(seeds)")
 }
 
 @Test("The prior's gated features match naive convolutions and a naive squeeze-excitation, at a ramp below 1")
