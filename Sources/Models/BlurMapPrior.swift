@@ -10,6 +10,7 @@
 // the gate nn.Linear's default (uniform +-1/sqrt(fan_in)).
 import Foundation
 import Tensors
+import Threading
 
 public final class BlurMapPrior {
     public static let seedCount = ReblurModule.seedCount                 // 35
@@ -97,18 +98,26 @@ public final class BlurMapPrior {
         let seeds = estimator.headPlain.pointer
         concatenated.withUnsafeMutableBufferPointer { xb in
             let x = xb.baseAddress!
-            for ni in 0..<n {
-                (x + ni * c * plane).update(from: blurry + ni * 3 * plane, count: 3 * plane)
-                let from = seeds + ni * Self.seedCount * plane, to = x + (ni * c + 3) * plane
-                for i in 0..<(Self.seedCount * plane) { to[i] = ramp * from[i] }
+            // Per (sample, channel) plane: its copy into the concatenation, and its mean.
+            means.withUnsafeMutableBufferPointer { meansBuffer in
+                let means = meansBuffer.baseAddress!
+                Parallel.rows(n * c, minimumRowsPerChunk: 1) { planes in
+                    for index in planes {
+                        let (ni, ch) = index.quotientAndRemainder(dividingBy: c)
+                        let row = x + index * plane
+                        if ch < 3 {
+                            row.update(from: blurry + (ni * 3 + ch) * plane, count: plane)
+                        } else {
+                            let from = seeds + (ni * Self.seedCount + ch - 3) * plane
+                            for p in 0..<plane { row[p] = ramp * from[p] }
+                        }
+                        var sum: Double = 0
+                        for p in 0..<plane { sum += Double(row[p]) }
+                        means[index] = Float(sum / Double(plane))
+                    }
+                }
             }
             for ni in 0..<n {
-                for ch in 0..<c {
-                    var sum: Double = 0
-                    let row = x + (ni * c + ch) * plane
-                    for p in 0..<plane { sum += Double(row[p]) }
-                    means[ni * c + ch] = Float(sum / Double(plane))
-                }
                 for j in 0..<k {
                     var z: Float = 0
                     for ch in 0..<c { z += squeeze[j * c + ch] * means[ni * c + ch] }
@@ -122,10 +131,12 @@ public final class BlurMapPrior {
             }
             gated.withUnsafeMutableBufferPointer { yb in
                 let y = yb.baseAddress!
-                for ni in 0..<n {
-                    for ch in 0..<c {
-                        let g = gate[ni * c + ch], at = (ni * c + ch) * plane
-                        for p in 0..<plane { y[at + p] = x[at + p] * g }
+                gate.withUnsafeBufferPointer { gate in
+                    Parallel.rows(n * c, minimumRowsPerChunk: 1) { planes in
+                        for index in planes {
+                            let g = gate[index], at = index * plane
+                            for p in 0..<plane { y[at + p] = x[at + p] * g }
+                        }
                     }
                 }
             }

@@ -6,6 +6,7 @@
 // forward, and the real columns of its weight gradient are added back into the arena after backward.
 // The input tensor's padding channels must be zero (`loadChannels` writes only the real ones).
 import Tensors
+import Threading
 
 final class ChannelPaddedConv {
     let real: Conv2D
@@ -56,11 +57,11 @@ final class ChannelPaddedConv {
 
     /// Writes plain NCHW channels (`channels` per sample) into channels `first..<first+channels` of `tensor`.
     static func loadChannels(_ plain: UnsafePointer<Float>, channels: Int, into tensor: Tensor, first: Int = 0) {
-        let plane = tensor.h * tensor.w
-        for ni in 0..<tensor.n {
-            for c in 0..<channels {
-                let source = plain + (ni * channels + c) * plane
-                let target = tensor.pointer + tensor.offset(ni, first + c, 0, 0), stride = tensor.offset(0, 0, 0, 1)
+        let plane = tensor.h * tensor.w, stride = tensor.offset(0, 0, 0, 1)
+        Parallel.rows(tensor.n * channels, minimumRowsPerChunk: 1) { planes in
+            for index in planes {
+                let (ni, c) = index.quotientAndRemainder(dividingBy: channels)
+                let source = plain + index * plane, target = tensor.pointer + tensor.offset(ni, first + c, 0, 0)
                 for p in 0..<plane { target[stride * p] = source[p] }
             }
         }
@@ -68,11 +69,11 @@ final class ChannelPaddedConv {
 
     /// Adds channels `first..<first+channels` of `tensor` into plain NCHW (`channels` per sample).
     static func addChannels(of tensor: Tensor, first: Int = 0, channels: Int, into plain: UnsafeMutablePointer<Float>) {
-        let plane = tensor.h * tensor.w
-        for ni in 0..<tensor.n {
-            for c in 0..<channels {
-                let source = tensor.pointer + tensor.offset(ni, first + c, 0, 0), stride = tensor.offset(0, 0, 0, 1)
-                let target = plain + (ni * channels + c) * plane
+        let plane = tensor.h * tensor.w, stride = tensor.offset(0, 0, 0, 1)
+        Parallel.rows(tensor.n * channels, minimumRowsPerChunk: 1) { planes in
+            for index in planes {
+                let (ni, c) = index.quotientAndRemainder(dividingBy: channels)
+                let source = tensor.pointer + tensor.offset(ni, first + c, 0, 0), target = plain + index * plane
                 for p in 0..<plane { target[p] += source[stride * p] }
             }
         }
