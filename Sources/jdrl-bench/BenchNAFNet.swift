@@ -20,13 +20,7 @@ func benchTrainStepNAFNet() throws {
         net.backward(gradOutput: gradient)
         adam.step(net)
     }
-    step()  // plans buffers and primitives
-    var times: [Double] = []
-    for _ in 0..<steps {
-        let t0 = NumericBenchmarks.now()
-        step()
-        times.append(NumericBenchmarks.now() - t0)
-    }
+    let times = NumericBenchmarks.timedRuns(steps, step)
     let ours = NumericBenchmarks.median(times)
     // Where one more step goes, part by part (outside the median).
     var t = NumericBenchmarks.now()

@@ -214,6 +214,16 @@ enum NumericBenchmarks {
 
     static func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
+    /// Each run's seconds of `body` after one warm-up run (which plans buffers and primitives).
+    static func timedRuns(_ runs: Int, _ body: () -> Void) -> [Double] {
+        body()
+        return (0..<runs).map { _ in
+            let started = now()
+            body()
+            return now() - started
+        }
+    }
+
     /// The PyTorch peer's JSON (nil when python3/torch is unavailable).
     static func runPeer(_ arguments: [String], script: String = peerScript) -> [String: Any]? {
         (try? PeerRun.python([script] + arguments, interpreter: PeerRun.debianPython))?.result

@@ -28,13 +28,7 @@ func benchTrainStepPrior() throws {
         net.backward(gradOutput: gradient)
         adam.step(net)
     }
-    step()  // plans buffers and primitives
-    var times: [Double] = []
-    for _ in 0..<steps {
-        let t0 = NumericBenchmarks.now()
-        step()
-        times.append(NumericBenchmarks.now() - t0)
-    }
+    let times = NumericBenchmarks.timedRuns(steps, step)
     let ours = NumericBenchmarks.median(times)
     let script = FileManager.default.currentDirectoryPath + "/pipelines/peers/torch_prior.py"
     let peer = NumericBenchmarks.runPeer(["time", "--threads", "\(Engine.shared.threads)", "--size", "\(size)", "--batch", "\(batch)",

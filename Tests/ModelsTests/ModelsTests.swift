@@ -19,6 +19,20 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Double {
     return zip(a, b).map { abs(Double($0) - Double($1)) }.max()! / max(scale, 1e-12)
 }
 
+/// Every tensor's gradient in `arena` against the PyTorch twin's (`reference`, by name), each within 1e-4
+/// of the reference's scale; returns the worst (name, error) for the log line.
+@discardableResult
+func expectGradientParity(_ arena: ParameterArena, _ reference: [String: SafeTensors.Tensor]) -> (name: String, error: Double) {
+    var worst = (name: "", error: 0.0)
+    for entry in arena.entries {
+        let ours = Array(UnsafeBufferPointer(start: arena.gradients + entry.offset, count: entry.count))
+        let error = relativeError(ours, reference[entry.name]!.values)
+        #expect(error < 1e-4, "\(entry.name): gradient max relative error \(error)")
+        if error > worst.error { worst = (entry.name, error) }
+    }
+    return worst
+}
+
 @Test("Parameter counts: paper UNet 31,033,411; KPN 245,283 and WPN 229,704 at width 64")
 func parameterCounts() throws {
     let unet = try UNet(config: .paper, seed: 0)

@@ -141,12 +141,6 @@ func nafNetParityWithPyTorch() throws {
     #expect(outputError < 1e-4, "output: max relative error \(outputError)")
     net.zeroGrad()
     net.backward(gradOutput: probe.values)
-    var worst = (name: "", error: 0.0)
-    for entry in net.parameters.entries {
-        let ours = Array(UnsafeBufferPointer(start: net.parameters.gradients + entry.offset, count: entry.count))
-        let error = relativeError(ours, torchGradients[entry.name]!.values)
-        #expect(error < 1e-4, "\(entry.name): gradient max relative error \(error)")
-        if error > worst.error { worst = (entry.name, error) }
-    }
+    let worst = expectGradientParity(net.parameters, torchGradients)
     print("nafnet parity: output \(outputError), worst gradient \(worst.name) \(worst.error)")
 }

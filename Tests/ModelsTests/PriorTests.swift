@@ -182,12 +182,6 @@ func priorParityWithPyTorch() throws {
     Charbonnier.backward(seeds, target.values, mask: nil, count: seeds.count, scale: 0.5, gradA: &gradSeeds, gradB: nil)
     net.addSeedGradient(gradSeeds)
     net.backward(gradOutput: probe.values)
-    var worst = (name: "", error: 0.0)
-    for entry in net.parameters.entries {
-        let ours = Array(UnsafeBufferPointer(start: net.parameters.gradients + entry.offset, count: entry.count))
-        let error = relativeError(ours, torchGradients[entry.name]!.values)
-        #expect(error < 1e-4, "\(entry.name): gradient max relative error \(error)")
-        if error > worst.error { worst = (entry.name, error) }
-    }
+    let worst = expectGradientParity(net.parameters, torchGradients)
     print("prior parity: output \(outputError), seeds \(seedError), worst gradient \(worst.name) \(worst.error)")
 }

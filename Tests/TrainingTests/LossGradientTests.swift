@@ -116,32 +116,7 @@ import Training
         loss.backward(stage: .joint, out: output, batch: batch, flows: flows, reblur: reblur)
         unet.backpropagate(gradOutput: loss.gradOut)
 
-        // Every parameter tensor of both networks (each layer's weights and biases), at its largest-gradient
-        // element: a layer whose backward is wrong, or missing, fails here. (Elements with small gradients
-        // say little: a central difference over a ReLU network's kinks, or float32 noise, swamps them.)
-        for (name, arena) in [("F", unet.parameters), ("R", reblur.parameters)] {
-            // Float32 forward passes leave noise in a central difference (it differs between oneDNN's AVX-512
-            // and AVX2 kernels); it is small next to the network's largest gradient, so the tolerance has a
-            // floor of 1 % of that: a layer whose backward is wrong by more than that still fails.
-            let scale = (0..<arena.count).map { Double(abs(arena.gradients[$0])) }.max() ?? 0
-            #expect(scale > 0, "\(name) has no gradient at all")
-            for entry in arena.entries {
-                let element = (0..<entry.count).max { abs(arena.gradients[entry.offset + $0]) < abs(arena.gradients[entry.offset + $1]) } ?? 0
-                let index = entry.offset + element
-                let analytic = Double(arena.gradients[index])
-                let original = arena.values[index]
-                let h: Float = 1e-3 * max(abs(original), 0.1)
-                arena.values[index] = original + h
-                let plus = objective()
-                arena.values[index] = original - h
-                let minus = objective()
-                arena.values[index] = original
-                let numeric = (plus - minus) / Double(2 * h)
-                let allowed = 1e-1 * max(abs(analytic), abs(numeric)) + 1e-2 * scale
-                #expect(abs(analytic - numeric) <= allowed,
-                        "\(name) \(entry.name)[\(element)]: analytic \(analytic), numeric \(numeric) (largest gradient \(scale))")
-            }
-        }
+        Self.expectEveryTensorsLargestGradient([("F", unet.parameters), ("R", reblur.parameters)], objective)
         #expect(unet.parameters.entries.count > 4 && reblur.parameters.entries.count > 4, "both networks have several layers")
     }
 
@@ -172,7 +147,21 @@ import Training
         loss.backward(stage: .joint, out: output, batch: batch, flows: flows, reblur: reblur, prior: f)
         f.backpropagate(gradOutput: loss.gradOut)
 
-        for (name, arena) in [("F", f.parameters), ("R", reblur.parameters)] {
+        Self.expectEveryTensorsLargestGradient([("F", f.parameters), ("R", reblur.parameters)]) { terms().total }
+        #expect(f.parameters.entries.contains { $0.name == "gate.excite.weight" } && f.parameters.entries.count > 30)
+        // In the initialisation stage the pseudo-supervision is absent.
+        f.deblur(batch.blurry, into: output, n: 1, h: Self.size, w: Self.size, training: true)
+        #expect(loss.forward(stage: .initialisation, out: output, batch: batch, flows: nil, reblur: reblur, prior: f).prior == nil)
+    }
+
+    /// Every parameter tensor of the networks (each layer's weights and biases), at its largest-gradient
+    /// element: a layer whose backward is wrong, or missing, fails here. (Elements with small gradients
+    /// say little: a central difference over a ReLU network's kinks, or float32 noise, swamps them.)
+    static func expectEveryTensorsLargestGradient(_ arenas: [(String, ParameterArena)], _ objective: () -> Double) {
+        for (name, arena) in arenas {
+            // Float32 forward passes leave noise in a central difference (it differs between oneDNN's AVX-512
+            // and AVX2 kernels); it is small next to the network's largest gradient, so the tolerance has a
+            // floor of 1 % of that: a layer whose backward is wrong by more than that still fails.
             let scale = (0..<arena.count).map { Double(abs(arena.gradients[$0])) }.max() ?? 0
             #expect(scale > 0, "\(name) has no gradient at all")
             for entry in arena.entries {
@@ -182,9 +171,9 @@ import Training
                 let original = arena.values[index]
                 let h: Float = 1e-3 * max(abs(original), 0.1)
                 arena.values[index] = original + h
-                let plus = terms().total
+                let plus = objective()
                 arena.values[index] = original - h
-                let minus = terms().total
+                let minus = objective()
                 arena.values[index] = original
                 let numeric = (plus - minus) / Double(2 * h)
                 let allowed = 1e-1 * max(abs(analytic), abs(numeric)) + 1e-2 * scale
@@ -192,9 +181,5 @@ import Training
                         "\(name) \(entry.name)[\(element)]: analytic \(analytic), numeric \(numeric) (largest gradient \(scale))")
             }
         }
-        #expect(f.parameters.entries.contains { $0.name == "gate.excite.weight" } && f.parameters.entries.count > 30)
-        // In the initialisation stage the pseudo-supervision is absent.
-        f.deblur(batch.blurry, into: output, n: 1, h: Self.size, w: Self.size, training: true)
-        #expect(loss.forward(stage: .initialisation, out: output, batch: batch, flows: nil, reblur: reblur, prior: f).prior == nil)
     }
 }

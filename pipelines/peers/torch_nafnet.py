@@ -14,11 +14,12 @@ as ours does.
 """
 import argparse
 import json
-import struct
 import sys
 
 import torch
 import torch.nn as nn
+
+from twin_io import print_step_timing, save_safetensors
 
 
 class ChannelLayerNorm(nn.Module):
@@ -96,22 +97,6 @@ class NAFNet(nn.Module):
         return image + self.ending(x)
 
 
-def save_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, tensor in tensors.items():
-        data = tensor.detach().contiguous().float().numpy().tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(tensor.shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    encoded = json.dumps(header).encode()
-    encoded += b' ' * ((8 - len(encoded) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(encoded)))
-        f.write(encoded)
-        for blob in blobs:
-            f.write(blob)
-
-
 def export(directory):
     torch.manual_seed(2022)
     net = NAFNet(width=8, enc_blocks=[1, 2], middle_blocks=1, dec_blocks=[0, 1])
@@ -132,7 +117,6 @@ def export(directory):
 
 
 def time_steps(size, steps, threads):
-    import time
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     net = NAFNet(width=32, enc_blocks=[1, 1, 1, 28], middle_blocks=1, dec_blocks=[1, 1, 1, 1])
@@ -145,16 +129,8 @@ def time_steps(size, steps, threads):
         loss.backward()
         optimizer.step()
 
-    step()  # warm-up
-    seconds = []
-    for _ in range(steps):
-        started = time.perf_counter()
-        step()
-        seconds.append(time.perf_counter() - started)
-    seconds.sort()
-    print(json.dumps({'peer': f'pytorch {torch.__version__}', 'threads': threads, 'size': size,
-                      'train_step_s_median': seconds[len(seconds) // 2], 'train_step_s_all': seconds,
-                      'parameters': sum(p.numel() for p in net.parameters())}))
+    print_step_timing(step, steps, threads=threads, size=size,
+                      parameters=sum(p.numel() for p in net.parameters()))
 
 
 if __name__ == '__main__':

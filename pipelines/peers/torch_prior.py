@@ -24,12 +24,12 @@ Run with Debian's python3 (its CPU PyTorch).
 """
 import argparse
 import json
-import struct
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from twin_io import print_step_timing, save_safetensors
 
 SEEDS = 35
 FEATURES = 3 + SEEDS
@@ -110,22 +110,6 @@ def charbonnier(a, b, eps=1e-3):
     return torch.sqrt((a - b) ** 2 + eps * eps).mean()
 
 
-def save_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, tensor in tensors.items():
-        data = tensor.detach().contiguous().float().numpy().tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(tensor.shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    encoded = json.dumps(header).encode()
-    encoded += b' ' * ((8 - len(encoded) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(encoded)))
-        f.write(encoded)
-        for blob in blobs:
-            f.write(blob)
-
-
 def export(directory):
     torch.manual_seed(2024)
     net = PriorUNet(widths=[8, 16])
@@ -164,16 +148,8 @@ def time_steps(size, batch, steps, threads):
         loss.backward()
         optimizer.step()
 
-    step()  # warm-up
-    seconds = []
-    for _ in range(steps):
-        started = time.perf_counter()
-        step()
-        seconds.append(time.perf_counter() - started)
-    seconds.sort()
-    print(json.dumps({'peer': f'pytorch {torch.__version__}', 'threads': threads, 'size': size, 'batch': batch,
-                      'train_step_s_median': seconds[len(seconds) // 2], 'train_step_s_all': seconds,
-                      'parameters': sum(p.numel() for p in net.parameters())}))
+    print_step_timing(step, steps, threads=threads, size=size, batch=batch,
+                      parameters=sum(p.numel() for p in net.parameters()))
 
 
 if __name__ == '__main__':
