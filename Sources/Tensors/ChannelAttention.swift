@@ -31,6 +31,17 @@ public final class ChannelAttention {
             Threading.Parallel.rows(src.n * h, minimumRowsPerChunk: 1) { rows in
                 for row in rows {
                     let ni = row / h, y = row % h
+                    if src.hasWholeBlocks && dst.hasWholeBlocks {
+                        let block = src.block
+                        for first in stride(from: 0, to: c, by: block) {
+                            let s = src.rowStart(ni, first, y), d = dst.rowStart(ni, first, y), k = scale + ni * c + first
+                            for x in 0..<w {
+                                let at = x * block
+                                for l in 0..<block { d[at + l] = s[at + l] * k[l] }
+                            }
+                        }
+                        continue
+                    }
                     for ci in 0..<c {
                         let s = src.rowStart(ni, ci, y), d = dst.rowStart(ni, ci, y), k = scale[ni * c + ci]
                         for x in 0..<w { d[x * ds] = s[x * ss] * k }
@@ -68,6 +79,18 @@ public final class ChannelAttention {
                 Threading.Parallel.rows(src.n * h, minimumRowsPerChunk: 1) { rows in
                     for row in rows {
                         let ni = row / h, y = row % h
+                        if src.hasWholeBlocks {
+                            let block = src.block
+                            for first in Swift.stride(from: 0, to: c, by: block) {
+                                let g = gradDst.rowStart(ni, first, y), gs = gradSrc.rowStart(ni, first, y)
+                                let k = scale + ni * c + first, p = pool + ni * c + first
+                                for x in 0..<w {
+                                    let at = x * block
+                                    for l in 0..<block { gs[at + l] = g[at + l] * k[l] + p[l] }
+                                }
+                            }
+                            continue
+                        }
                         for ci in 0..<c {
                             let g = gradDst.rowStart(ni, ci, y), gs = gradSrc.rowStart(ni, ci, y)
                             let k = scale[ni * c + ci], p = pool[ni * c + ci]

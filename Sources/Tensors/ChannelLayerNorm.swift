@@ -26,11 +26,36 @@ public final class ChannelLayerNorm {
             rstd = [Float](repeating: 0, count: src.n * src.h * src.w)
         }
         let xhat = normalised!, c = channels, w = src.w, h = src.h, stride = src.pixelStride, eps = eps
+        let contiguous = src.hasWholeBlocks && dst.hasWholeBlocks, block = src.block
         rstd.withUnsafeMutableBufferPointer { r in
             let r = r.baseAddress!
             Threading.Parallel.rows(src.n * h, minimumRowsPerChunk: 1) { rows in
                 var mean = [Float](repeating: 0, count: w), variance = [Float](repeating: 0, count: w)
-                for row in rows {
+                // Whole blocks: per-lane partial sums over the blocks (contiguous), then over the lanes.
+                var lanes = [Float](repeating: 0, count: contiguous ? w * block : 0)
+                for row in rows where contiguous {
+                    let ni = row / h, y = row % h, rr = r + row * w
+                    Self.sumOverChannels(src, ni, y, into: &lanes, perPixel: &mean, block: block, c: c) { _, v in v }
+                    for x in 0..<w { mean[x] /= Float(c) }
+                    Self.sumOverChannels(src, ni, y, into: &lanes, perPixel: &variance, block: block, c: c) { x, v in
+                        let d = v - mean[x]
+                        return d * d
+                    }
+                    for x in 0..<w { rr[x] = 1 / (variance[x] / Float(c) + eps).squareRoot() }
+                    for first in Swift.stride(from: 0, to: c, by: block) {
+                        let s = src.rowStart(ni, first, y), n = xhat.rowStart(ni, first, y), d = dst.rowStart(ni, first, y)
+                        let g = weight + first, b = bias + first
+                        for x in 0..<w {
+                            let at = x * block, m = mean[x], scale = rr[x]
+                            for l in 0..<block {
+                                let v = (s[at + l] - m) * scale
+                                n[at + l] = v
+                                d[at + l] = g[l] * v + b[l]
+                            }
+                        }
+                    }
+                }
+                for row in rows where !contiguous {
                     let ni = row / h, y = row % h
                     for x in 0..<w { mean[x] = 0; variance[x] = 0 }
                     for ci in 0..<c {
@@ -58,6 +83,30 @@ public final class ChannelLayerNorm {
         }
     }
 
+    /// perPixel[x] = sum over the channels of value(x, src[channel, x]) for row (ni, y) of a whole-blocks
+    /// tensor: the blocks are summed lane by lane into `lanes` (contiguous runs), then each pixel's lanes.
+    @inline(__always)
+    private static func sumOverChannels(_ src: Tensor, _ ni: Int, _ y: Int, into lanes: inout [Float], perPixel: inout [Float],
+                                        block: Int, c: Int, _ value: (Int, Float) -> Float) {
+        let w = src.w
+        lanes.withUnsafeMutableBufferPointer { lanes in
+            let lanes = lanes.baseAddress!
+            lanes.update(repeating: 0, count: w * block)
+            for first in Swift.stride(from: 0, to: c, by: block) {
+                let s = src.rowStart(ni, first, y)
+                for x in 0..<w {
+                    let at = x * block
+                    for l in 0..<block { lanes[at + l] += value(x, s[at + l]) }
+                }
+            }
+            for x in 0..<w {
+                var total: Float = 0
+                for l in 0..<block { total += lanes[x * block + l] }
+                perPixel[x] = total
+            }
+        }
+    }
+
     /// gradSrc = d(loss)/d(src) (overwritten); gradWeight and gradBias accumulate (+=).
     /// With g = gradDst * weight: gradSrc = rstd * (g - mean_c(g) - xhat * mean_c(g * xhat)).
     public func backward(gradDst: Tensor, gradSrc: Tensor, weight: UnsafePointer<Float>,
@@ -65,13 +114,53 @@ public final class ChannelLayerNorm {
         guard let xhat = normalised, xhat.hasSameShape(gradDst) else { fatalError("ChannelLayerNorm.backward before a forward of this shape") }
         require(gradSrc.hasSameShape(gradDst) && gradSrc.layout == gradDst.layout && gradDst.layout == xhat.layout)
         let c = channels, w = gradDst.w, h = gradDst.h, stride = gradDst.pixelStride
+        let contiguous = gradDst.hasWholeBlocks && gradSrc.hasWholeBlocks && xhat.hasWholeBlocks, block = gradDst.block
         // Parameter gradients per worker, summed after (no shared accumulator in the parallel loop).
         let sums = rstd.withUnsafeBufferPointer { r -> [Float] in
             let r = r.baseAddress!
             return Threading.Parallel.reduceRows(gradDst.n * h, minimumRowsPerChunk: 1, initial: [Float](repeating: 0, count: 2 * c)) { rows in
                 var sums = [Float](repeating: 0, count: 2 * c)
                 var meanG = [Float](repeating: 0, count: w), meanGX = [Float](repeating: 0, count: w)
-                for row in rows {
+                var lanesG = [Float](repeating: 0, count: contiguous ? w * block : 0), lanesGX = lanesG
+                for row in rows where contiguous {
+                    let ni = row / h, y = row % h, rr = r + row * w
+                    lanesG.withUnsafeMutableBufferPointer { lg in
+                        lanesGX.withUnsafeMutableBufferPointer { lgx in
+                            sums.withUnsafeMutableBufferPointer { sums in
+                                let lg = lg.baseAddress!, lgx = lgx.baseAddress!, sums = sums.baseAddress!
+                                lg.update(repeating: 0, count: w * block); lgx.update(repeating: 0, count: w * block)
+                                for first in Swift.stride(from: 0, to: c, by: block) {
+                                    let gd = gradDst.rowStart(ni, first, y), n = xhat.rowStart(ni, first, y)
+                                    let g = weight + first, sumWeight = sums + first, sumBias = sums + c + first
+                                    for x in 0..<w {
+                                        let at = x * block
+                                        for l in 0..<block {
+                                            let dy = gd[at + l], v = n[at + l], gy = g[l] * dy
+                                            lg[at + l] += gy
+                                            lgx[at + l] += gy * v
+                                            sumWeight[l] += dy * v
+                                            sumBias[l] += dy
+                                        }
+                                    }
+                                }
+                                for x in 0..<w {
+                                    var a: Float = 0, b: Float = 0
+                                    for l in 0..<block { a += lg[x * block + l]; b += lgx[x * block + l] }
+                                    meanG[x] = a / Float(c); meanGX[x] = b / Float(c)
+                                }
+                            }
+                        }
+                    }
+                    for first in Swift.stride(from: 0, to: c, by: block) {
+                        let gd = gradDst.rowStart(ni, first, y), n = xhat.rowStart(ni, first, y), gs = gradSrc.rowStart(ni, first, y)
+                        let g = weight + first
+                        for x in 0..<w {
+                            let at = x * block, scale = rr[x], mg = meanG[x], mgx = meanGX[x]
+                            for l in 0..<block { gs[at + l] = scale * (g[l] * gd[at + l] - mg - n[at + l] * mgx) }
+                        }
+                    }
+                }
+                for row in rows where !contiguous {
                     let ni = row / h, y = row % h
                     for x in 0..<w { meanG[x] = 0; meanGX[x] = 0 }
                     for ci in 0..<c {

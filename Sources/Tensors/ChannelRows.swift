@@ -13,6 +13,12 @@ extension Tensor {
         }
     }
 
+    /// Blocked with whole blocks (no padding channels): row (ni, y) of channel block b is one contiguous
+    /// run of w * block floats, pixel-major with the block's channels innermost. The per-pixel ops take
+    /// that path (contiguous, vectorisable loops) and the strided one otherwise.
+    @inline(__always)
+    var hasWholeBlocks: Bool { layout == .blocked && block > 1 && c % block == 0 }
+
     /// Pointer to channel `ci` of row (`ni`, `y`) at x = 0.
     @inline(__always)
     func rowStart(_ ni: Int, _ ci: Int, _ y: Int) -> UnsafeMutablePointer<Float> {

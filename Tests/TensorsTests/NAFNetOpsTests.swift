@@ -112,3 +112,28 @@ func pixelShuffle(_ layout: Layout, _ r: Int) {
     PixelShuffle.backward(gradDst: dst, gradSrc: gradSrc, factor: r)
     #expect(gradSrc.plainValues() == x, "shuffling back must give the input exactly")
 }
+
+@Test("NAFNet's scaled residual base + scale[c] * branch and its gradients match the formula",
+      arguments: [Layout.plain, .blocked], [5, 16, 32])
+func channelScaledAdd(_ layout: Layout, _ c: Int) {
+    let (n, h, w) = (2, 3, 5), plane = h * w
+    let base = randomValues(n * c * plane, seed: 61), branch = randomValues(n * c * plane, seed: 62)
+    let scale = randomValues(c, seed: 63), gradOut = randomValues(n * c * plane, seed: 64)
+    let out = Tensor(n: n, c: c, h: h, w: w, layout: layout)
+    ChannelScaledAdd.forward(base: tensor(base, n: n, c: c, h: h, w: w, layout: layout), branch: tensor(branch, n: n, c: c, h: h, w: w, layout: layout),
+                             scale: scale, into: out)
+    let expected = (0..<base.count).map { base[$0] + scale[($0 / plane) % c] * branch[$0] }
+    #expect(maxRelativeDifference(out.plainValues(), expected) < 1e-6)
+
+    let gradBranch = Tensor(n: n, c: c, h: h, w: w, layout: layout)
+    var gradScale = [Float](repeating: 1, count: c)
+    ChannelScaledAdd.backward(gradOut: tensor(gradOut, n: n, c: c, h: h, w: w, layout: layout), branch: tensor(branch, n: n, c: c, h: h, w: w, layout: layout),
+                              scale: scale, gradBranch: gradBranch, gradScale: &gradScale)
+    #expect(maxRelativeDifference(gradBranch.plainValues(), (0..<gradOut.count).map { scale[($0 / plane) % c] * gradOut[$0] }) < 1e-6)
+    let expectedScale = (0..<c).map { ch in
+        1 + (0..<n).reduce(Float(0)) { sum, ni in
+            sum + (0..<plane).reduce(Float(0)) { $0 + gradOut[(ni * c + ch) * plane + $1] * branch[(ni * c + ch) * plane + $1] }
+        }
+    }
+    #expect(maxRelativeDifference(gradScale, expectedScale) < 1e-5)
+}
