@@ -26,13 +26,13 @@ public final class ChannelAttention {
             }
         }
         let w = src.w, h = src.h, ss = src.pixelStride, ds = dst.pixelStride
+        let contiguous = src.hasWholeBlocks && dst.hasWholeBlocks, block = src.block
         scales.withUnsafeBufferPointer { scale in
             let scale = scale.baseAddress!
             Threading.Parallel.rows(src.n * h, minimumRowsPerChunk: 1) { rows in
                 for row in rows {
                     let ni = row / h, y = row % h
-                    if src.hasWholeBlocks && dst.hasWholeBlocks {
-                        let block = src.block
+                    if contiguous {
                         for first in stride(from: 0, to: c, by: block) {
                             let s = src.rowStart(ni, first, y), d = dst.rowStart(ni, first, y), k = scale + ni * c + first
                             for x in 0..<w {
@@ -73,14 +73,14 @@ public final class ChannelAttention {
             }
         }
         let w = src.w, h = src.h, stride = src.pixelStride
+        let contiguous = src.hasWholeBlocks && gradSrc.hasWholeBlocks, block = src.block
         scales.withUnsafeBufferPointer { scale in
             fromPool.withUnsafeBufferPointer { pool in
                 let scale = scale.baseAddress!, pool = pool.baseAddress!
                 Threading.Parallel.rows(src.n * h, minimumRowsPerChunk: 1) { rows in
                     for row in rows {
                         let ni = row / h, y = row % h
-                        if src.hasWholeBlocks {
-                            let block = src.block
+                        if contiguous {
                             for first in Swift.stride(from: 0, to: c, by: block) {
                                 let g = gradDst.rowStart(ni, first, y), gs = gradSrc.rowStart(ni, first, y)
                                 let k = scale + ni * c + first, p = pool + ni * c + first

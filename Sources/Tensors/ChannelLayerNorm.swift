@@ -83,6 +83,45 @@ public final class ChannelLayerNorm {
         }
     }
 
+    /// One row (n, y) of `backward` on whole-block tensors: per-lane partial sums of g = gradDst * weight and
+    /// g * xhat over the blocks (contiguous runs), reduced per pixel, then gradSrc; the weight and bias
+    /// gradients accumulate into sums[0..<c] and sums[c..<2c]. `scratch`: 2 * w * block + 2 * w floats.
+    @inline(__always)
+    private static func backwardRowOfWholeBlocks(_ gradDst: Tensor, _ xhat: Tensor, _ gradSrc: Tensor, row: Int, rstd: UnsafePointer<Float>,
+                                                 weight: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                                 sums: UnsafeMutablePointer<Float>, c: Int) {
+        let w = gradDst.w, block = gradDst.block, ni = row / gradDst.h, y = row % gradDst.h
+        let lanesG = scratch, lanesGX = scratch + w * block, meanG = scratch + 2 * w * block, meanGX = meanG + w
+        lanesG.update(repeating: 0, count: 2 * w * block)
+        for first in Swift.stride(from: 0, to: c, by: block) {
+            let gd = gradDst.rowStart(ni, first, y), n = xhat.rowStart(ni, first, y)
+            let g = weight + first, sumWeight = sums + first, sumBias = sums + c + first
+            for x in 0..<w {
+                let at = x * block
+                for l in 0..<block {
+                    let dy = gd[at + l], v = n[at + l], gy = g[l] * dy
+                    lanesG[at + l] += gy
+                    lanesGX[at + l] += gy * v
+                    sumWeight[l] += dy * v
+                    sumBias[l] += dy
+                }
+            }
+        }
+        for x in 0..<w {
+            var a: Float = 0, b: Float = 0
+            for l in 0..<block { a += lanesG[x * block + l]; b += lanesGX[x * block + l] }
+            meanG[x] = a / Float(c); meanGX[x] = b / Float(c)
+        }
+        for first in Swift.stride(from: 0, to: c, by: block) {
+            let gd = gradDst.rowStart(ni, first, y), n = xhat.rowStart(ni, first, y), gs = gradSrc.rowStart(ni, first, y)
+            let g = weight + first
+            for x in 0..<w {
+                let at = x * block, scale = rstd[x], mg = meanG[x], mgx = meanGX[x]
+                for l in 0..<block { gs[at + l] = scale * (g[l] * gd[at + l] - mg - n[at + l] * mgx) }
+            }
+        }
+    }
+
     /// perPixel[x] = sum over the channels of value(x, src[channel, x]) for row (ni, y) of a whole-blocks
     /// tensor: the blocks are summed lane by lane into `lanes` (contiguous runs), then each pixel's lanes.
     @inline(__always)
@@ -121,46 +160,18 @@ public final class ChannelLayerNorm {
             return Threading.Parallel.reduceRows(gradDst.n * h, minimumRowsPerChunk: 1, initial: [Float](repeating: 0, count: 2 * c)) { rows in
                 var sums = [Float](repeating: 0, count: 2 * c)
                 var meanG = [Float](repeating: 0, count: w), meanGX = [Float](repeating: 0, count: w)
-                var lanesG = [Float](repeating: 0, count: contiguous ? w * block : 0), lanesGX = lanesG
-                for row in rows where contiguous {
-                    let ni = row / h, y = row % h, rr = r + row * w
-                    lanesG.withUnsafeMutableBufferPointer { lg in
-                        lanesGX.withUnsafeMutableBufferPointer { lgx in
-                            sums.withUnsafeMutableBufferPointer { sums in
-                                let lg = lg.baseAddress!, lgx = lgx.baseAddress!, sums = sums.baseAddress!
-                                lg.update(repeating: 0, count: w * block); lgx.update(repeating: 0, count: w * block)
-                                for first in Swift.stride(from: 0, to: c, by: block) {
-                                    let gd = gradDst.rowStart(ni, first, y), n = xhat.rowStart(ni, first, y)
-                                    let g = weight + first, sumWeight = sums + first, sumBias = sums + c + first
-                                    for x in 0..<w {
-                                        let at = x * block
-                                        for l in 0..<block {
-                                            let dy = gd[at + l], v = n[at + l], gy = g[l] * dy
-                                            lg[at + l] += gy
-                                            lgx[at + l] += gy * v
-                                            sumWeight[l] += dy * v
-                                            sumBias[l] += dy
-                                        }
-                                    }
-                                }
-                                for x in 0..<w {
-                                    var a: Float = 0, b: Float = 0
-                                    for l in 0..<block { a += lg[x * block + l]; b += lgx[x * block + l] }
-                                    meanG[x] = a / Float(c); meanGX[x] = b / Float(c)
-                                }
-                            }
+                if contiguous {
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * w * block + 2 * w)
+                    defer { scratch.deallocate() }
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        for row in rows {
+                            Self.backwardRowOfWholeBlocks(gradDst, xhat, gradSrc, row: row, rstd: r + row * w, weight: weight,
+                                                          scratch: scratch, sums: sums.baseAddress!, c: c)
                         }
                     }
-                    for first in Swift.stride(from: 0, to: c, by: block) {
-                        let gd = gradDst.rowStart(ni, first, y), n = xhat.rowStart(ni, first, y), gs = gradSrc.rowStart(ni, first, y)
-                        let g = weight + first
-                        for x in 0..<w {
-                            let at = x * block, scale = rr[x], mg = meanG[x], mgx = meanGX[x]
-                            for l in 0..<block { gs[at + l] = scale * (g[l] * gd[at + l] - mg - n[at + l] * mgx) }
-                        }
-                    }
+                    return sums
                 }
-                for row in rows where !contiguous {
+                for row in rows {
                     let ni = row / h, y = row % h
                     for x in 0..<w { meanG[x] = 0; meanGX[x] = 0 }
                     for ci in 0..<c {

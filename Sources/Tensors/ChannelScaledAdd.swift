@@ -7,10 +7,11 @@ public enum ChannelScaledAdd {
     public static func forward(base: Tensor, branch: Tensor, scale: UnsafePointer<Float>, into out: Tensor) {
         require(base.hasSameShape(branch) && base.hasSameShape(out) && base.layout == branch.layout && base.layout == out.layout)
         let w = base.w, h = base.h, stride = base.pixelStride, block = base.block
+        let contiguous = base.hasWholeBlocks   // the same layout and shape for all three
         Threading.Parallel.rows(base.n * h, minimumRowsPerChunk: 1) { rows in
             for row in rows {
                 let ni = row / h, y = row % h
-                if base.hasWholeBlocks {
+                if contiguous {
                     for first in Swift.stride(from: 0, to: base.c, by: block) {
                         let b = base.rowStart(ni, first, y), t = branch.rowStart(ni, first, y), o = out.rowStart(ni, first, y)
                         let k = scale + first
