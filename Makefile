@@ -16,7 +16,7 @@ MANIFEST ?= $(shell awk '/^manifest:/{print $$2}' $(DATASET_CONFIG))
 # Synthesised datasets: jdrl-synth's pairs folder (aligned sharp images and blur maps for make benchmark).
 PAIRS ?= $(shell awk '/^  pairs:/{print $$2}' $(DATASET_CONFIG))
 
-.PHONY: all build setup patches train benchmark benchmark-unseen ablations reevaluate test test-cluster perf clean
+.PHONY: all build setup patches pretrain train benchmark benchmark-unseen ablations reevaluate test test-cluster perf clean
 
 all: patches
 
@@ -36,6 +36,14 @@ TASKS ?= 4
 patches:
 	$(SWIFT) build -c release
 	$(if $(SLURM),./pipelines/slurm/patches.sh $(DATASET_CONFIG) $(TASKS),./pipelines/make-patches.sh $(DATASET_CONFIG))
+
+# Stage 1 of two-stage training: fetch the pretraining photos (apt-get download), synthesise exactly aligned
+# pairs, tile them and train F on them (configs/pretrain-unet-cpu.yaml unless CONFIG). Resumes like train;
+# MAX_STEPS=N runs one round of N steps. The shipped result is pretrained/ (see its README).
+PRETRAIN_CONFIG = $(or $(CONFIG),configs/pretrain-unet-cpu.yaml)
+pretrain:
+	$(SWIFT) build -c release
+	MAX_STEPS=$(MAX_STEPS) RUN_NAME=$(RUN_NAME) ./pipelines/pretrain.sh $(PRETRAIN_CONFIG)
 
 # JDRL training (Sources/Training). CONFIG: a training config (default: the CPU-sized JDRL config);
 # the manifest is the dataset's (DATASET, default embedded). MAX_STEPS=N stops after N steps with a

@@ -9,6 +9,7 @@ import Synthesis
 ///   <root>/train_patches/{blur,gt}/<name>.png   train captures (full size, tiled later; `train_variants`
 ///                                               per train photo: <photo>, <photo>-v2, ...)
 ///   <root>/test/{blur,gt}/<name>.png            test captures
+/// With `synthesis.aligned_gt` the layout's GT is the pair's aligned sharp image (a pretraining set).
 /// A pair whose folder is complete and whose layout files exist is skipped, so a second run does nothing.
 public struct EmbeddedDataset {
     public let config: DatasetConfig
@@ -64,7 +65,8 @@ public struct EmbeddedDataset {
                 try? FileManager.default.removeItem(at: pairFolder.appendingPathComponent(SyntheticPair.FileName.metadata))
                 try pair.write(to: pairFolder, compression: compression)
                 try AtomicFile.write(to: blurTarget) { try copy(pairFolder.appendingPathComponent(SyntheticPair.FileName.blurry), to: $0) }
-                try AtomicFile.write(to: gtTarget) { try copy(pairFolder.appendingPathComponent(SyntheticPair.FileName.gt), to: $0) }
+                let gtFile = synthesis.writesAlignedGT ? SyntheticPair.FileName.alignedSharp : SyntheticPair.FileName.gt
+                try AtomicFile.write(to: gtTarget) { try copy(pairFolder.appendingPathComponent(gtFile), to: $0) }
                 made += 1
             }
             progress.advance()

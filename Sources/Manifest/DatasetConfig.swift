@@ -52,10 +52,17 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
         /// average the random illumination change out of what the network can learn (with 5 captures
         /// their mean brightness shift is a bias the network learns and the test captures do not share).
         public var trainVariants: Int
+        /// The layout's GT is the exactly aligned sharp image instead of the misaligned second shot: a
+        /// pretraining set, where the network learns deblurring alone, with nothing to warp (absent: false).
+        public var alignedGT: Bool?
+
+        /// Whether the GT in the layout is the aligned sharp image.
+        public var writesAlignedGT: Bool { alignedGT ?? false }
 
         enum CodingKeys: String, CodingKey {
             case photos, pairs, width, seed, test
             case trainVariants = "train_variants"
+            case alignedGT = "aligned_gt"
         }
     }
 
@@ -65,7 +72,7 @@ public struct DatasetConfig: Codable, Sendable, Equatable {
 
     static let topKeys: Set<String> = ["name", "root", "layout", "manifest", "patches", "size_tolerance", "tiling", "synthesis", "max_megapixels"]
     static let tilingKeys: Set<String> = ["protocol", "size", "scale", "stride", "drop_least_sharp", "compression"]
-    static let synthesisKeys: Set<String> = ["photos", "pairs", "width", "seed", "test", "train_variants"]
+    static let synthesisKeys: Set<String> = ["photos", "pairs", "width", "seed", "test", "train_variants", "aligned_gt"]
 
     public static func load(from url: URL) throws -> DatasetConfig {
         let text: String

@@ -67,6 +67,8 @@ struct JDRLTrain: ParsableCommand {
             fail("\(error)", exitCode: 64, group: group)
         } catch let error as TrainingConfigError {
             fail("\(error)", exitCode: 64, group: group)
+        } catch let error as InitialWeightsError {
+            fail("\(error)", exitCode: 65, group: group)
         } catch {
             fail("\(error)", exitCode: 1, group: group)
         }

@@ -216,3 +216,44 @@ func sddPreCutTrainPatchesAreRegisteredAsTheyAre() throws {
     let test = try #require(try manifest.captures().first { $0.split == .test })
     #expect(try manifest.patches(captureID: test.id).map(\.x) == [0, 256, 512])
 }
+
+/// `synthesis.aligned_gt`: the layout's GT is each pair's aligned sharp image, byte for byte, so a
+/// pretraining set has nothing to warp; without the key the GT is the misaligned shot.
+@Test
+func alignedGTDatasetsCarryTheAlignedSharpImageAsGT() throws {
+    let root = try temporaryFolder("aligned-gt")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let photos = root.appendingPathComponent("photos")
+    try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(at: Executables.packageRoot.appendingPathComponent("datasets/embedded/photos/sunset.jpg"),
+                                     to: photos.appendingPathComponent("sunset.jpg"))
+    for aligned in [true, false] {
+        let name = aligned ? "aligned" : "misaligned"
+        let config = root.appendingPathComponent("\(name).yaml")
+        try """
+        name: \(name)
+        root: \(root.path)/\(name)/SDD
+        layout: sdd
+        manifest: \(root.path)/\(name).sqlite
+        patches: \(root.path)/\(name)/patches
+        size_tolerance: 4
+        tiling: {protocol: sdd, size: 128, scale: 1.0, stride: 128, drop_least_sharp: 0.0, compression: 1}
+        synthesis:
+          photos: \(photos.path)
+          pairs: \(root.path)/\(name)/pairs
+          width: 256
+          seed: 5
+          test: []
+          train_variants: 2
+        \(aligned ? "  aligned_gt: true" : "")
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let synth = try Executables.run("jdrl-synth", ["--config", config.path])
+        #expect(synth.status == 0, "\(synth.output)")
+        for pair in ["sunset", "sunset-v2"] {
+            let gt = try Data(contentsOf: root.appendingPathComponent("\(name)/SDD/train_patches/gt/\(pair).png"))
+            let alignedSharp = try Data(contentsOf: root.appendingPathComponent("\(name)/pairs/\(pair)/sharp_aligned.png"))
+            let misaligned = try Data(contentsOf: root.appendingPathComponent("\(name)/pairs/\(pair)/gt.png"))
+            #expect((gt == alignedSharp) == aligned && (gt == misaligned) == !aligned, "\(name) \(pair)")
+        }
+    }
+}

@@ -58,6 +58,24 @@ public final class ModelState {
         }
     }
 
+    /// F's weights from a weights file (`train.init_from`): every tensor of F must be there with its shape,
+    /// and nothing else may be; finite values only. Adam's moments stay zero: the run starts its own schedule.
+    public func loadDeblurWeights(from url: URL) throws {
+        let context = "train.init_from \(url.path)"
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw InitialWeightsError(path: url.path, reason: "no such file (\(context))")
+        }
+        do {
+            try deblur.parameters.load(SafeTensors.read(url))
+        } catch {
+            throw InitialWeightsError(path: url.path, reason: "does not hold this config's network_g (\(error))")
+        }
+        let values = UnsafeBufferPointer(start: deblur.parameters.values, count: deblur.parameters.count)
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw InitialWeightsError(path: url.path, reason: "holds a non-finite weight (element \(bad) of the arena)")
+        }
+    }
+
     /// Largest absolute difference between this state's weights and another's (resume tests).
     public func maximumWeightDifference(to other: ModelState) -> Float {
         func difference(_ a: ParameterArena, _ b: ParameterArena) -> Float {
@@ -70,4 +88,11 @@ public final class ModelState {
         if let r = reblur, let s = other.reblur { largest = max(largest, difference(r.parameters, s.parameters)) }
         return largest
     }
+}
+
+/// A weights file that cannot start a run, with the file and the reason.
+public struct InitialWeightsError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
 }

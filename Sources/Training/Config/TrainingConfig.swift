@@ -247,6 +247,9 @@ public struct TrainSection: Codable, Equatable, Sendable {
     public var ablation: AblationSection
     /// Bring the GT to the blurry image's colours before the loss (`gain_offset`) or not (`none`, the paper's code).
     public var colourAlignment: ColourAlignmentMode
+    /// F's weights at step 0 (a checkpoint's `net_g.safetensors`, e.g. a pretrained model); absent: F's
+    /// own initialisation. Read only when the run starts fresh: a resumed run continues from its checkpoint.
+    public var initFrom: String?
     enum CodingKeys: String, CodingKey, CaseIterable {
         case optimizer, scheduler, epochs
         case initEpochs = "init_epochs"
@@ -257,6 +260,7 @@ public struct TrainSection: Codable, Equatable, Sendable {
         case maskMode = "mask_mode"
         case ablation
         case colourAlignment = "colour_alignment"
+        case initFrom = "init_from"
     }
 }
 

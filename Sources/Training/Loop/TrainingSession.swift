@@ -95,6 +95,10 @@ public enum TrainingSession {
         let loss = JDRLLoss(settings: LossSettings(config.train, prior: g.prior), batchSize: perRank, size: config.datasets.train.cropSize)
 
         let resumeStep = (try? folder.checkpoints.latest())??.state.step ?? 0
+        if resumeStep == 0, let initFrom = config.train.initFrom {
+            try models.loadDeblurWeights(from: URL(fileURLWithPath: initFrom))
+            log.info("network_g starts from \(initFrom)")
+        }
         let recorder = try manifest.flatMap { manifest in group.isLeader ? manifest : nil }.map {
             try RunRecorder(manifest: $0, name: config.name, configPath: configPath, configHash: hash, resumingFromStep: resumeStep)
         }
