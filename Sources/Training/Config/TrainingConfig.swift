@@ -250,6 +250,9 @@ public struct TrainSection: Codable, Equatable, Sendable {
     /// F's weights at step 0 (a checkpoint's `net_g.safetensors`, e.g. a pretrained model); absent: F's
     /// own initialisation. Read only when the run starts fresh: a resumed run continues from its checkpoint.
     public var initFrom: String?
+    /// Epochs at the start of the joint stage in which only R trains and F stays frozen (the JDRL authors'
+    /// recipe for a pretrained F: fit R to it first, then train both); absent: 0.
+    public var reblurWarmupEpochs: Int?
     enum CodingKeys: String, CodingKey, CaseIterable {
         case optimizer, scheduler, epochs
         case initEpochs = "init_epochs"
@@ -261,6 +264,7 @@ public struct TrainSection: Codable, Equatable, Sendable {
         case ablation
         case colourAlignment = "colour_alignment"
         case initFrom = "init_from"
+        case reblurWarmupEpochs = "reblur_warmup_epochs"
     }
 }
 

@@ -84,6 +84,13 @@ public enum TrainingConfigLoader {
         if t.epochs < 1 { try fail("train.epochs must be >= 1") }
         if t.scheduler.warmupSteps < 0 { try fail("train.scheduler.warmup_steps must be >= 0 (0: no warm-up)") }
         if t.initEpochs < 0 || t.initEpochs > t.epochs { try fail("train.init_epochs must be in 0...epochs") }
+        if let warmup = t.reblurWarmupEpochs {
+            if warmup < 0 || t.initEpochs + warmup > t.epochs { try fail("train.reblur_warmup_epochs must be in 0...(epochs - init_epochs)") }
+            if warmup > 0 && (t.lossMode != .jdrl || t.ablation.noReblur) {
+                try fail("train.reblur_warmup_epochs trains R alone: it needs loss_mode jdrl with the reblur term")
+            }
+        }
+        if let initFrom = t.initFrom, initFrom.isEmpty { try fail("train.init_from must name a weights file (or be left out)") }
         if t.alpha < 0 { try fail("train.alpha must be >= 0") }
         if !(t.lambda > 0 && t.lambda < 1) { try fail("train.lambda must be in (0, 1)") }
         if t.charbonnierEps <= 0 { try fail("train.charbonnier_eps must be > 0") }

@@ -139,14 +139,15 @@ public final class TrainingLoop {
                 log.info("stopping: non-finite loss at step \(step)")
                 throw TrainingError.nonFiniteLoss(step: step, epoch: epoch, terms: terms, lastCheckpointStep: lastCheckpoint)
             }
+            let trainsDeblur = TrainingStage.trainsDeblur(epoch: epoch, train: config.train)
             models.deblur.zeroGrad()
             reblur?.zeroGrad()
             loss.backward(stage: stage, out: output, batch: batch, flows: flows, reblur: reblur, prior: prior)
-            models.deblur.backpropagate(gradOutput: loss.gradOut)
+            if trainsDeblur { models.deblur.backpropagate(gradOutput: loss.gradOut) }
             // Each rank's loss is the mean over its slice: the mean of the ranks' gradients is the global batch's.
-            try group.average(models.deblur.parameters.gradients, count: models.deblur.parameters.count)
+            if trainsDeblur { try group.average(models.deblur.parameters.gradients, count: models.deblur.parameters.count) }
             if let reblur { try group.average(reblur.parameters.gradients, count: reblur.parameters.count) }
-            models.deblurOptimizer.step(models.deblur)
+            if trainsDeblur { models.deblurOptimizer.step(models.deblur) }
             if let reblur { models.reblurOptimizer.step(reblur) }
 
             let done = step + 1

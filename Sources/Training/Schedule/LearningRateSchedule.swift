@@ -51,4 +51,10 @@ public enum TrainingStage: String, Sendable, Equatable {
         if train.lossMode == .baseline { return .baseline }
         return epoch < train.initEpochs ? .initialisation : .joint
     }
+
+    /// Whether F is updated at `epoch`: not during `train.reblur_warmup_epochs`, the first joint epochs.
+    public static func trainsDeblur(epoch: Int, train: TrainSection) -> Bool {
+        guard at(epoch: epoch, train: train) == .joint else { return true }
+        return epoch >= train.initEpochs + (train.reblurWarmupEpochs ?? 0)
+    }
 }

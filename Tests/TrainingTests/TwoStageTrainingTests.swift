@@ -3,9 +3,10 @@ import Tensors
 import Testing
 import Training
 
-/// `train.init_from`: a run starts F from another run's weights (a pretrained model), resumes from its own
-/// checkpoints afterwards, and refuses a weights file that does not fit, naming it.
-@Suite(.serialized) struct InitFromTests {
+/// Two-stage training. `train.init_from`: a run starts F from another run's weights (a pretrained model),
+/// resumes from its own checkpoints afterwards, and refuses a weights file that does not fit, naming it.
+/// `train.reblur_warmup_epochs`: R trains alone on the pretrained F before both train.
+@Suite(.serialized) struct TwoStageTrainingTests {
     static func baselineConfig(name: String) throws -> TrainingConfig {
         var config = try TrainingRunTests.tinyConfig(name: name, epochs: 2, initEpochs: 0, lossMode: .baseline, everySteps: 4)
         config.networkG.dropout = 0
@@ -82,5 +83,31 @@ import Training
         let config = try TrainingConfigLoader.load(configURL("baseline-unet-cpu.yaml"))
         #expect(config.train.initFrom == nil)
         #expect(!(try TrainingConfigLoader.resolvedYAML(config)).contains("init_from"))
+    }
+
+    @Test func theReblurWarmupTrainsROnlyThenBoth() throws {
+        let runs = Fixtures.temporaryDirectory("reblur-warmup")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        // 4 patches, batch 1: 4 steps per epoch. Epoch 0 initialisation, epoch 1 R alone, epochs 2-3 both.
+        var config = try TrainingRunTests.tinyConfig(name: "warmup", epochs: 4, initEpochs: 1, everySteps: 4)
+        config.networkG.dropout = 0
+        config.train.reblurWarmupEpochs = 1
+        try TrainingConfigLoader.validate(config)
+        _ = try TrainingRunTests.train(config, in: runs)
+        func weights(_ step: Int, _ file: String) throws -> [String: SafeTensors.Tensor] {
+            try SafeTensors.read(runs.appendingPathComponent(String(format: "warmup/checkpoints/step_%08d/%@", step, file)))
+        }
+        func changed(_ a: [String: SafeTensors.Tensor], _ b: [String: SafeTensors.Tensor]) -> Bool {
+            a.contains { name, tensor in b[name]!.values != tensor.values }
+        }
+        #expect(try changed(weights(0 + 4, "net_g.safetensors"), weights(8, "net_g.safetensors")) == false, "F frozen in the warm-up epoch")
+        #expect(try changed(weights(8, "net_g.safetensors"), weights(12, "net_g.safetensors")), "F trains after it")
+        #expect(try changed(weights(8, "net_reblur.safetensors"), weights(12, "net_reblur.safetensors")), "R trains")
+
+        config.train.reblurWarmupEpochs = 4
+        #expect(throws: TrainingConfigError.self) { try TrainingConfigLoader.validate(config) }
+        config.train.reblurWarmupEpochs = 1
+        config.train.lossMode = .baseline
+        #expect(throws: TrainingConfigError.self) { try TrainingConfigLoader.validate(config) }
     }
 }
