@@ -103,8 +103,9 @@ benchmark:
 	$(BIN)/jdrl-eval --manifest $(MANIFEST) --split test --latest-checkpoints --runs $(RUNS) \
 	  $(if $(PAIRS),--pairs $(PAIRS)) --report $(REPORTS)/benchmark/$(basename $(notdir $(MANIFEST)))
 
-# The trained runs scored on pairs synthesised from photos the project never trained on (PHOTOS, default
-# ../shared/data/dev-photos; embedded photos are left out): gain over the input and colour error per image.
+# The trained runs scored on pairs synthesised from photos the project never trained on (PHOTOS, default: the
+# development photos beside the peers, $JDRL_PEERS/../data/dev-photos, see pipelines/peers-location.sh;
+# embedded photos are left out): gain over the input and colour error per image.
 PHOTOS ?=
 benchmark-unseen: build
 	./pipelines/unseen.sh $(PHOTOS)

@@ -1,5 +1,5 @@
 // The baseline deblurring network F of JDRL (Li et al., AAAI 2023; the authors' UNet), as defined by
-// ../shared/peers/torch_jdrl.py `UNet`:
+// the reference implementation's `UNet` (docs/method.md):
 //   encoder level i: conv3x3+ReLU, conv3x3+ReLU (widths[i]); dropout on the two deepest levels
 //   (the dropped output is both the skip and the pooling input); 2x2 max-pool between levels;
 //   decoder: nearest x2 upsample, 2x2 "same" conv (extra row/column right/bottom) to the level's

@@ -1,5 +1,5 @@
 // Benchmarks of the numeric core: a JDRL training step (F + R, Adam) at 256x256 and UNet inference,
-// against the PyTorch peer (../shared/peers/torch_jdrl.py time) spawned from this process.
+// against the PyTorch peer (the peers' torch_jdrl.py time) spawned from this process.
 import CBenchSupport
 import CDNNL
 import COpenBLAS
@@ -8,7 +8,7 @@ import Models
 import Tensors
 
 enum NumericBenchmarks {
-    static let peerScript = "/work/shared/peers/torch_jdrl.py"
+    static let peerScript = PeerLocation.script("torch_jdrl.py")
 
     static func trainStepPaper() throws {
         try trainStep(name: "train-step-paper", widths: [64, 128, 256, 512, 1024], reblurWidth: 64)

@@ -107,7 +107,7 @@ public struct DeblurNetworkSection: Codable, Equatable, Sendable {
     }
 }
 
-/// `network_g.prior` (jdrl-facts.md, "Journal extension"; Models.BlurMapPrior): a blur estimator's
+/// `network_g.prior` (docs/method.md, "The journal extension"; Models.BlurMapPrior): a blur estimator's
 /// kernel-seed map joins the blurry image through a squeeze-excitation gate. During the initialisation
 /// stage the map is scaled by ramp_start + (epoch + 1) / init_epochs * (1 - ramp_start); after it,
 /// `weight` * Charb(predicted seeds, R's KPN seeds) joins the loss (both sides get its gradient, as in
