@@ -72,7 +72,7 @@ test-cluster:
 	./pipelines/slurm/test-cluster.sh
 	JDRL_MPI_TESTS=1 $(SWIFT) test -c release --skip-build --filter DataParallelTrainingTests
 
-# Issue 14's fault corpus, long version: the bad-input corpus, concurrency, disk full, and KILLS seeded
+# The fault corpus (docs/reliability.md), long version: the bad-input corpus, concurrency, disk full, and KILLS seeded
 # SIGKILLs of ingest/tile/flow/eval/train and reevaluate (about 3.5 min on 2 cores); prints each kill and the tables.
 # `make test` runs the same suites with 8 kills. JDRL_KILL_SEED=S replays a schedule.
 .PHONY: test-faults reliability
@@ -110,7 +110,7 @@ PHOTOS ?=
 benchmark-unseen: build
 	./pipelines/unseen.sh $(PHOTOS)
 
-# Issue #11's study: the default, the baseline and the paper's Table 4 ablations at the default's
+# The ablation study (docs/results.md): the default, the baseline and the paper's Table 4 ablations at the default's
 # budget, scored together (runs/ablations/, reports/ablations/). STEPS=N for a shorter study.
 STEPS ?=
 ablations: build

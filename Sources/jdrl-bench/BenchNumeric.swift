@@ -49,7 +49,7 @@ enum NumericBenchmarks {
             "bench": name, "ours_s": ours, "ours_s_all": times, "size": size, "widths": widths, "reblur_width": reblurWidth,
             "threads": Engine.shared.threads,
             "conv_algorithm": Engine.shared.platform.algorithms,
-            // What is timed, in plain words (issue #15): not make train's step, which adds the warps and masks.
+            // What is timed, in plain words: not make train's step, which adds the warps and masks.
             "timed": "Models.TrainingStep: UNet and reblurring module forward and backward plus Adam, batch 1, "
                 + "Charbonnier to a fixed target and the reblur term; no flow warps, no calibration masks, no data loading",
             "unet_params": unet.parameterCount, "reblur_params": reblur.parameterCount,
