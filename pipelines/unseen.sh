@@ -17,7 +17,7 @@ runs=${2:-runs}
 width=${WIDTH:-960}
 bin=${BIN:-.build/release}
 work=work-data/unseen
-test -d "$photos" || { echo "unseen: no photo folder $photos (usage: pipelines/unseen.sh PHOTOS [RUNS])" >&2; exit 64; }
+test -d "$photos" || { echo "unseen: no photo folder $photos (usage: pipelines/unseen.sh PHOTOS [RUNS]; or set JDRL_PEERS)" >&2; exit 65; }
 
 embedded=()
 for photo in datasets/embedded/photos/*; do embedded+=("$(basename "${photo%.*}")"); done
