@@ -80,7 +80,7 @@ test-cluster:
 	./pipelines/slurm/test-cluster.sh
 	JDRL_MPI_TESTS=1 $(SWIFT) test -c release --skip-build --filter DataParallelTrainingTests
 
-# Issue 14's fault corpus, long version: the bad-input corpus, concurrency, disk full, and KILLS seeded
+# The fault corpus (docs/reliability.md), long version: the bad-input corpus, concurrency, disk full, and KILLS seeded
 # SIGKILLs of ingest/tile/flow/eval/train and reevaluate (about 3.5 min on 2 cores); prints each kill and the tables.
 # `make test` runs the same suites with 8 kills. JDRL_KILL_SEED=S replays a schedule.
 .PHONY: test-faults reliability
@@ -111,13 +111,14 @@ benchmark:
 	$(BIN)/jdrl-eval --manifest $(MANIFEST) --split test --latest-checkpoints --runs $(RUNS) \
 	  $(if $(PAIRS),--pairs $(PAIRS)) --report $(REPORTS)/benchmark/$(basename $(notdir $(MANIFEST)))
 
-# The trained runs scored on pairs synthesised from photos the project never trained on (PHOTOS, default
-# ../shared/data/dev-photos; embedded photos are left out): gain over the input and colour error per image.
+# The trained runs scored on pairs synthesised from photos the project never trained on (PHOTOS, default: the
+# development photos beside the peers, $JDRL_PEERS/../data/dev-photos, see pipelines/peers-location.sh;
+# embedded photos are left out): gain over the input and colour error per image.
 PHOTOS ?=
 benchmark-unseen: build
 	./pipelines/unseen.sh $(PHOTOS)
 
-# Issue #11's study: the default, the baseline and the paper's Table 4 ablations at the default's
+# The ablation study (docs/results.md): the default, the baseline and the paper's Table 4 ablations at the default's
 # budget, scored together (runs/ablations/, reports/ablations/). STEPS=N for a shorter study.
 STEPS ?=
 ablations: build

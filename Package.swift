@@ -71,7 +71,7 @@ let package = Package(
         .executableTarget(name: "jdrl-synth", dependencies: ["DatasetSynthesis", "Synthesis", "Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-ingest", dependencies: ["Ingest", "Imaging", "Manifest", "StageSupport"]),
         .executableTarget(name: "jdrl-tile", dependencies: ["Tiling", "Imaging", "Manifest", "StageSupport"]),
-        .executableTarget(name: "jdrl-manifest", dependencies: ["Manifest", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "jdrl-manifest", dependencies: ["Manifest", "StageSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "jdrl-flow", dependencies: ["FlowStage", "Flow", "Imaging", "StageSupport"]),
         .executableTarget(name: "jdrl-train", dependencies: ["Training", "Distributed", "StageSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "jdrl-eval", dependencies: ["Evaluation", "Metrics", "Models", "Tensors", "Flow", "Imaging", "Manifest", "StageSupport",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue #11's tables: JDRL against the baseline and the paper's Table 4 ablations, every run at the
+# The ablation tables of docs/results.md: JDRL against the baseline and the paper's Table 4 ablations, every run at the
 # budget of configs/jdrl-unet-cpu.yaml, all scored on the embedded default's held-out test captures
 # (against the exactly aligned sharp image, whole image and defocused region, beside the blurry input).
 #

@@ -12,7 +12,7 @@
 # Exit status: 0 done (rejected inbox items are listed but do not fail the run); else the failing stage's.
 set -uo pipefail
 inbox=${1:?usage: pipelines/reevaluate.sh INBOX}
-[ -d "$inbox" ] || { echo "reevaluate: inbox $inbox: no such folder" >&2; exit 2; }
+[ -d "$inbox" ] || { echo "reevaluate: inbox $inbox: no such folder" >&2; exit 65; }
 inbox=$(cd "$inbox" && pwd)   # absolute: captures are registered under this root
 cd "$(dirname "$0")/.."
 bin=${BIN:-.build/release}
@@ -23,7 +23,7 @@ history="$reports/history"
 stamp() { date -u '+%Y-%m-%d %H:%M:%S UTC'; }
 
 for tool in jdrl-ingest jdrl-eval; do
-  [ -x "$bin/$tool" ] || { echo "reevaluate: $bin/$tool is not built (run: swift build -c release)" >&2; exit 2; }
+  [ -x "$bin/$tool" ] || { echo "reevaluate: $bin/$tool is not built (run: swift build -c release)" >&2; exit 1; }
 done
 mkdir -p "$history"
 

@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# Scores trained models on captures synthesised from photos the project never trained on (issues #11
-# and #16: "better than the input, 1 dB above the baseline, colour error below 0.005 on every image").
+# Scores trained models on captures synthesised from photos the project never trained on: gain over the
+# input, alignment and colour error per image (docs/results.md).
 #
 # Usage: pipelines/unseen.sh [PHOTOS [RUNS]]   e.g. `make benchmark-unseen`
-# PHOTOS defaults to ../shared/data/dev-photos (not part of the repo: a user points it at any folder of
-# sharp photos). Photos whose name starts with an embedded photo's name are left out, so nothing scored
+# PHOTOS defaults to the development photos beside the peers, $JDRL_PEERS/../data/dev-photos
+# (pipelines/peers-location.sh; not part of the repo: a user points it at any folder of sharp photos). Photos whose name starts with an embedded photo's name are left out, so nothing scored
 # was seen in training. Every photo gives one test pair (jdrl-synth, width WIDTH, default 960), scored
 # with each run's newest checkpoint under RUNS (default runs) against the exactly aligned sharp image.
 # Work lives in work-data/unseen/, the manifest in data-manifests/unseen.sqlite, the report in
 # reports/unseen/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-photos=${1:-../shared/data/dev-photos}
+. pipelines/peers-location.sh
+photos=${1:-$JDRL_PEERS/../data/dev-photos}
 runs=${2:-runs}
 width=${WIDTH:-960}
 bin=${BIN:-.build/release}
 work=work-data/unseen
-test -d "$photos" || { echo "unseen: no photo folder $photos (usage: pipelines/unseen.sh PHOTOS [RUNS])" >&2; exit 64; }
+test -d "$photos" || { echo "unseen: no photo folder $photos (usage: pipelines/unseen.sh PHOTOS [RUNS]; or set JDRL_PEERS)" >&2; exit 65; }
 
 embedded=()
 for photo in datasets/embedded/photos/*; do embedded+=("$(basename "${photo%.*}")"); done

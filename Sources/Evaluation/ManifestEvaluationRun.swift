@@ -28,14 +28,16 @@ public struct ManifestEvaluationRequest: Sendable {
 
 /// Manifest mode: resolve the methods, score what is new, print and write the table, append history.
 public enum ManifestEvaluationRun {
-    /// Returns the exit status: 0 done (or nothing new), 1 error, 2 precision unavailable, 3 some items failed.
+    /// Returns the exit status from the shared table (StageSupport.ExitStatus): done (or nothing new), some
+    /// items failed (each named), bad call (a precision this CPU lacks), bad data (a missing or damaged
+    /// manifest, a bad checkpoint).
     public static func run(_ request: ManifestEvaluationRequest,
                            log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) -> Int32 {
         do {
             let manifestPath = request.manifestPath
             guard FileManager.default.fileExists(atPath: manifestPath) else {
                 log("jdrl-eval: \(manifestPath): no such manifest (run `make patches` or jdrl-ingest first)")
-                return 1
+                return ExitStatus.badData.rawValue
             }
             let manifest = try Manifest.open(path: manifestPath)
             var checkpoints = try request.checkpoints.map { try DeblurCheckpoint(path: $0) }
@@ -54,7 +56,7 @@ public enum ManifestEvaluationRun {
             settings.overlap = request.overlap
             do { settings.precision = try request.precision.resolved() } catch {
                 log("jdrl-eval: \(error)")
-                return 2
+                return ExitStatus.badCall.rawValue
             }
             log("jdrl-eval: \(Engine.shared.platform); inference in \(settings.precision)")
             settings.border = request.border
@@ -90,10 +92,10 @@ public enum ManifestEvaluationRun {
             for line in Engine.shared.implementationReport() { log("jdrl-eval: " + line) }
             print("jdrl-eval: \(Set(outcome.newRows.map { "\($0.captureId ?? -1)|\($0.checkpointPath ?? "")" }).count) items scored, \(outcome.skipped) already scored, \(outcome.failures.count) failed")
             for failure in outcome.failures { log("jdrl-eval: failed: \(failure)") }
-            return outcome.failures.isEmpty ? 0 : 3
+            return (outcome.failures.isEmpty ? ExitStatus.done : .someItemsFailed).rawValue
         } catch {
             log("jdrl-eval: \(error)")
-            return 1
+            return ExitStatus.of(error).rawValue
         }
     }
 }

@@ -107,7 +107,7 @@ public struct ResultsTable: Sendable {
     /// Each model against the blurry input (the line without a checkpoint): see InputGain.swift.
     public var gains: InputGainTable { InputGainTable(lines: lines) }
 
-    // MARK: Colour (issue #16)
+    // MARK: Colour
 
     /// What the colour columns mean.
     public static let colourCaption = "Colour error: per-channel mean of (scored image - target) over the image, the largest "

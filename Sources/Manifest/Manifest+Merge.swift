@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// Folding shard manifests into the main one (issue #13: SQLite over NFS is not safe, so each job of a Slurm
+/// Folding shard manifests into the main one (SQLite over NFS is not safe, so each job of a Slurm
 /// array writes its own file). Rows are matched by what they are, never by id: a capture by (root, split,
 /// name), a patch by its capture and (params_hash, x, y), a flow by its patch or capture and (direction,
 /// params_hash), a stage item by (stage, params_hash, capture), a score by (capture, method, checkpoint,

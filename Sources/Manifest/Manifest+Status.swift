@@ -46,7 +46,7 @@ public struct ManifestStatus: Sendable, Equatable {
         public var patchesDone: Int
         /// Kept patches (of any tiling) missing one or both directions.
         public var patchesPending: Int
-        /// Spread of the blurry->sharp colour maps (issue #16): per channel R, G, B.
+        /// Spread of the blurry->sharp colour maps: per channel R, G, B.
         public var colour: ColourSpread?
     }
 

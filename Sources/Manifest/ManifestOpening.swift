@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import StageSupport
 
-/// Why a manifest file could not be opened, naming the file. Stages report it in one line (exit 2)
+/// Why a manifest file could not be opened, naming the file. Stages report it in one line (exit 65, bad data)
 /// instead of a database error dump: the file is the user's to fix, move aside or open with the
 /// build that wrote it.
 public struct ManifestOpenError: InputError {

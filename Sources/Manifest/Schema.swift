@@ -151,7 +151,7 @@ public enum ManifestSchema {
                 CREATE INDEX evaluations_by_method ON evaluations(method, target, split);
                 """)
         }
-        // Photometric alignment (issue #16): the per-channel gain/offset mapping the warped target onto
+        // Photometric alignment: the per-channel gain/offset mapping the warped target onto
         // the source's colours, fitted next to each flow; NULL for rows written before (jdrl-flow fills them in).
         migrator.registerMigration("v4-flow-colour") { db in
             try db.execute(sql: """
@@ -165,7 +165,7 @@ public enum ManifestSchema {
                 ALTER TABLE flows ADD COLUMN colour_space TEXT CHECK (colour_space IN ('srgb', 'linear'));
                 """)
         }
-        // Colour error of each score (issue #16): per-channel mean of (scored - target) and the PSNR after
+        // Colour error of each score: per-channel mean of (scored - target) and the PSNR after
         // removing it; NULL for rows scored before.
         migrator.registerMigration("v5-evaluation-colour") { db in
             try db.execute(sql: """
@@ -198,7 +198,7 @@ public enum ManifestSchema {
                 """)
         }
         // A flow row's direction is one of two words every reader looks up by name; a misspelt one would be
-        // silently ignored (issue #15). SQLite cannot add a CHECK in place: rebuilt as v6 does, from its own
+        // silently ignored. SQLite cannot add a CHECK in place: rebuilt as v6 does, from its own
         // stored definition, dropping rows no reader could use.
         migrator.registerMigration("v7-flows-direction-check") { db in
             try rebuild(table: "flows", in: db, migration: "v7", replacing: "direction TEXT NOT NULL,",
@@ -222,12 +222,12 @@ public enum ManifestSchema {
                     ON evaluations(capture_id, method, ifnull(checkpoint_path, ''), target) WHERE capture_id IS NOT NULL;
                 """)
         }
-        // Issue #11: does a model move the image? The mean displacement (px) of the global map from each
+        // Does a model move the image? The mean displacement (px) of the global map from each
         // scored image to its blurry input; NULL for rows scored before, 0 for the input itself.
         migrator.registerMigration("v9-evaluation-shift-to-input") { db in
             try db.execute(sql: "ALTER TABLE evaluations ADD COLUMN shift_to_input_px REAL")
         }
-        // Issue #12: the blur-map prior's pseudo-supervision term per logged step; NULL without a prior.
+        // The blur-map prior's pseudo-supervision term per logged step; NULL without a prior.
         migrator.registerMigration("v10-training-steps-prior") { db in
             try db.execute(sql: "ALTER TABLE training_steps ADD COLUMN loss_prior REAL")
         }

@@ -13,7 +13,7 @@ struct FeatureMap {
 /// A 2-D convolution with bias and a fused ReLU, as im2col + sgemm. The column matrix is built
 /// for a chunk of output rows at a time so its memory stays bounded at any image size.
 /// The sgemm is oneDNN's: it picks its kernels from the running CPU by itself, where Debian's
-/// OpenBLAS 0.3.21 misreads some (Emerald Rapids as Prescott: SSE3 kernels, 5x slower) unless a
+/// OpenBLAS 0.3.21 misreads some as Prescott (SSE3 kernels, 5x slower; docs/design.md) unless a
 /// user sets OPENBLAS_CORETYPE before it loads.
 struct ConvolutionReLU {
     let inputChannels: Int

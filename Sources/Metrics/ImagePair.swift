@@ -1,6 +1,6 @@
 import Imaging
 
-/// What a metric value was measured against. Every number a user sees says this (design.md,
+/// What a metric value was measured against. Every number a user sees says this (docs/design.md,
 /// "Conventions"): the target's name (e.g. "GT" or "deformed GT (DIS)"), the bit depths the two
 /// files held, the border cropped from each side and the data range (always 1: images are in [0,1]).
 public struct MeasurementBasis: Sendable, Equatable, Codable {

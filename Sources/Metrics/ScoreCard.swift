@@ -8,7 +8,7 @@ public struct ScoreCard: Sendable {
     public var mae: MAEResult
     public var lpips: LPIPSResult?
     public var lpipsUnavailable: String?
-    /// Per-channel mean of (output - target): exposure / white-balance bias (issue #16).
+    /// Per-channel mean of (output - target): exposure / white-balance bias.
     public var colourError: ColourErrorResult
     /// PSNR after removing each channel's mean error: a separate, colour-corrected score.
     public var psnrColourCorrected: PSNRResult

@@ -1,4 +1,4 @@
-// The blur-map prior of JDRL's journal extension (jdrl-facts.md, "Journal extension"):
+// The blur-map prior of JDRL's journal extension (docs/method.md, "The journal extension"):
 //   seeds    = E(blurry)       conv3x3 3->32, 3 residual blocks (x + conv(relu(conv(x)))), conv3x3 32->35
 //   x        = concat(blurry, ramp * seeds)                                    38 channels
 //   features = x * sigmoid(W2 relu(W1 mean_hw(x)))     squeeze-excitation 38 -> 2 -> 38, no biases

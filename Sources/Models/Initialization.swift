@@ -42,8 +42,8 @@ enum Initialization {
     /// seeds are ramped in from 0.001) and the squeeze-excitation gate halves it (sigmoid(~0) = 0.5): the
     /// image columns are scaled back to the image-only network's fan-in scale, and doubled for the gate.
     /// Without it the residual UNet's image path starts 7x weaker than the plain UNet's, and at the CPU
-    /// config's lr Adam's fixed-size steps drove the last decoder layer's ReLUs dead: the trained prior
-    /// network stayed the identity (mean |F(b) - b| 1.4e-5 after 4000 steps; the plain UNet's 1.1e-2).
+    /// config's lr Adam's fixed-size steps drive the last decoder layer's ReLUs dead, so the trained prior
+    /// network stays the identity (docs/results.md, "The blur-map prior's first convolution").
     static func restoreImageColumnsScale(_ conv: Conv2D, imageChannels: Int = 3, gate: Float = 0.5) {
         let s = conv.shape, taps = s.kernelHeight * s.kernelWidth
         let factor = (Float(s.inChannels) / Float(imageChannels)).squareRoot() / gate

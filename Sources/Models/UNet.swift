@@ -1,5 +1,5 @@
 // The baseline deblurring network F of JDRL (Li et al., AAAI 2023; the authors' UNet), as defined by
-// ../shared/peers/torch_jdrl.py `UNet`:
+// the reference implementation's `UNet` (docs/method.md):
 //   encoder level i: conv3x3+ReLU, conv3x3+ReLU (widths[i]); dropout on the two deepest levels
 //   (the dropped output is both the skip and the pooling input); 2x2 max-pool between levels;
 //   decoder: nearest x2 upsample, 2x2 "same" conv (extra row/column right/bottom) to the level's
@@ -7,7 +7,7 @@
 // Paper widths 64..1024 give 31,033,411 parameters.
 // Option `residual` (not in the paper): output = input + head(...), no sigmoid, the head zero-initialised
 // so the untrained network is the identity; a small CPU budget then starts from the blurry input's
-// score instead of from a random image (issue #11). Inference clamps to [0, 1]; training does not
+// score instead of from a random image (docs/results.md). Inference clamps to [0, 1]; training does not
 // (a clamp would zero the gradient of every saturated pixel, and the loss targets lie in [0, 1] anyway).
 import Tensors
 
@@ -117,7 +117,7 @@ public final class UNet: Trainable {
         var generator = SeededGenerator(seed: seed)
         // The paper's network keeps torch_jdrl.py's fan-out init. The residual option starts from He's
         // fan-in init with zero biases: with the fan-out init the deeper levels' activations shrink
-        // about 4x per level, and at a CPU budget the network then never leaves the identity (issue #11).
+        // about 4x per level, and at a CPU budget the network then never leaves the identity (docs/results.md).
         for row in table.rows {
             if config.residual { Initialization.kaimingFanIn(convs[row.name]!, &generator) }
             else { Initialization.kaimingFanOut(convs[row.name]!, &generator) }

@@ -14,9 +14,10 @@ public final class StageLock {
 
     public enum Mode { case wait, refuse }
 
-    public struct Held: InputError {
+    public struct Held: StageError {
         public let url: URL
         public let holder: String
+        public var exitStatus: ExitStatus { .busy }
         public var description: String { "\(holder) holds \(url.path); not started (wait for it to finish)" }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Yams
 
-public struct ConfigError: Error, CustomStringConvertible {
+public struct ConfigError: CallError {
     public let path: String
     public let reason: String
     public var description: String { "\(path): \(reason)" }

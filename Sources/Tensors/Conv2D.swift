@@ -238,8 +238,8 @@ public final class Conv2D {
     }
 
     /// Below this many channels (in or out) the transforms, whose cost grows with the channels, outweigh
-    /// the multiplies saved, which grow with their square: measured on Zen 4 under the AVX2 cap
-    /// (`jdrl-bench conv-layers`), 32->32 at 256x256 ran 0.8-1.0x of oneDNN's direct convolution,
+    /// the multiplies saved, which grow with their square: measured under the AVX2 cap
+    /// (`jdrl-bench conv-layers`, docs/performance.md), 32->32 at 256x256 ran 0.8-1.0x of oneDNN's direct convolution,
     /// 64->64 1.0-1.4x, 128 channels and more 1.5-2.2x (forward + backward).
     public static let ownWinogradMinimumChannels = 64
     /// Below 32x32 a few hundred 4x4 tiles cannot keep both cores' matrix products busy (the

@@ -1,8 +1,8 @@
 // The arithmetic a user asks UNet inference to run in: an element type, or `auto`. f32 is the
 // reference (and the default: scores and outputs do not depend on the CPU); bf16 runs the convolutions
-// in bf16 (AMX: 1.6-1.8x faster end to end, ~1e-3 mean difference) and is refused on CPUs without bf16
-// convolutions (before AVX-512); auto takes bf16 where the CPU has bf16 instructions (AVX512-BF16:
-// 1.27x on Zen 4; AMX) and f32 elsewhere, and says which.
+// in bf16 (~1e-3 mean difference; speed per CPU kind in docs/performance.md) and is refused on CPUs
+// without bf16 convolutions (before AVX-512); auto takes bf16 where the CPU has bf16 instructions
+// (AVX512-BF16 or AMX) and f32 elsewhere, and says which.
 
 public enum InferencePrecision: Equatable, Sendable, CustomStringConvertible {
     case fixed(ElementType)

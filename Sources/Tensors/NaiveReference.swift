@@ -91,7 +91,7 @@ public enum NaiveReference {
         return out
     }
 
-    // NAFNet's channel ops (issue #12), written from their formulas.
+    // NAFNet's channel ops, written from their formulas.
 
     /// Layer norm over the channels of each pixel: weight * (x - mean) / sqrt(var + eps) + bias.
     public static func channelLayerNorm(_ x: [Float], n: Int, c: Int, h: Int, w: Int, weight: [Float], bias: [Float], eps: Double) -> [Float] {

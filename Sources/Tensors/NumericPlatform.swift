@@ -15,9 +15,9 @@ public enum BF16Support: String, Sendable, Codable {
     case unavailable
     /// AVX-512 without bf16 instructions: oneDNN emulates bf16 arithmetic, which gains nothing over f32.
     case emulated
-    /// AVX512-BF16 dot products without AMX (AMD Zen 4): the paper UNet's inference 1.27x faster than f32.
+    /// AVX512-BF16 dot products without AMX: bf16 inference may be faster or slower than f32 (docs/performance.md).
     case vector
-    /// AMX tiles: bf16 inference is 1.6-1.8x faster than f32 end to end (measured on Emerald Rapids).
+    /// AMX tiles: bf16 inference is 1.6-1.8x faster than f32 end to end (docs/performance.md).
     case amx
 }
 

@@ -1,5 +1,5 @@
 // Benchmarks of the numeric core: a JDRL training step (F + R, Adam) at 256x256 and UNet inference,
-// against the PyTorch peer (../shared/peers/torch_jdrl.py time) spawned from this process.
+// against the PyTorch peer (the peers' torch_jdrl.py time) spawned from this process.
 import CBenchSupport
 import CDNNL
 import COpenBLAS
@@ -8,7 +8,7 @@ import Models
 import Tensors
 
 enum NumericBenchmarks {
-    static let peerScript = "/work/shared/peers/torch_jdrl.py"
+    static let peerScript = PeerLocation.script("torch_jdrl.py")
 
     static func trainStepPaper() throws {
         try trainStep(name: "train-step-paper", widths: [64, 128, 256, 512, 1024], reblurWidth: 64)
@@ -49,7 +49,7 @@ enum NumericBenchmarks {
             "bench": name, "ours_s": ours, "ours_s_all": times, "size": size, "widths": widths, "reblur_width": reblurWidth,
             "threads": Engine.shared.threads,
             "conv_algorithm": Engine.shared.platform.algorithms,
-            // What is timed, in plain words (issue #15): not make train's step, which adds the warps and masks.
+            // What is timed, in plain words: not make train's step, which adds the warps and masks.
             "timed": "Models.TrainingStep: UNet and reblurring module forward and backward plus Adam, batch 1, "
                 + "Charbonnier to a fixed target and the reblur term; no flow warps, no calibration masks, no data loading",
             "unet_params": unet.parameterCount, "reblur_params": reblur.parameterCount,

@@ -3,12 +3,12 @@ import Imaging
 
 /// Tiling throughput: load a 4096x2160 PNG, resize by 0.5 (Lanczos3), cut every 512x512 patch at
 /// stride 256 and write each as PNG (zlib 6), against Pillow and pyvips doing the same work in the
-/// same run (../shared/peers/tile_peers.py, best of 3 each). Prints one JSON line.
+/// same run (the peers' tile_peers.py, best of 3 each). Prints one JSON line.
 func benchTiling() throws {
-    let photo = URL(fileURLWithPath: "/work/shared/data/dev-photos/sunset_by_Aitzol_Berasategi.jpg")
-    let peerScript = "/work/shared/peers/tile_peers.py"
+    let photo = PeerLocation.devPhoto("sunset_by_Aitzol_Berasategi.jpg")
+    let peerScript = PeerLocation.script("tile_peers.py")
     guard FileManager.default.fileExists(atPath: photo.path), FileManager.default.fileExists(atPath: peerScript) else {
-        print(#"{"bench":"tiling","skipped":"/work/shared (dev photos and peers) is absent"}"#)
+        print(#"{"bench":"tiling","skipped":"the peers' tile_peers.py or the development photo is absent (JDRL_PEERS)"}"#)
         return
     }
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("jdrl-bench-tiling-\(UUID().uuidString)")

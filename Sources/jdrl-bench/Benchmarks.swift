@@ -74,7 +74,7 @@ enum Benchmarks {
 
 /// One run of a Python peer. The PyTorch peers run on Debian's python3 (its CPU PyTorch package);
 /// the others on the python3 first on PATH, where the peers' setup.sh installs them. Peers load
-/// Debian's OpenBLAS, which misreads some CPUs (Emerald Rapids as Prescott: SSE3 kernels, 5x slow):
+/// Debian's OpenBLAS, which misreads some CPUs as Prescott (SSE3 kernels, 5x slow; docs/design.md):
 /// they get the core type that fits this CPU (`openBLASCoreType`), never one it lacks.
 struct PeerRun {
     let status: Int32

@@ -2,4 +2,5 @@
 // The registry lives in Benchmarks.swift.
 import Foundation
 
+PeerLocation.export()
 exit(Benchmarks.main(CommandLine.arguments))

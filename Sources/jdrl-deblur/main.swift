@@ -1,4 +1,4 @@
-// jdrl-deblur: deblurs full-resolution images with a trained UNet (tiled, bounded memory).
+// jdrl-deblur: deblurs full-resolution images with a trained network (tiled, bounded memory).
 // Thin: parse, validate, hand over to Evaluation.FullImageDeblurrer, map errors to exit codes.
 import ArgumentParser
 import Evaluation
@@ -10,13 +10,14 @@ import Tensors
 struct JDRLDeblur: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jdrl-deblur",
-        abstract: "Deblur images of any size with a checkpoint's UNet, by overlapping tiles blended without seams.",
+        abstract: "Deblur images of any size with a trained checkpoint (UNet, NAFNet, either with the blur-map prior), by overlapping tiles blended without seams.",
         discussion: """
             CKPT: a jdrl-train checkpoint folder (runs/NAME/checkpoints/step_N), a run folder (its newest checkpoint), \
-            or a UNet safetensors file with PyTorch names. The UNet's widths are read from the weights. \
+            or a safetensors file with PyTorch names. The network (UNet or NAFNet, with or without the blur-map \
+            prior) and its widths are read from the weights. \
             Outputs are PNG in the input's bit depth (8 or 16). Prints time and peak memory (VmHWM).
-            Exit status: 0 all done; 1 nothing done (bad checkpoint); 2 the precision asked for does not exist on this CPU; \
-            3 some inputs failed (each named); 64 bad call.
+            Exit status (shared by every stage, docs/commands.md): 0 all done; 3 some inputs failed (each named); \
+            64 bad call, or a precision this CPU does not have; 65 a missing or unusable checkpoint.
             """)
 
     @Option(help: "The checkpoint (folder or safetensors file).")
@@ -45,7 +46,7 @@ struct JDRLDeblur: ParsableCommand {
         let precision: ElementType
         do { precision = try tiling.precision.resolved() } catch {
             FileHandle.standardError.write(Data("jdrl-deblur: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw ExitCode(.badCall)
         }
         let deblurrer: FullImageDeblurrer
         let source: DeblurCheckpoint
@@ -55,7 +56,7 @@ struct JDRLDeblur: ParsableCommand {
                                                precision: precision)
         } catch {
             FileHandle.standardError.write(Data("jdrl-deblur: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw ExitCode(.badData)
         }
         print("jdrl-deblur: \(source.summary) from \(source.weightsURL.path); tiles \(deblurrer.tiling.tile) px, overlap \(deblurrer.tiling.overlap) px, \(deblurrer.precision)\(tiling.precision == .auto ? " (auto)" : "")")
         print("jdrl-deblur: \(Engine.shared.platform); oneDNN threads \(Engine.shared.threads)")
@@ -79,7 +80,7 @@ struct JDRLDeblur: ParsableCommand {
         print(String(format: "jdrl-deblur: %d of %d images in %.1f s; %@", inputs.count - failures, inputs.count,
                      Date().timeIntervalSince(started), PeakMemory.describe()))
         for line in Engine.shared.implementationReport() { FileHandle.standardError.write(Data("jdrl-deblur: \(line)\n".utf8)) }
-        if failures > 0 { throw ExitCode(failures == inputs.count ? 1 : 3) }
+        if failures > 0 { throw ExitCode(.someItemsFailed) }
     }
 }
 

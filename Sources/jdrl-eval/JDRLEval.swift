@@ -21,7 +21,9 @@ struct JDRLEval: ParsableCommand {
             Direct mode:   jdrl-eval --output O.png --target T.png
             Manifest mode: jdrl-eval --checkpoint CKPT [--checkpoint CKPT2 ...] --manifest M --split test [--report DIR]
                            (--latest-checkpoints adds each training run's newest checkpoint; the blurry input is always a row)
-            Manifest mode exit status: 0 done (or nothing new); 2 the precision asked for does not exist on this CPU; 3 some items failed (each named, the others scored); 1 error.
+            Exit status (shared by every stage, docs/commands.md): 0 done (or nothing new); 3 some items failed \
+            (each named, the others scored); 64 bad call, or a precision this CPU does not have; 65 bad data \
+            (a missing or damaged manifest, an unreadable image or checkpoint); 1 another error.
             """)
 
     @Option(help: "Direct mode: the image to score (PNG/TIFF/JPEG, 8 or 16 bit).")
@@ -68,7 +70,7 @@ struct JDRLEval: ParsableCommand {
         } catch let error as CustomStringConvertible where error is ImagingError || error is MetricsError
                     || error is SafetensorsError || error is DirectEvaluation.Failure {
             FileHandle.standardError.write(Data("jdrl-eval: \(error.description)\n".utf8))
-            throw ExitCode(1)
+            throw ExitCode(.badData)
         }
     }
 }

@@ -17,8 +17,9 @@ struct FlowCommand: ParsableCommand {
         commandName: "jdrl-flow",
         abstract: "Estimate the flow that backward-warps one image into another's frame (A(p) matches B(p + flow(p))).",
         discussion: """
-            Exit status: 0 done; 2 an input image missing, unreadable or unusable (named); \
-            3 some manifest items failed (each named, the others done); 64 bad call.
+            Exit status (shared by every stage, docs/commands.md): 0 done; 3 some manifest items failed \
+            (each named, the others done); 64 bad call; 65 an input image missing, unreadable or unusable, \
+            or a damaged manifest (named).
             """)
 
     @OptionGroup var stage: StageOptions
@@ -60,7 +61,7 @@ struct FlowCommand: ParsableCommand {
             let failures = try ManifestFlows(manifestPath: stage.manifest, shard: stage.shard, threads: stage.threads,
                                              outputDirectory: folder,
                                              maskMode: maskMode, fullCaptures: captures).run()
-            if failures > 0 { throw ExitCode(3) }
+            if failures > 0 { throw ExitCode(.someItemsFailed) }
         }
     }
 
@@ -92,6 +93,6 @@ struct FlowCommand: ParsableCommand {
                      colour))
     }
 
-    /// A missing or unreadable image, or a pair flow cannot use, exits 2 with one line naming the problem.
+    /// A missing or unreadable image, or a pair flow cannot use, exits 65 (bad data) with one line naming the problem.
     static func main() { mainReportingInputErrors([ImagingError.self, FlowError.self, ColourFitError.self]) }
 }

@@ -6,7 +6,8 @@ import Manifest
 import StageSupport
 
 /// jdrl-ingest: registers blurry / sharp pairs in the manifest, validating each one.
-/// Exit status: 0 all pairs ok, 3 some pairs rejected (each named with its reason), 2 bad call or input.
+/// Exit status (the shared table, StageSupport.ExitStatus): 0 all pairs ok, 3 some pairs rejected (each named
+/// with its reason), 64 bad call or config, 65 a missing folder or a damaged manifest.
 @main
 struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,8 @@ struct IngestCommand: ParsableCommand {
             Examples:
               jdrl-ingest my-captures/ --manifest data-manifests/mine.sqlite
               jdrl-ingest --config configs/datasets/embedded.yaml
-            Exit status: 0 every pair ok; 3 some pairs rejected (listed with reasons); 2 bad call.
+            Exit status (shared by every stage, docs/commands.md): 0 every pair ok; 3 some pairs rejected \
+            (listed with reasons); 64 bad call or config; 65 a missing folder or a damaged manifest.
             """)
 
     @Argument(help: "The dataset folder (or give --config).")
@@ -74,13 +76,13 @@ struct IngestCommand: ParsableCommand {
         let report = try Ingestion(manifest: manifest, root: root, layout: resolvedLayout, genericSplit: split.split,
                                    sizeTolerance: tolerance, shard: stage.shard, threads: stage.threads, pixelLimit: pixelLimit).run()
         print(report.summary(root: root.path, layout: resolvedLayout, manifest: manifestPath))
-        if !report.rejected.isEmpty { throw ExitCode(3) }
+        if !report.rejected.isEmpty { throw ExitCode(.someItemsFailed) }
     }
 
     static func main() { mainReportingInputErrors([StageFailure.self, DatasetConfigError.self, ConfigError.self]) }
 }
 
-struct StageFailure: Error, CustomStringConvertible {
+struct StageFailure: InputError {
     let message: String
     init(_ message: String) { self.message = message }
     var description: String { message }

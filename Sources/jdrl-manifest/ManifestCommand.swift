@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Manifest
+import StageSupport
 
 /// jdrl-manifest: looking after a manifest from outside the stages.
 @main
@@ -9,6 +10,15 @@ struct ManifestCommand: ParsableCommand {
         commandName: "jdrl-manifest",
         abstract: "Inspect a jdrl manifest, or fold shard manifests into it.",
         subcommands: [Status.self, Merge.self])
+
+    /// A damaged or missing manifest or shard exits 65 (bad data) with one line naming it.
+    static func main() { mainReportingInputErrors([]) }
+}
+
+/// A manifest path that names no file.
+struct MissingManifest: InputError {
+    let path: String
+    var description: String { "\(path): no such manifest (make patches writes data-manifests/<dataset>.sqlite)" }
 }
 
 extension ManifestCommand {
@@ -22,7 +32,7 @@ extension ManifestCommand {
 
         func run() throws {
             guard FileManager.default.fileExists(atPath: manifest) else {
-                throw ValidationError("\(manifest): no such manifest (make patches writes data-manifests/<dataset>.sqlite)")
+                throw MissingManifest(path: manifest)
             }
             print("manifest \(manifest)")
             print(try Manifest.open(path: manifest).status())
@@ -38,7 +48,8 @@ extension ManifestCommand {
             discussion: """
                 Rows are matched by content keys, never by id (a capture by root, split and name; a patch by its capture,
                 parameters and position; ...), so merging a shard twice writes nothing the second time. Each shard is folded
-                in one transaction. Exit status: 0 merged; 3 some items conflicted (each named; the rest merged); 1 error.
+                in one transaction. Exit status (shared by every stage, docs/commands.md): 0 merged; 3 some items
+                conflicted (each named; the rest merged); 64 bad call; 65 a missing or damaged manifest or shard.
                 """)
 
         @Option(help: "The main manifest (created if missing). Without it the first path is the main manifest, as in `merge OUT IN...`.")
@@ -65,7 +76,7 @@ extension ManifestCommand {
             }
             if conflicts > 0 {
                 print("jdrl-manifest merge: \(conflicts) conflicting items were not merged (the manifests disagree about them)")
-                throw ExitCode(3)
+                throw ExitCode(.someItemsFailed)
             }
         }
     }

@@ -16,6 +16,8 @@ struct SynthCommand: ParsableCommand {
         discussion: """
             Direct mode:  jdrl-synth --photo P --out DIR --seed N [--width W]
             Dataset mode: jdrl-synth --config configs/datasets/embedded.yaml  (skips pairs already made)
+            Exit status (shared by every stage, docs/commands.md): 0 done; 64 bad call or config; \
+            65 a missing or unreadable photo.
             """)
 
     @Option(help: "A sharp photo (direct mode).")
@@ -65,6 +67,6 @@ struct SynthCommand: ParsableCommand {
         }
     }
 
-    /// Bad input (unreadable photo, bad config) exits 2 with one readable line instead of a Swift dump.
+    /// Bad input exits with one readable line instead of a Swift dump: 65 for an unreadable photo, 64 for a bad config.
     static func main() { mainReportingInputErrors([ImagingError.self, DatasetConfigError.self, ConfigError.self]) }
 }

@@ -16,6 +16,9 @@ struct TileCommand: ParsableCommand {
                            jdrl-tile --manifest M --out DIR [--protocol sdd --scale 0.5 --stride 256]
             Direct mode:   jdrl-tile --blurry B --sharp S --out DIR [--protocol sdd --scale 0.5 --stride 256]
             Options given on the command line override the config's tiling section.
+            Exit status (shared by every stage, docs/commands.md): 0 done; 3 some captures could not be tiled \
+            (each named); 64 bad call or config; 65 bad data (an unreadable image, a damaged manifest, or \
+            --verify found rows and files that disagree).
             """)
 
     @OptionGroup var stage: StageOptions
@@ -50,7 +53,7 @@ struct TileCommand: ParsableCommand {
     @Option(help: "PNG zlib level 0-9. Default 1.")
     var compression: Int?
 
-    @Flag(help: "Check instead of tiling: every kept patch row's files exist and every patch file on disk has a row (exit 4 if not).")
+    @Flag(help: "Check instead of tiling: every kept patch row's files exist and every patch file on disk has a row (exit 65 if not).")
     var verify = false
 
     func validate() throws {
@@ -85,14 +88,14 @@ struct TileCommand: ParsableCommand {
         if verify {
             let report = try PatchVerifier(manifest: try Manifest.open(path: manifestPath), out: outFolder).run()
             print(report.text)
-            if !report.consistent { throw ExitCode(4) }
+            if !report.consistent { throw ExitCode(.badData) }
             return
         }
         let lock = try StageLock(StageLock.url(stage: "tile", manifest: manifestPath, shard: stage.shard), mode: .wait)
         defer { withExtendedLifetime(lock) {} }
         let stageRun = ManifestTiling(manifest: try Manifest.open(path: manifestPath), plan: plan(from: dataset), out: outFolder,
                                       shard: stage.shard, threads: stage.threads)
-        if !(try stageRun.run()).isEmpty { throw ExitCode(3) }
+        if !(try stageRun.run()).isEmpty { throw ExitCode(.someItemsFailed) }
     }
 
     func runDirect(blurry: URL, sharp: URL, out: URL) throws {

@@ -12,9 +12,11 @@ struct JDRLTrain: ParsableCommand {
         abstract: "Train a JDRL defocus-deblurring model from the manifest's misaligned pairs (resumes from the run's last checkpoint).",
         discussion: """
             Writes runs/<name>/ (resolved config, train.log, curves.csv/svg, checkpoints/) and the manifest's \
-            runs, checkpoints and training_steps rows. Exit codes: 0 done or stopped at --max-steps, \
-            1 error, 3 non-finite loss (the last good checkpoint is intact), 64 bad config or arguments, \
-            75 another jdrl-train is training this run (it is named). Under `mpirun -n N` the N processes train \
+            runs, checkpoints and training_steps rows. Exit status (shared by every stage, docs/commands.md): \
+            0 done or stopped at --max-steps; 1 another error (e.g. a full disk); 3 non-finite loss (the step is \
+            named, the last good checkpoint is intact); 64 bad config or arguments, or a run folder holding another \
+            config's checkpoints; 65 bad data (a damaged manifest, unreadable patches); 75 another jdrl-train is \
+            training this run (it is named). Under `mpirun -n N` the N processes train \
             one run data-parallel: each takes 1/N of every global batch (batch_size), gradients are averaged, \
             rank 0 writes; a rank that fails ends the whole job.
             """)
@@ -47,7 +49,7 @@ struct JDRLTrain: ParsableCommand {
                                       runsDirectory: URL(fileURLWithPath: runs))
         let group: ProcessGroup
         do { group = try ProcessGroups.fromEnvironment() } catch {
-            fail("\(error)", exitCode: 1, group: SingleProcess())
+            fail("\(error)", exitCode: ExitStatus.failed.rawValue, group: SingleProcess())
         }
         do {
             // One trainer per run folder: a second one would interleave checkpoints and rows of one run.
@@ -58,19 +60,8 @@ struct JDRLTrain: ParsableCommand {
                 : nil
             _ = try withExtendedLifetime(lock) { try TrainingSession.run(request, group: group) }
             group.finish()
-        } catch let error as StageLock.Held {
-            fail("\(error)", exitCode: 75, group: group)
-        } catch let error as TrainingError {
-            if case .nonFiniteLoss = error { fail("\(error)", exitCode: 3, group: group) }
-            fail("\(error)", exitCode: 1, group: group)
-        } catch let error as ConfigError {
-            fail("\(error)", exitCode: 64, group: group)
-        } catch let error as TrainingConfigError {
-            fail("\(error)", exitCode: 64, group: group)
-        } catch let error as InitialWeightsError {
-            fail("\(error)", exitCode: 65, group: group)
         } catch {
-            fail("\(error)", exitCode: 1, group: group)
+            fail("\(error)", exitCode: ExitStatus.of(error).rawValue, group: group)
         }
     }
 

@@ -79,8 +79,8 @@ func nafNetAgainstNaiveAndFiniteDifferences() throws {
     net.zeroGrad()
     _ = loss()
     net.backward(gradOutput: probe)
-    // Through 9 blocks in float32 a finite difference carries noise of up to 5e-4 absolute (AVX-512 on
-    // Zen 5; the channel attention's small weights show it first): each entry is held to 10 % of its
+    // Through 9 blocks in float32 a finite difference carries noise of up to 5e-4 absolute (with AVX-512
+    // kernels; the channel attention's small weights show it first): each entry is held to 10 % of its
     // largest gradient or of 1e-2, whichever is larger, and the median over all entries to 2 % (a
     // wiring error, such as a lost skip gradient, moves most entries by far more).
     var errors: [Double] = []

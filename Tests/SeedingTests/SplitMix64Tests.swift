@@ -2,8 +2,8 @@ import Testing
 import Seeding
 
 /// A seed must keep meaning the same numbers: synthesised pairs, initial weights, dropout masks and
-/// training crops all derive from these draws. The expected values were printed by the three copies
-/// of the generator this module replaced (Synthesis, Tensors, Training at 6a37315), bit for bit.
+/// training crops all derive from these draws. The expected values are SplitMix64's (Steele, Lea & Flood
+/// 2014) for these seeds, the numbers every synthesised pair and checkpoint so far was made with, bit for bit.
 @Suite struct SplitMix64Tests {
     @Test func drawsMatchTheValuesSeedsHaveAlwaysMeant() {
         var synthesis = SplitMix64(state: 7)

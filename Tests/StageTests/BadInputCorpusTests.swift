@@ -5,7 +5,7 @@ import Manifest
 import Testing
 
 /// The bad-input corpus end to end: `jdrl-ingest` and `jdrl-tile` as a user runs them, over real files.
-/// README "What bad input gets" lists each kind with the test that proves it.
+/// docs/reliability.md ("What bad input gets") lists each kind with the test that proves it.
 @Suite(.serialized) struct BadInputCorpusTests {
     @Test func everyGoodPairIsKeptAndEveryBadOneNamedWithItsReason() throws {
         let corpus = try BadInputCorpus()

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-/// Stages started at the same time on one manifest (issue 14, item 4): no corruption, no work done
+/// Stages started at the same time on one manifest: no corruption, no work done
 /// twice, and a message naming whoever holds the stage.
 @Suite(.serialized) struct ConcurrencyTests {
     /// A process started in the background, its output going to a file.

@@ -50,7 +50,7 @@ struct EvaluationStageTests {
         let narrow = try EvaluationStage.checkpoint(in: root.appendingPathComponent("narrow"))
         let refused = try Executables.run("jdrl-deblur", ["--checkpoint", narrow.path, input.path, "--out", root.appendingPathComponent("r.png").path,
                                                           "--precision", "bf16"])
-        #expect(refused.status == 1 && refused.output.contains("net_g.safetensors") && refused.output.contains("multiples of 16"), "\(refused.output)")
+        #expect(refused.status == 65 && refused.output.contains("net_g.safetensors") && refused.output.contains("multiples of 16"), "\(refused.output)")
         let checkpoint = try EvaluationStage.checkpoint(in: root.appendingPathComponent("runs"), widths: [16, 32, 48])
         var images: [PlanarImage] = []
         for precision in ["f32", "bf16"] {
@@ -75,7 +75,7 @@ struct EvaluationStageTests {
         let out = root.appendingPathComponent("o.png")
         let refused = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", out.path, "--precision", "bf16"])
         let lines = refused.output.split(separator: "\n")
-        #expect(refused.status == 2 && lines.count == 1 && refused.output.contains("AVX-512"), "\(refused.output)")
+        #expect(refused.status == 64 && lines.count == 1 && refused.output.contains("AVX-512"), "\(refused.output)")
         #expect(!FileManager.default.fileExists(atPath: out.path))
         // auto falls back to f32 here and says so.
         let automatic = try Executables.run("jdrl-deblur", ["--checkpoint", checkpoint.path, input.path, "--out", out.path, "--precision", "auto"])
@@ -90,7 +90,7 @@ struct EvaluationStageTests {
         let input = root.appendingPathComponent("in.png")
         try writePNG(input, width: 64, height: 64)
         let result = try Executables.run("jdrl-deblur", ["--checkpoint", bad.path, input.path, "--out", root.appendingPathComponent("o.png").path])
-        #expect(result.status == 1)
+        #expect(result.status == 65)
         #expect(result.output.contains(bad.path) && result.output.contains("not a UNet checkpoint"), "\(result.output)")
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("o.png").path))
     }

@@ -65,7 +65,7 @@ struct FlowStageTests {
         try Self.texture(present, offsetX: 0, offsetY: 0)
         for (from, to) in [(missing, present), (present, missing)] {
             let result = try Executables.run("jdrl-flow", ["--from", from.path, "--to", to.path, "--out", out.path])
-            #expect(result.status == 2, "\(result.output)")
+            #expect(result.status == 65, "\(result.output)")
             #expect(result.output == "jdrl-flow: \(missing.path): file not found\n")
             #expect(!FileManager.default.fileExists(atPath: out.path))
         }

@@ -187,7 +187,7 @@ func helpWorksAndABadCallSaysWhatToDo() throws {
     let badTile = try Executables.run("jdrl-tile", ["--blurry", "a.png"])
     #expect(badTile.status != 0 && badTile.output.contains("Direct mode needs --blurry, --sharp and --out"))
     let missing = try Executables.run("jdrl-synth", ["--photo", "/nonexistent.jpg", "--out", "/tmp/x"])
-    #expect(missing.status == 2 && missing.output.contains("/nonexistent.jpg: file not found"))
+    #expect(missing.status == 65 && missing.output.contains("/nonexistent.jpg: file not found"))
 }
 
 @Test

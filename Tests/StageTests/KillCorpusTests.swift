@@ -4,7 +4,7 @@ import Testing
 import Glibc
 #endif
 
-/// Issue 14, item 2: each stage (ingest, tile, flow, eval, train) SIGKILLed at seeded random moments, then re-run. After every kill the
+/// Each stage (ingest, tile, flow, eval, train) SIGKILLed at seeded random moments, then re-run. After every kill the
 /// manifest passes integrity_check and foreign_key_check, no natural key has two rows and no visible
 /// file or checkpoint is half-written; after the re-runs the rows and every file's bytes (patches, flows, masks,
 /// checkpoint weights at one thread) equal an uninterrupted run's.

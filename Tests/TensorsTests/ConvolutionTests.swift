@@ -14,7 +14,7 @@ let convCases: [ConvCase] = [
     ConvCase(shape: .conv3x3(8, 8), n: 1, h: 6, w: 5, src: .blocked, dst: .blocked),    // padded channel block
     ConvCase(shape: .samePad2x2(32, 16), n: 1, h: 8, w: 8, src: .blocked, dst: .blocked),
     ConvCase(shape: .conv1x1(16, 16), n: 2, h: 5, w: 5, src: .blocked, dst: .blocked),
-    // NAFNet's layers (issue #12): depthwise 3x3 (a whole and a partial channel block), grouped, 2x2 stride 2.
+    // NAFNet's layers: depthwise 3x3 (a whole and a partial channel block), grouped, 2x2 stride 2.
     ConvCase(shape: .depthwise3x3(32), n: 2, h: 7, w: 6, src: .blocked, dst: .blocked),
     ConvCase(shape: .depthwise3x3(24), n: 1, h: 5, w: 9, src: .blocked, dst: .blocked),
     ConvCase(shape: ConvShape(inChannels: 16, outChannels: 32, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1, padBottom: 1,

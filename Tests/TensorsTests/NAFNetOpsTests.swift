@@ -1,4 +1,4 @@
-// NAFNet's per-pixel channel ops (issue #12): layer norm over channels, SimpleGate and simplified channel
+// NAFNet's per-pixel channel ops: layer norm over channels, SimpleGate and simplified channel
 // attention, each against loops written from its formula and by finite differences, in the plain and the
 // engine's blocked layout (channel counts that leave a partial block included).
 import Foundation

@@ -1,8 +1,8 @@
 import Testing
 import Tensors
 
-/// Initial weights and dropout masks come from these draws: the values were printed by the
-/// generator's own copy of SplitMix64 before it moved to the Seeding module (6a37315), bit for bit.
+/// Initial weights and dropout masks come from these draws: the expected values are the ones every
+/// earlier checkpoint was initialised with, so a seed keeps giving the same network, bit for bit.
 @Test("The initialisation and dropout generator draws what it always drew for a seed")
 func seededGeneratorKeepsItsValues() {
     var g = Tensors.SeededGenerator(seed: 5)

@@ -6,7 +6,7 @@ import Tensors
 import Testing
 import Training
 
-/// train.colour_alignment (issue #16): the GT brought to the blurry image's colours before the loss.
+/// train.colour_alignment: the GT brought to the blurry image's colours before the loss.
 @Suite(.serialized) struct ColourAlignmentTrainingTests {
     /// The second shot's exposure and white balance: what the blurry image shows of the GT's colours.
     static let relight = ColourTransform(gain: [1.15, 1.0, 0.85], offset: [0.02, 0.03, -0.01], space: .linear)

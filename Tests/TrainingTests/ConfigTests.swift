@@ -165,7 +165,7 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
     @Test func schedulesAndStages() throws {
         var c = try TrainingConfigLoader.load(configURL("jdrl-unet-cpu.yaml"))
         #expect(c.networkG.residual && c.train.scheduler.type == .cosine && c.train.scheduler.warmupSteps == 100,
-                "the CPU default's levers (issue #11)")
+                "the CPU default's levers (docs/results.md)")
         c.train.scheduler.etaMin = 1e-6
         let cosine = LearningRateSchedule(c.train)
         #expect(abs(cosine.learningRate(epoch: 0) - 5e-4) < 1e-12)

@@ -6,7 +6,7 @@ import Synthesis
 import Tensors
 import Testing
 
-/// Issue #11's question on tiny data: does training make the image better than doing nothing?
+/// On tiny data: does training make the image better than doing nothing?
 /// One synthetic scene (edges and texture) goes through the real pair synthesiser (spatially varying
 /// disk blur in linear light, sensor noise); a residual CPU-style UNet with tiny widths trains on random
 /// crops of the left part against the aligned sharp image, and is scored on the right part, which it

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch twin of the blur-map prior network (Models/BlurMapPrior.swift, PriorGuidedNetwork.swift), written
-from the journal extension's description in jdrl-facts.md, with the same parameter names as our checkpoints:
+from the journal extension as docs/method.md describes it, with the same parameter names as our checkpoints:
 
   estimator.0            conv3x3 3 -> 32                      (no activation)
   estimator.{1,2,3}.c1/c2 residual blocks x + c2(relu(c1(x)))

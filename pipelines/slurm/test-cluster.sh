@@ -70,7 +70,7 @@ if ! grep -q 'Gain over the blurry input' work-data/slurm-logs/test-cluster-slur
   exit 1
 fi
 # A deblur array over the test blurry images with a freshly initialised residual UNet would need a checkpoint:
-# deblur.sh is exercised by hand (README), not here.
+# deblur.sh is exercised by hand (docs/cluster.md), not here.
 
 # Rows by content: paths relative to their run's folder, ids replaced by natural keys.
 rows() {

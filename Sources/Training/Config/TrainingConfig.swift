@@ -107,7 +107,7 @@ public struct DeblurNetworkSection: Codable, Equatable, Sendable {
     }
 }
 
-/// `network_g.prior` (jdrl-facts.md, "Journal extension"; Models.BlurMapPrior): a blur estimator's
+/// `network_g.prior` (docs/method.md, "The journal extension"; Models.BlurMapPrior): a blur estimator's
 /// kernel-seed map joins the blurry image through a squeeze-excitation gate. During the initialisation
 /// stage the map is scaled by ramp_start + (epoch + 1) / init_epochs * (1 - ramp_start); after it,
 /// `weight` * Charb(predicted seeds, R's KPN seeds) joins the loss (both sides get its gradient, as in
@@ -159,7 +159,7 @@ public enum FlowSource: String, ConfigChoice {
 /// `MaskMode`, spelled in configs colour_wheel, magnitude or forward_backward (`MaskMode.configName`).
 extension MaskMode: ConfigChoice {}
 
-/// Photometric alignment of the GT (issue #16): two-shot captures differ in exposure and white balance
+/// Photometric alignment of the GT: two-shot captures differ in exposure and white balance
 /// as well as position, and a loss against the GT's own colours teaches the network to change the colours.
 public enum ColourAlignmentMode: String, ConfigChoice {
     /// The reference behaviour: the GT's colours as shot.
@@ -206,15 +206,15 @@ public struct SchedulerSection: Codable, Equatable, Sendable {
 
 /// The paper's Table 4 variants as switches (all false = full JDRL).
 public struct AblationSection: Codable, Equatable, Sendable {
-    /// #2: no optical-flow deformation at all: the deblur term compares with the unwarped GT (no cycle, no mask).
+    /// Table 4, row 2: no optical-flow deformation at all: the deblur term compares with the unwarped GT (no cycle, no mask).
     public var noDeformation: Bool
-    /// #3: M = M' = 1.
+    /// Table 4, row 3: M = M' = 1.
     public var noMask: Bool
     /// Only the forward deformation: the cycle term Charb(M'*GT, M'*warp(out)) is dropped.
     public var noCycle: Bool
-    /// #4: no reblurring module (R is neither built nor trained; alpha is ignored).
+    /// Table 4, row 4: no reblurring module (R is neither built nor trained; alpha is ignored).
     public var noReblur: Bool
-    /// #5: unconstrained per-pixel kernels instead of isotropic ones. Not implemented by Models
+    /// Table 4, row 5: unconstrained per-pixel kernels instead of isotropic ones. Not implemented by Models
     /// (its ReblurModule generates isotropic kernels only): `true` is rejected with an explanation.
     public var noIsotropic: Bool
     enum CodingKeys: String, CodingKey, CaseIterable {

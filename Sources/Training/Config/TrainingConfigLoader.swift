@@ -103,7 +103,7 @@ public enum TrainingConfigLoader {
         }
         if t.ablation.noIsotropic {
             try fail("""
-                train.ablation.no_isotropic (paper Table 4 #5: unconstrained per-pixel KxK kernels in R) is not \
+                train.ablation.no_isotropic (the paper's Table 4, row 5: unconstrained per-pixel KxK kernels in R) is not \
                 supported: the Models ReblurModule only generates isotropic kernels from radial seeds, and an \
                 unconstrained kernel-prediction head (K^2 channels per kernel size, no radial tying) is not \
                 implemented. Set it to false.

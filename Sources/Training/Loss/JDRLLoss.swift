@@ -43,7 +43,7 @@ public struct JointFlows {
     public var cycleMask: UnsafePointer<Float>
 }
 
-/// JDRL's adaptive deblurring loss plus the reblurring loss (jdrl-facts.md, "Adaptive deblurring loss"):
+/// JDRL's adaptive deblurring loss plus the reblurring loss (docs/method.md, "The adaptive deblurring loss"):
 ///
 ///   baseline:        Charb(out, GT)
 ///   initialisation:  Charb(out, warp(GT, flow(blurry -> GT)))                       (no mask, no R)

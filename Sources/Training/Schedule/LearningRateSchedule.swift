@@ -38,7 +38,7 @@ public struct LearningRateSchedule: Sendable, Equatable {
     }
 }
 
-/// The two phases of JDRL training (jdrl-facts.md "Adaptive deblurring loss").
+/// The two phases of JDRL training (docs/method.md, "The adaptive deblurring loss").
 public enum TrainingStage: String, Sendable, Equatable {
     /// epochs < N: Charb(out, warp(GT, flow(blurry -> GT))); no mask, no reblur, R frozen.
     case initialisation

@@ -2,7 +2,7 @@
 """Generates the PSNR/SSIM/MAE parity fixtures for MetricsTests (run once; outputs are committed).
 
 Each pair is written as PNGs to a temporary folder and scored by the metric peer
-(/work/shared/peers/metrics_skimage.py, scikit-image) exactly as a user would run it; the Gaussian
+(metrics_skimage.py in the peers folder $JDRL_PEERS, scikit-image) exactly as a user would run it; the Gaussian
 SSIM variant is scored with skimage directly (gaussian_weights=True, sigma=1.5,
 use_sample_covariance=False). The pixels are stored raw (HWC, little-endian uint8/uint16) with
 metric_pairs.json describing them, so the Swift tests need neither libvips nor the peer.
@@ -15,7 +15,7 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 from skimage.metrics import structural_similarity
 
-PEER = '/work/shared/peers/metrics_skimage.py'
+PEER = os.path.join(os.environ.get('JDRL_PEERS') or sys.exit('set JDRL_PEERS to the peers folder'), 'metrics_skimage.py')
 HERE = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(20240611)
 
@@ -87,7 +87,7 @@ def main():
                           'scoredBy': 'metrics_skimage.py' if paths['output'] else
                           'the peer\'s skimage calls (Pillow reads 16-bit RGB PNGs as 8-bit)'})
     with open(os.path.join(HERE, 'metric_pairs.json'), 'w') as f:
-        json.dump({'generator': 'make_metric_fixtures.py', 'peer': PEER, 'pairs': pairs}, f, indent=1)
+        json.dump({'generator': 'make_metric_fixtures.py', 'peer': os.path.basename(PEER), 'pairs': pairs}, f, indent=1)
 
 
 def as_rgb(arr, bits):

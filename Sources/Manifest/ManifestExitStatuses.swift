@@ -1,0 +1,5 @@
+import StageSupport
+
+// Which row of the shared exit-status table (StageSupport.ExitStatus) each of this module's errors ends a stage with.
+extension DatasetConfigError: CallError {}
+extension MergeError: InputError {}
