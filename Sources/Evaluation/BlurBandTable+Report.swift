@@ -21,6 +21,13 @@ extension BlurBandTable {
         + "within 10 %). Colour: images where the model's per-channel |mean colour error| exceeds the input's own by more than "
         + "\(String(format: "%.3f", colourTolerance)) on some channel, and the largest excess."
 
+    /// A detail ratio: three decimals, and two significant digits below 0.01 (a strongly blurred band keeps
+    /// a few thousandths of the detail, which three decimals would round to zero).
+    static func ratio(_ value: Double?) -> String {
+        guard let value else { return "n/a" }
+        return String(format: value >= 0.01 || value == 0 ? "%.3f" : "%.2g", value)
+    }
+
     var bandHeaders: [String] {
         ["Method", "images"] + BlurBand.allCases.flatMap { ["PSNR \($0.title)", "ΔPSNR \($0.title)", "detail \($0.title)"] }
     }
@@ -29,8 +36,8 @@ extension BlurBandTable {
         [row.label, "\(row.images)"] + row.bands.flatMap { band -> [String] in
             let psnr = band.psnr.map { String(format: "%.2f", $0) } ?? "n/a"
             let gain = row.checkpointPath == nil ? "(reference)" : InputGainTable.signed(band.gain, "%.2f")
-            var detail = band.detail.map { String(format: "%.3f", $0) } ?? "n/a"
-            if let input = band.inputDetail { detail += String(format: " (%.3f)", input) }
+            var detail = Self.ratio(band.detail)
+            if band.inputDetail != nil { detail += " (\(Self.ratio(band.inputDetail)))" }
             return [psnr, gain, detail]
         }
     }
@@ -41,7 +48,7 @@ extension BlurBandTable {
     }
 
     func targetCells(_ row: Row) -> [String] {
-        func ratio(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "n/a" }
+        func ratio(_ v: Double?) -> String { Self.ratio(v) }
         let compared = row.compared.map { "\($0)" } ?? "0"
         let worst = row.worstColour.map { String(format: "%+.4f", $0.value) + " (\($0.image), \($0.channel))" } ?? "n/a"
         return [row.label, "\(row.helps ?? 0) of \(compared)", "\(row.worse ?? 0) of \(compared)", "\(row.scarce?.cells ?? 0)",

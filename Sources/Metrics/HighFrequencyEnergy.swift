@@ -10,7 +10,7 @@ import Threading
 public enum HighFrequencyEnergy {
     /// Rec. 709 luma weights, applied to the stored (gamma-encoded) values as every metric here reads them.
     public static let lumaWeights: (r: Float, g: Float, b: Float) = (0.2126, 0.7152, 0.0722)
-    public static let lumaName = "Rec. 709 luma (0.2126 R + 0.7152 G + 0.0722 B of the stored values)"
+    public static let lumaName = "Rec. 709 weights: 0.2126 R + 0.7152 G + 0.0722 B of the stored values"
 
     /// The luminance plane: Rec. 709 weights for RGB (extra channels ignored), the plane itself for grey.
     public static func luminance(_ image: PlanarImage) -> [Float] {
