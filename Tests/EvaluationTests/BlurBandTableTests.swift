@@ -84,6 +84,19 @@ import Testing
         #expect(BlurBand.allCases.map(\.index) == [0, 1, 2])
     }
 
+    @Test func rowLabelsSayWhichModelARowIs() throws {
+        let root = try TinyData.folder("labels")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let step = try TinyData.checkpoint(in: root.appendingPathComponent("runs"), run: "pretrain-unet")
+        let shipped = root.appendingPathComponent("pretrained")
+        try FileManager.default.createDirectory(at: shipped, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: step.appendingPathComponent("net_g.safetensors"), to: shipped.appendingPathComponent("net_g.safetensors"))
+        #expect(EvaluatedMethod.checkpoint(try DeblurCheckpoint(path: step.path)).label == "pretrain-unet step 2")
+        #expect(EvaluatedMethod.checkpoint(try DeblurCheckpoint(path: shipped.appendingPathComponent("net_g.safetensors").path)).label
+                == "pretrained/net_g.safetensors")
+        #expect(EvaluatedMethod.blurryInput.label == "blurry input")
+    }
+
     @Test func withoutBandRowsTheTableIsEmpty() {
         let lines = [ResultsTable.Line(label: "blurry input", checkpointPath: nil, gt: nil, deformedGT: nil)]
         let table = BlurBandTable(lines: lines, bandRows: [[]], imageRows: [[]], wholeTarget: "deformed GT")
