@@ -37,6 +37,8 @@ struct CaptureScores {
     /// Against the synthesised capture's aligned sharp image, whole and on its defocused region.
     let alignedSharp: ScoreCard?
     let defocused: RegionScores?
+    /// Synthesised captures: sums per blur-radius band (pooled PSNR, fine detail).
+    let bands: BandScores?
     /// What the metrics read (the scored image's bit depth; the GT's is in the basis).
     let bitDepth: Int
     /// Mean displacement (px) of the global map scored -> blurry input (0 when the input itself is scored).
@@ -61,6 +63,7 @@ struct CaptureScores {
             alignedSharp = nil
             defocused = nil
         }
+        bands = try reference.map { try BandScores(scored: scored, reference: $0, border: settings.border) }
         bitDepth = scored.bitDepth
         shiftToInput = try input.map { try InputShift.meanDisplacement(from: scored, to: $0, parameters: settings.flow.global) } ?? 0
     }

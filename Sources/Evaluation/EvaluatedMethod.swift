@@ -27,7 +27,12 @@ public enum EvaluatedMethod: @unchecked Sendable {
     public var label: String {
         switch self {
         case .blurryInput: return "blurry input"
-        case let .checkpoint(checkpoint): return checkpoint.label
+        case let .checkpoint(checkpoint):
+            // A weights file outside a run folder is named with its folder too (`pretrained/net_g.safetensors`):
+            // the file name alone does not say which model a row is.
+            guard checkpoint.runFolder == nil, checkpoint.step == nil else { return checkpoint.label }
+            let folder = checkpoint.weightsURL.deletingLastPathComponent().lastPathComponent
+            return folder.isEmpty || folder == "/" ? checkpoint.label : "\(folder)/\(checkpoint.label)"
         }
     }
 
@@ -40,7 +45,8 @@ public enum EvaluatedMethod: @unchecked Sendable {
         var parts = ["jdrl-eval v1", "method=\(methodColumn)", "aligner=\(settings.flow.fingerprint)",
                      "border=\(settings.border)", "ssim=uniform7", "lpips=\(settings.lpipsWeightsHash ?? "none")"]
         // Rows against the synthesised references exist only when the pairs folder was given.
-        if settings.pairs != nil { parts.append("aligned-sharp-v1") }
+        // Band sums came later: items scored before them are scored again once.
+        if settings.pairs != nil { parts += ["aligned-sharp-v1", "bands-v1"] }
         if case let .checkpoint(checkpoint) = self {
             parts += ["weights=\(checkpoint.weightsHash)", "path=\(checkpoint.weightsURL.path)",
                       "tile=\(settings.tile)", "overlap=\(settings.overlap)"]

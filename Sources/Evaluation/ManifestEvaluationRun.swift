@@ -71,11 +71,11 @@ public enum ManifestEvaluationRun {
             }
             let table = try ResultsTable(manifest: manifest, captures: outcome.captures, methods: methods, settings: settings)
             let title = "Results on \(URL(fileURLWithPath: manifestPath).lastPathComponent), \(request.split.rawValue) split\(inShard)"
-            print(table.markdown(title: title))
+            print(table.markdown(title: title, includingBands: false))
             for warning in table.gains.warnings { log("jdrl-eval: \(warning)") }
             if let report {
                 let page = try report.write(table: table, methods: methods, captures: outcome.captures, title: title)
-                print("jdrl-eval: report \(page.path) (results.md, results.csv, per_image.csv beside it)")
+                print("jdrl-eval: report \(page.path) (results.md, results.csv, per_image.csv\(table.bands.isEmpty ? "" : ", bands_per_image.csv") beside it)")
             }
             if let folder = request.history {
                 var labels: [String?: String] = [nil: EvaluatedMethod.blurryInput.label]
@@ -92,6 +92,7 @@ public enum ManifestEvaluationRun {
             for line in Engine.shared.implementationReport() { log("jdrl-eval: " + line) }
             print("jdrl-eval: \(Set(outcome.newRows.map { "\($0.captureId ?? -1)|\($0.checkpointPath ?? "")" }).count) items scored, \(outcome.skipped) already scored, \(outcome.failures.count) failed")
             for failure in outcome.failures { log("jdrl-eval: failed: \(failure)") }
+            if !table.bands.isEmpty { print("\n" + table.bands.markdown) }
             return (outcome.failures.isEmpty ? ExitStatus.done : .someItemsFailed).rawValue
         } catch {
             log("jdrl-eval: \(error)")

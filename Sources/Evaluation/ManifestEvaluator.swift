@@ -95,6 +95,7 @@ public struct ManifestEvaluator {
                     let scores = try CaptureScores(scored: scored, input: input, gt: loaded.gt, reference: loaded.reference,
                                                    settings: settings, lpips: lpips)
                     let rows = try store(scores.rows(method: method, capture: capture, settings: settings),
+                                         bands: scores.bands?.rows(method: method, capture: capture) ?? [],
                                          for: capture, method: method, paramsHash: method.paramsHash(settings))
                     outcome.newRows += rows
                     try report?.saveOutputCrop(scored, capture: capture, method: method)
@@ -126,9 +127,10 @@ public struct ManifestEvaluator {
         }
     }
 
-    /// Replaces the rows of (capture, method) and marks the item done, in one transaction.
-    private func store(_ rows: [Evaluation], for capture: Capture, method: EvaluatedMethod, paramsHash: String) throws -> [Evaluation] {
-        try manifest.replaceEvaluations(rows, of: capture, method: method.methodColumn, checkpointPath: method.checkpointPath,
+    /// Replaces the rows (and band sums) of (capture, method) and marks the item done, in one transaction.
+    private func store(_ rows: [Evaluation], bands: [EvaluationBandScore], for capture: Capture, method: EvaluatedMethod,
+                       paramsHash: String) throws -> [Evaluation] {
+        try manifest.replaceEvaluations(rows, bands: bands, of: capture, method: method.methodColumn, checkpointPath: method.checkpointPath,
                                         stage: Self.stage, paramsHash: paramsHash)
     }
 }

@@ -43,6 +43,9 @@ public struct ReportWriter: Sendable {
         try AtomicFile.write(Data(table.markdown(title: title).utf8), to: folder.appendingPathComponent("results.md"))
         try AtomicFile.write(Data(table.csv().utf8), to: folder.appendingPathComponent("results.csv"))
         try AtomicFile.write(Data(table.perImageCSV().utf8), to: folder.appendingPathComponent("per_image.csv"))
+        if !table.bands.isEmpty {
+            try AtomicFile.write(Data(table.bands.perImageCSV().utf8), to: folder.appendingPathComponent("bands_per_image.csv"))
+        }
         let curves = try copyCurves(methods)
         let page = folder.appendingPathComponent("index.html")
         try AtomicFile.write(Data(html(table: table, methods: methods, captures: captures, curves: curves, title: title).utf8), to: page)
@@ -93,7 +96,8 @@ public struct ReportWriter: Sendable {
         h += methodRows(table, metrics: ["PSNR", "SSIM", "MAE", "LPIPS"], last: ("images", { "\($0.gt?.images ?? 0)" })) {
             ResultsTable.cells($0.gt) + ResultsTable.cells($0.deformedGT)
         }
-        h += "</table>\n<h2>Colour</h2>\n<p>\(escape(ResultsTable.colourCaption))</p>\n<table>\n<tr><th>Method</th>"
+        h += "</table>\n" + (table.bands.isEmpty ? "" : table.bands.html)
+        h += "<h2>Colour</h2>\n<p>\(escape(ResultsTable.colourCaption))</p>\n<table>\n<tr><th>Method</th>"
         h += methodRows(table, metrics: ["PSNR", "colour error", "PSNR colour-corrected"]) {
             ResultsTable.colourCells($0.gt) + ResultsTable.colourCells($0.deformedGT)
         }

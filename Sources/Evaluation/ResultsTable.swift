@@ -46,6 +46,8 @@ public struct ResultsTable: Sendable {
     public let aligner: String
     /// The per-image rows behind the means, per method (same order as `lines`): the per-image colour table.
     public let imageRows: [[Evaluation]]
+    /// Synthesised captures by blur-radius band, and each model against the targets (BlurBandTable.swift).
+    public let bands: BlurBandTable
 
     public init(manifest: Manifest, captures: [Capture], methods: [EvaluatedMethod], settings: EvaluationSettings) throws {
         let ids = captures.compactMap(\.id)
@@ -64,6 +66,10 @@ public struct ResultsTable: Sendable {
                         alignedSharp: Self.means(mine.filter { $0.target == .alignedSharp }),
                         defocused: Self.means(mine.filter { $0.target == .alignedSharpDefocused }))
         }
+        let bandScores = try manifest.evaluationBands(captureIDs: ids)
+        bands = BlurBandTable(lines: lines, bandRows: methods.map { method in
+            bandScores.filter { $0.method == method.methodColumn && $0.checkpointPath == method.checkpointPath }
+        }, imageRows: imageRows, wholeTarget: InputGainTable(lines: lines).wholeTarget)
         captureCount = captures.count
         split = settings.split.rawValue
         bitDepths = depths.sorted()
@@ -93,7 +99,8 @@ public struct ResultsTable: Sendable {
             + EvaluationSettings.alignerSentence + " Aligner id: \(aligner)."
     }
 
-    public func markdown(title: String) -> String {
+    /// `includingBands`: false leaves the band section out (jdrl-eval prints it last, on its own).
+    public func markdown(title: String, includingBands: Bool = true) -> String {
         var text = "## \(title)\n\n\(caption)\n\n"
         text += "| Method | PSNR (GT) | SSIM (GT) | MAE (GT) | LPIPS (GT) | PSNR (deformed GT) | SSIM (deformed GT) | MAE (deformed GT) | LPIPS (deformed GT) | images |\n"
         text += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
@@ -101,7 +108,8 @@ public struct ResultsTable: Sendable {
             let cells = Self.cells(line.gt) + Self.cells(line.deformedGT)
             text += "| \(line.label) | " + cells.joined(separator: " | ") + " | \(line.gt?.images ?? 0) |\n"
         }
-        return text + "\n" + gains.markdown + "\n" + colourMarkdown()
+        let bandSection = includingBands && !bands.isEmpty ? "\n" + bands.markdown : ""
+        return text + "\n" + gains.markdown + bandSection + "\n" + colourMarkdown()
     }
 
     /// Each model against the blurry input (the line without a checkpoint): see InputGain.swift.
@@ -165,14 +173,14 @@ public struct ResultsTable: Sendable {
     public func csv() -> String {
         var text = "method,checkpoint,split,images,bit_depths,aligner,psnr_gt,ssim_gt,mae_gt,lpips_gt,psnr_deformed_gt,ssim_deformed_gt,mae_deformed_gt,lpips_deformed_gt"
             + ",colour_error_gt,psnr_colour_corrected_gt,colour_error_deformed_gt,psnr_colour_corrected_deformed_gt,"
-            + InputGainTable.csvHeader + "\n"
+            + InputGainTable.csvHeader + "," + BlurBandTable.csvHeader + "\n"
         let gainTable = gains
         for line in lines {
             let fields = [CSV.field(line.label), CSV.field(line.checkpointPath ?? ""), split, "\(line.gt?.images ?? 0)",
                           bitDepths.map(String.init).joined(separator: "/"), CSV.field(aligner)]
                 + Self.cells(line.gt, missing: "") + Self.cells(line.deformedGT, missing: "")
                 + Array(Self.colourCells(line.gt, missing: "").dropFirst()) + Array(Self.colourCells(line.deformedGT, missing: "").dropFirst())
-                + gainTable.csvFields(line)
+                + gainTable.csvFields(line) + bands.csvFields(line)
             text += fields.joined(separator: ",") + "\n"
         }
         return text

@@ -12,6 +12,8 @@ import Synthesis
 struct SynthesisedReference {
     let alignedSharp: PlanarImage
     let defocused: PixelRegion
+    /// Each pixel's blur-radius band (`BlurBand.index`): the pooled per-band scores.
+    let bands: PixelLabels
 
     /// Pixels blurred by more than this disk radius count as defocused (1 px: below it a disk blur
     /// barely changes an 8-bit image).
@@ -37,7 +39,9 @@ struct SynthesisedReference {
         guard sharp.width == width, sharp.height == height, radius.width == width, radius.height == height else { return nil }
         // Samples in [0, 1] of a 16-bit image: radius = sample * 65535 / radiusScale.
         let toRadius = Float(65535 / metadata.radiusScale)
-        let inside = (0..<(width * height)).map { radius.pixels[$0] * toRadius > defocusRadius }
-        return SynthesisedReference(alignedSharp: sharp, defocused: PixelRegion(width: width, height: height, inside: inside, name: regionName))
+        let radii = radius.pixels[0..<(width * height)].map { $0 * toRadius }
+        let inside = radii.map { $0 > defocusRadius }
+        return SynthesisedReference(alignedSharp: sharp, defocused: PixelRegion(width: width, height: height, inside: inside, name: regionName),
+                                    bands: BandScores.labels(radii: radii, width: width, height: height))
     }
 }

@@ -5,7 +5,7 @@ import GRDB
 /// array writes its own file). Rows are matched by what they are, never by id: a capture by (root, split,
 /// name), a patch by its capture and (params_hash, x, y), a flow by its patch or capture and (direction,
 /// params_hash), a stage item by (stage, params_hash, capture), a score by (capture, method, checkpoint,
-/// target), a stage run by (stage, params_hash, started_at). A row that is new is inserted with fresh ids; a
+/// target), a band score by (capture, method, checkpoint, band), a stage run by (stage, params_hash, started_at). A row that is new is inserted with fresh ids; a
 /// row equal in content (times aside) is left alone; a row that differs is a conflict, reported by item and
 /// not written, and the rows derived from a conflicting capture or patch are skipped with it. Merging the same
 /// shard twice writes nothing the second time. Training tables (runs, checkpoints, steps) are not sharded and
@@ -51,6 +51,8 @@ extension Manifest {
         MergeTable(name: "flows", keys: ["direction", "params_hash"], references: [("patch_id", "patch_map"), ("capture_id", "capture_map")],
                    ignored: ["created_at"], mapName: nil),
         MergeTable(name: "evaluations", keys: ["method", "checkpoint_path", "target"], references: [("capture_id", "capture_map")],
+                   ignored: ["created_at"], mapName: nil),
+        MergeTable(name: "evaluation_bands", keys: ["method", "checkpoint_path", "band"], references: [("capture_id", "capture_map")],
                    ignored: ["created_at"], mapName: nil),
         MergeTable(name: "stage_runs", keys: ["stage", "params_hash", "started_at"], references: [], ignored: [], mapName: nil),
     ]

@@ -76,15 +76,18 @@ extension Manifest {
 // MARK: - Evaluations
 
 extension Manifest {
-    /// Replaces the rows of one (capture, method, checkpoint) and marks the capture done for `stage`
-    /// with `paramsHash`, in one transaction. Returns the inserted rows (with ids).
-    public func replaceEvaluations(_ rows: [Evaluation], of capture: Capture, method: String, checkpointPath: String?,
-                                   stage: String, paramsHash: String) throws -> [Evaluation] {
+    /// Replaces the rows of one (capture, method, checkpoint), and its blur-band sums, and marks the
+    /// capture done for `stage` with `paramsHash`, in one transaction. Returns the inserted rows (with ids).
+    public func replaceEvaluations(_ rows: [Evaluation], bands: [EvaluationBandScore] = [], of capture: Capture, method: String,
+                                   checkpointPath: String?, stage: String, paramsHash: String) throws -> [Evaluation] {
         guard let captureID = capture.id else { throw ManifestError.unsavedCapture(name: capture.name) }
         return try writer.write { db in
             // GRDB turns `== nil` into IS NULL: the blurry-input rows (no checkpoint) match too.
             try Evaluation.filter(Column("capture_id") == captureID && Column("method") == method
                                   && Column("checkpoint_path") == checkpointPath).deleteAll(db)
+            try EvaluationBandScore.filter(Column("capture_id") == captureID && Column("method") == method
+                                           && Column("checkpoint_path") == checkpointPath).deleteAll(db)
+            for var band in bands { try band.insert(db) }
             return try Self.insert(rows, finishing: capture, id: captureID, stage: stage, paramsHash: paramsHash, db)
         }
     }

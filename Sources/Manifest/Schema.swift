@@ -231,6 +231,31 @@ public enum ManifestSchema {
         migrator.registerMigration("v10-training-steps-prior") { db in
             try db.execute(sql: "ALTER TABLE training_steps ADD COLUMN loss_prior REAL")
         }
+        // Synthesised captures scored per blur-radius band (in focus, 1-3 px, over 3 px): the sums that pool
+        // over images (squared error, squared Laplacian of the luminance of the scored and the aligned sharp
+        // image) with their pixel counts; one row per (capture, method, checkpoint, band).
+        migrator.registerMigration("v11-evaluation-bands") { db in
+            try db.execute(sql: """
+                CREATE TABLE evaluation_bands (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    method TEXT NOT NULL,
+                    checkpoint_path TEXT,
+                    capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,
+                    image_name TEXT NOT NULL,
+                    split TEXT NOT NULL,
+                    band TEXT NOT NULL CHECK (band IN ('in_focus', 'r1_3', 'r_over_3')),
+                    pixels INTEGER NOT NULL CHECK (pixels >= 0),
+                    channels INTEGER NOT NULL CHECK (channels > 0),
+                    squared_error REAL NOT NULL CHECK (squared_error >= 0),
+                    hf_pixels INTEGER NOT NULL CHECK (hf_pixels >= 0),
+                    hf_scored REAL NOT NULL CHECK (hf_scored >= 0),
+                    hf_sharp REAL NOT NULL CHECK (hf_sharp >= 0),
+                    created_at DATETIME NOT NULL
+                );
+                CREATE UNIQUE INDEX evaluation_bands_per_item
+                    ON evaluation_bands(capture_id, method, ifnull(checkpoint_path, ''), band);
+                """)
+        }
         return migrator
     }
 

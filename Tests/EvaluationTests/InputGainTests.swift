@@ -65,6 +65,33 @@ import Testing
         let markdown = table.markdown(title: "t")
         #expect(markdown.contains("Gain over the blurry input") && markdown.contains("| blurry input | ") && markdown.contains("worse than the input"))
         #expect(table.csv().contains("delta_psnr_defocused"))
+
+        // and each method has one row of sums per blur-radius band, which add up to the whole image
+        let bands = try manifest.evaluationBands(captureIDs: outcome.captures.compactMap(\.id))
+        #expect(bands.count == 2 * BlurBand.allCases.count)
+        let inputBands = bands.filter { $0.method == "blurry_input" }
+        #expect(inputBands.map(\.pixels).reduce(0, +) == 96 * 80 && Set(inputBands.map(\.band)) == Set(BlurBand.allCases))
+        let radiusFile = try ImageFile.loadPlanar(pairs.appendingPathComponent("syn/blur_radius.png")).image
+        let radii = radiusFile.pixels[0..<(96 * 80)].map { $0 * Float(65535 / pair.metadata.radiusScale) }
+        let bandCounts = PixelLabels(width: 96, height: 80, classes: 3, labels: radii.map { Int8(BlurBand.of(radius: $0).index) }).pixelCounts
+        #expect(BlurBand.allCases.map { band in inputBands.first { $0.band == band }!.pixels } == bandCounts, "the bands of blur_radius.png")
+        let squared = inputBands.map(\.squaredError).reduce(0, +)
+        #expect(abs(squared / Double(96 * 80 * 3) - direct.psnr().meanSquaredError) < 1e-12, "the bands' squared errors are the image's")
+        // The defocused bands pooled are the defocused region's PSNR.
+        let defocusedBands = inputBands.filter { $0.band != .inFocus }
+        let pooled = try #require(PooledPSNR.value(squaredError: defocusedBands.map(\.squaredError).reduce(0, +),
+                                                   samples: defocusedBands.map { $0.pixels * 3 }.reduce(0, +)))
+        #expect(abs(pooled - regional.psnr) < 1e-3)
+        // Detail sums: the aligned sharp image's, the same for every method; the input's own below it on the blurred bands.
+        let sharpDetail = inputBands.map(\.hfSharp)
+        #expect(bands.filter { $0.method == "checkpoint" }.sorted { $0.band.index < $1.band.index }.map(\.hfSharp)
+                == BlurBand.allCases.map { band in inputBands.first { $0.band == band }!.hfSharp })
+        #expect(sharpDetail.allSatisfy { $0 >= 0 } && inputBands.first { $0.band == .inFocus }!.hfSharp > 0)
+        #expect(table.bands.rows.count == 2 && table.bands.rows[1].compared == 1 && table.bands.rows[1].worse == 1)
+        #expect(markdown.contains("### By blur radius") && markdown.contains("| tiny step 2 | 1 | "), "\(markdown)")
+        #expect(table.csv().split(separator: "\n")[0].hasSuffix("colour_worst_excess,colour_worst_image"))
+        #expect(table.csv().split(separator: "\n").allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count
+                    == table.csv().split(separator: "\n")[0].split(separator: ",").count })
     }
 
     @Test func withoutABlurMapTheRegionIsNotAvailable() throws {

@@ -19,7 +19,7 @@ func patch(x: Int, y: Int) -> Patch {
     let tables = try manifest.reader.read { db in
         try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
     }
-    #expect(tables == ["captures", "checkpoints", "evaluations", "flows", "patches", "runs", "stage_items", "stage_runs", "training_steps"])
+    #expect(tables == ["captures", "checkpoints", "evaluation_bands", "evaluations", "flows", "patches", "runs", "stage_items", "stage_runs", "training_steps"])
 }
 
 @Test func registeringTheSameCaptureTwiceWritesOnce() throws {

@@ -123,6 +123,54 @@ struct EvaluationStageTests {
         #expect(try EvaluationStage.sqlite(manifest, "SELECT count(*) FROM evaluations") == "8")
     }
 
+    /// A pair made by jdrl-synth, ingested and scored with its pairs folder: the report and the end of
+    /// the output carry the blur-band tables, results.csv keeps its columns and appends the new ones,
+    /// and the manifest holds one row of band sums per (method, band).
+    @Test func synthesisedPairsGetTheBlurBandTables() throws {
+        let root = try temporaryFolder("eval-bands")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let checkpoint = try EvaluationStage.checkpoint(in: root.appendingPathComponent("runs"))
+        let photo = root.appendingPathComponent("photo.png"), pairs = root.appendingPathComponent("pairs")
+        try writePNG(photo, width: 640, height: 400, seed: 4)
+        // 640 px wide: blur radii up to about 5 px, so all three bands hold pixels.
+        let synth = try Executables.run("jdrl-synth", ["--photo", photo.path, "--out", pairs.appendingPathComponent("syn").path,
+                                                      "--seed", "3", "--width", "640"])
+        #expect(synth.status == 0, "\(synth.output)")
+        let captures = root.appendingPathComponent("captures"), manifest = root.appendingPathComponent("m.sqlite").path
+        try FileManager.default.createDirectory(at: captures, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: pairs.appendingPathComponent("syn/blurry.png"), to: captures.appendingPathComponent("syn_blur.png"))
+        try FileManager.default.copyItem(at: pairs.appendingPathComponent("syn/gt.png"), to: captures.appendingPathComponent("syn_sharp.png"))
+        let ingest = try Executables.run("jdrl-ingest", [captures.path, "--manifest", manifest, "--layout", "generic", "--split", "test"])
+        #expect(ingest.status == 0, "\(ingest.output)")
+        let report = root.appendingPathComponent("report")
+        let run = try Executables.run("jdrl-eval", ["--checkpoint", checkpoint.path, "--manifest", manifest, "--split", "test", "--pairs", pairs.path,
+                                                    "--report", report.path, "--tile", "128", "--overlap", "32"])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(try EvaluationStage.sqlite(manifest, "SELECT count(*) FROM evaluation_bands") == "6")
+        #expect(try EvaluationStage.sqlite(manifest, "SELECT count(*) FROM evaluation_bands WHERE pixels > 0 AND hf_sharp > 0") == "6",
+                "every band holds pixels with detail")
+
+        // The band tables close the output, and the report holds them.
+        let output = run.output
+        let tail = try #require(output.range(of: "### By blur radius", options: .backwards)).lowerBound
+        #expect(output[tail...].contains("| blurry input | 1 | ") && output[tail...].contains("| tiny step 2 | 1 | "), "\(output)")
+        #expect(output[tail...].contains("#### Against the targets (vs the aligned sharp image)"))
+        #expect(output[tail...].contains("| tiny step 2 | ") && output[tail...].contains(" of 1 | "))
+        let markdown = try String(contentsOf: report.appendingPathComponent("results.md"), encoding: .utf8)
+        for band in ["in focus (r <= 1 px)", "1 < r <= 3 px", "r > 3 px"] {
+            #expect(markdown.contains("PSNR \(band)") && markdown.contains("detail \(band)"), "\(markdown)")
+        }
+        #expect(markdown.contains("| blurry input | 1 | ") && markdown.contains("Rec. 709"))
+        let html = try String(contentsOf: report.appendingPathComponent("index.html"), encoding: .utf8)
+        #expect(html.contains("<h2>By blur radius</h2>") && html.contains("<td>tiny step 2</td>"))
+        let csv = try String(contentsOf: report.appendingPathComponent("results.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(csv[0].hasPrefix("method,checkpoint,split,images,bit_depths,aligner,psnr_gt,ssim_gt,mae_gt,lpips_gt,psnr_deformed_gt"))
+        #expect(csv[0].contains("delta_ssim_defocused,pixels_in_focus,pooled_psnr_in_focus,delta_pooled_psnr_in_focus"))
+        #expect(csv.count == 3 && csv.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == csv[0].split(separator: ",").count })
+        let perImage = try String(contentsOf: report.appendingPathComponent("bands_per_image.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(perImage.count == 1 + 6 && perImage[1].hasPrefix("syn,blurry input,,in_focus,"), "\(perImage)")
+    }
+
     /// Shard K of N scores exactly the captures whose key (root|split|name, as in ingest and tile)
     /// FNV-1a hashes to K mod N; together the shards score every capture once.
     @Test func manifestModeShardsSplitTheCapturesAsTheOtherStagesDo() throws {
