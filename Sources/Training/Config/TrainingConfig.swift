@@ -2,6 +2,7 @@ import Flow
 import Models
 import Foundation
 import StageSupport
+import Tensors
 
 // The training configuration: one YAML file per experiment with BasicSR's fixed sections
 // (name, seed, datasets, network_g, network_reblur, train, checkpoint, logger). Every key is a
@@ -170,6 +171,10 @@ public enum ColourAlignmentMode: String, ConfigChoice {
 
 }
 
+/// How the loss warps an image by a flow (`train.warp_interpolation`, Tensors' `WarpInterpolation`):
+/// bilinear (the reference's) or bicubic, which keeps more of the GT's fine detail in the target.
+extension WarpInterpolation: ConfigChoice {}
+
 public enum OptimizerKind: String, ConfigChoice { case adam }
 
 public struct OptimizerSection: Codable, Equatable, Sendable {
@@ -247,6 +252,9 @@ public struct TrainSection: Codable, Equatable, Sendable {
     public var ablation: AblationSection
     /// Bring the GT to the blurry image's colours before the loss (`gain_offset`) or not (`none`, the paper's code).
     public var colourAlignment: ColourAlignmentMode
+    /// The interpolation of the loss's warps (deformed GT, cycle term). nil means bilinear: a config
+    /// without the key resolves, and so hashes, as it did before the key existed (its runs resume).
+    public var warpInterpolation: WarpInterpolation?
     enum CodingKeys: String, CodingKey, CaseIterable {
         case optimizer, scheduler, epochs
         case initEpochs = "init_epochs"
@@ -257,7 +265,11 @@ public struct TrainSection: Codable, Equatable, Sendable {
         case maskMode = "mask_mode"
         case ablation
         case colourAlignment = "colour_alignment"
+        case warpInterpolation = "warp_interpolation"
     }
+
+    /// The loss warps' interpolation (bilinear when the key is absent).
+    public var lossWarp: WarpInterpolation { warpInterpolation ?? .bilinear }
 }
 
 public struct CheckpointSection: Codable, Equatable, Sendable {
