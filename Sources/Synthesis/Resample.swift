@@ -3,19 +3,19 @@ import Imaging
 import Threading
 
 /// The reconstruction kernel of `Resample`.
-public enum ResamplingKernel: String, Sendable, Codable, CaseIterable {
+public enum ResamplingKernel: Sendable, Equatable {
     /// The 2x2 tent: halves the finest detail at half-pixel offsets (kept for comparison).
     case bilinear
-    /// Lanczos-3, sinc(d) sinc(d/3) on |d| < 3, weights normalised to sum 1 per axis: close to the ideal
-    /// low-pass of a band-limited image, so a GT resampled with it and mapped back keeps most of the
-    /// photo's fine detail (`GTDetail`, docs/resampling.md).
-    case lanczos3
+    /// Lanczos with `lobes` lobes: sinc(d) sinc(d / lobes) on |d| < lobes, weights normalised to sum 1
+    /// per axis. More lobes come closer to the ideal low-pass of a band-limited image, so that more of
+    /// the detail just below the sampling limit survives a resampling (docs/resampling.md).
+    case lanczos(Int)
 
     /// Half the kernel's support, in source pixels at footprint 1.
     var radius: Double {
         switch self {
         case .bilinear: 1
-        case .lanczos3: 3
+        case .lanczos(let lobes): Double(lobes)
         }
     }
 
@@ -26,11 +26,12 @@ public enum ResamplingKernel: String, Sendable, Codable, CaseIterable {
         switch self {
         case .bilinear:
             return max(0, 1 - a)
-        case .lanczos3:
+        case .lanczos(let lobes):
+            let n = Double(lobes)
             if a < 1e-9 { return 1 }
-            if a >= 3 { return 0 }
+            if a >= n { return 0 }
             let x = Double.pi * a
-            return 3 * sin(x) * sin(x / 3) / (x * x)
+            return n * sin(x) * sin(x / n) / (x * x)
         }
     }
 }
@@ -44,7 +45,7 @@ public enum Resample {
     /// as aliasing; at 1 or below it is the plain interpolator. Border: each tap's index is clamped
     /// into the image (the edge pixels repeat outwards). Outputs are clamped to [0, 1], the range of
     /// an image (Lanczos overshoots a little at hard edges; a PNG would cut it the same way).
-    public static func backwardWarp(_ image: PlanarImage, by flow: FlowField, kernel: ResamplingKernel = .lanczos3,
+    public static func backwardWarp(_ image: PlanarImage, by flow: FlowField, kernel: ResamplingKernel,
                                     footprint: Double = 1, threads: Int) -> PlanarImage {
         precondition(flow.width == image.width && flow.height == image.height, "flow and image sizes differ")
         precondition(footprint > 0 && footprint.isFinite, "footprint must be a positive number")

@@ -119,7 +119,7 @@ import Training
             kept[interpolation] = DetailEnergy.retained(warped, of: sharp, border: border)
         }
         let bilinear = try #require(kept[.bilinear]), bicubic = try #require(kept[.bicubic])
-        print(String(format: "warped GT keeps (true flow, Lanczos-3 GT): bilinear %.3f, bicubic %.3f of the aligned sharp image's Laplacian energy",
+        print(String(format: "warped GT keeps (true flow): bilinear %.3f, bicubic %.3f of the aligned sharp image's Laplacian energy",
                      bilinear, bicubic))
         #expect(bicubic > bilinear + 0.1, "bicubic \(bicubic), bilinear \(bilinear)")
         #expect(bicubic < 1.05)
