@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "CBenchSupport"),
         .target(name: "Tensors", dependencies: ["CDNNL", "CAMXTileConfig", "Seeding", "Threading", "WeightFiles", "Checks"], swiftSettings: unchecked),
         .target(name: "Models", dependencies: ["Tensors", "Threading"], swiftSettings: fast),
-        .target(name: "Flow", dependencies: ["Imaging", "Threading", "Checks"], swiftSettings: fast),
+        .target(name: "Flow", dependencies: ["Imaging", "Tensors", "Threading", "Checks"], swiftSettings: fast),
         .target(name: "Metrics", dependencies: ["Imaging", "CDNNL", "Threading", "WeightFiles"], swiftSettings: fast),
         // Data-parallel ranks: OpenMPI loaded at run time (dlopen) only under mpirun; nothing links MPI.
         .target(name: "Distributed", swiftSettings: fast),
@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "StageLibraryTests", dependencies: ["Ingest", "Tiling", "FlowStage", "Flow", "Imaging", "Manifest", "StageSupport"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], exclude: ["Fixtures"]),
-        .testTarget(name: "FlowTests", dependencies: ["Flow", "Imaging"]),
+        .testTarget(name: "FlowTests", dependencies: ["Flow", "Imaging", "Tensors"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Imaging"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensors", "Imaging", "Manifest", "Synthesis", "Metrics",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),

@@ -48,6 +48,7 @@ public struct EmbeddedDataset {
         }
         let progress = Progress(label: "synth", total: jobs.count)
         var made = 0
+        var kept: [(name: String, fraction: Double)] = []
         var prepared: (url: URL, image: PlanarImage)?
         for (photo, name, isTest) in jobs {
             let splitFolder = root.appendingPathComponent(isTest ? "test" : "train_patches")
@@ -69,9 +70,11 @@ public struct EmbeddedDataset {
                 try AtomicFile.write(to: gtTarget) { try copy(pairFolder.appendingPathComponent(gtFile), to: $0) }
                 made += 1
             }
+            if let fraction = DetailSummary.recorded(in: pairFolder) { kept.append((name, fraction)) }
             progress.advance()
         }
         progress.finish()
+        DetailSummary.lines(kept).forEach { print($0) }
         if made == 0 {
             print("synth: nothing to do (\(jobs.count) pairs already in \(root.path))")
         } else {

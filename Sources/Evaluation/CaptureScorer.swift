@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import Manifest
 import Metrics
+import Tensors
 
 /// One capture's images, loaded once for every method scored on it.
 struct LoadedCapture {
@@ -52,7 +53,10 @@ struct CaptureScores {
         self.gt = try ScoreCard(ImagePair(output: scored, target: target, targetName: "GT", border: settings.border), lpips: lpips)
         // flow(scored -> GT): scored(p) matches GT(p + flow(p)); the backward warp brings GT into scored's frame.
         let flow = try FlowEstimator.estimate(from: scored, to: target, parameters: settings.flow)
-        let deformed = Warp.backward(image: target, flow: flow.flow)
+        // Bicubic: a bilinear warp softens the GT, and a softened target scores a smoothed output above a
+        // sharp one. Clamped to [0, 1], the images' range (the cubic overshoots a little at hard edges).
+        var deformed = Warp.backward(image: target, flow: flow.flow, interpolation: .bicubic)
+        deformed.pixels = deformed.pixels.map { min(max($0, 0), 1) }
         deformedGT = try ScoreCard(ImagePair(output: scored, target: deformed, targetName: "deformed GT (\(settings.alignerName))",
                                              border: settings.border), lpips: lpips)
         if let reference {

@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 import Imaging
+import Tensors
 import Threading
 
 /// Where a colour map acts: on the file's (sRGB-encoded) values, or on linear light.

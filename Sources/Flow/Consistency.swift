@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 import Imaging
+import Tensors
 
 /// Forward-backward consistency of a flow pair.
 /// Convention: `forward` satisfies A(p) ~ B(p + f(p)); `backward` satisfies B(q) ~ A(q + b(q)).

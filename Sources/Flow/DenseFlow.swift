@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 import Threading
 
 /// Settings of the dense residual stage (part of the flow parameters hash).

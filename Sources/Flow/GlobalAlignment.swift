@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 import Threading
 
 /// Settings of the global aligner (part of the flow parameters hash: change one and flows are redone).

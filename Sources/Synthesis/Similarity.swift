@@ -1,6 +1,5 @@
 import Foundation
 import Imaging
-import Threading
 
 /// A similarity transform about the image centre: T(p) = c + zoom * R(angle) * (p - c) + shift.
 /// Used to misalign the GT the way SDD's zoom-and-shift misalignment does.
@@ -50,39 +49,5 @@ public struct SimilarityTransform: Sendable, Codable, Equatable {
             }
         }
         return field
-    }
-}
-
-public enum Resample {
-    /// Backward warp: out(p) = image(p + flow(p)), bilinear, coordinates clamped to the border
-    /// (flow convention: out(p) then matches image at p + flow(p)).
-    public static func backwardWarp(_ image: PlanarImage, by flow: FlowField, threads: Int) -> PlanarImage {
-        precondition(flow.width == image.width && flow.height == image.height, "flow and image sizes differ")
-        let width = image.width, height = image.height, plane = image.planeSize, channels = image.channels
-        var out = PlanarImage(width: width, height: height, channels: channels, bitDepth: image.bitDepth)
-        out.pixels.withUnsafeMutableBufferPointer { dst in
-            image.pixels.withUnsafeBufferPointer { src in
-                let d = dst, s = src
-                Parallel.rows(height, workers: threads, minimumRowsPerChunk: 1) { rows in
-                    for y in rows {
-                        for x in 0..<width {
-                            let i = y * width + x
-                            let sx = min(max(Float(x) + flow.u[i], 0), Float(width - 1))
-                            let sy = min(max(Float(y) + flow.v[i], 0), Float(height - 1))
-                            let x0 = min(Int(sx), width - 2 < 0 ? 0 : width - 2), y0 = min(Int(sy), height - 2 < 0 ? 0 : height - 2)
-                            let x1 = min(x0 + 1, width - 1), y1 = min(y0 + 1, height - 1)
-                            let fx = sx - Float(x0), fy = sy - Float(y0)
-                            for c in 0..<channels {
-                                let o = c * plane
-                                let top = s[o + y0 * width + x0] * (1 - fx) + s[o + y0 * width + x1] * fx
-                                let bottom = s[o + y1 * width + x0] * (1 - fx) + s[o + y1 * width + x1] * fx
-                                d[o + i] = top * (1 - fy) + bottom * fy
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return out
     }
 }

@@ -1,7 +1,8 @@
-import Foundation
 import Flow
+import Foundation
 import Imaging
 import Synthesis
+import Tensors
 
 /// `flow` benchmark: our estimator against OpenCV DIS (preset MEDIUM, 2 threads) on synthesised
 /// blurry/sharp pairs with known flow (Synthesis: similarity misalignment, layered defocus, gain/gamma

@@ -25,6 +25,7 @@ enum Benchmarks {
         ("metrics", benchMetrics),
         ("flow", benchFlow),
         ("manifest-merge", benchManifestMerge),
+        ("warp", benchWarp),
     ]
 
     static func main(_ arguments: [String]) -> Int32 {

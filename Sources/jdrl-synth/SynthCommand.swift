@@ -64,6 +64,9 @@ struct SynthCommand: ParsableCommand {
                          photo, out, m.width, m.height, m.transform.zoom, m.transform.shiftX, m.transform.shiftY,
                          m.transform.rotationDegrees, m.maxBlurRadius, Date().timeIntervalSince(started)))
             if !notes.isEmpty { print("synth: notes: \(notes.joined(separator: "; "))") }
+            if let fraction = m.gtDetailRetained {
+                DetailSummary.lines([(URL(fileURLWithPath: out).lastPathComponent, fraction)]).forEach { print($0) }
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Imaging
+import Tensors
 import Flow
 
 /// Photometric alignment: the per-channel gain and offset between a blurry image and the sharp one

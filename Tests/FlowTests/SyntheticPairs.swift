@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Tensors
 import Flow
 
 /// Test material made here, from a seed: smooth random textures, a known flow, blur and an

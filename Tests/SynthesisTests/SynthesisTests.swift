@@ -50,7 +50,7 @@ func interiorError(_ a: PlanarImage, _ b: PlanarImage, margin: Int) -> Float {
     let sharp = sceneImage()
     let pair = PairSynthesizer.synthesize(sharp: sharp, seed: 7, threads: 2)
     // blurry(p) matches gt(p + flow(p)): sampling the GT there gives the photo in the blurry frame.
-    let warped = Resample.backwardWarp(pair.gt, by: pair.blurryToGT, threads: 2)
+    let warped = Resample.backwardWarp(pair.gt, by: pair.blurryToGT, kernel: PairSynthesizer.gtKernel, footprint: pair.metadata.transform.zoom, threads: 2)
     let aligned = interiorError(warped, sharp, margin: 12)
     let unaligned = interiorError(pair.gt, sharp, margin: 12)
     #expect(aligned < 0.01, "warped GT differs from the aligned sharp image by \(aligned)")

@@ -2,6 +2,7 @@ import Flow
 import Foundation
 import Imaging
 import Seeding
+import Tensors
 import Testing
 import Training
 

@@ -2,6 +2,7 @@ import Flow
 import Models
 import Foundation
 import StageSupport
+import Tensors
 
 // The training configuration: one YAML file per experiment with BasicSR's fixed sections
 // (name, seed, datasets, network_g, network_reblur, train, checkpoint, logger). Every key is a
@@ -170,6 +171,10 @@ public enum ColourAlignmentMode: String, ConfigChoice {
 
 }
 
+/// How the loss warps an image by a flow (`train.warp_interpolation`, Tensors' `WarpInterpolation`):
+/// bilinear (the reference's) or bicubic, which keeps more of the GT's fine detail in the target.
+extension WarpInterpolation: ConfigChoice {}
+
 public enum OptimizerKind: String, ConfigChoice { case adam }
 
 public struct OptimizerSection: Codable, Equatable, Sendable {
@@ -253,6 +258,9 @@ public struct TrainSection: Codable, Equatable, Sendable {
     /// Epochs at the start of the joint stage in which only R trains and F stays frozen (the JDRL authors'
     /// recipe for a pretrained F: fit R to it first, then train both); absent: 0.
     public var reblurWarmupEpochs: Int?
+    /// The interpolation of the loss's warps (deformed GT, cycle term). nil means bilinear: a config
+    /// without the key resolves, and so hashes, as it did before the key existed (its runs resume).
+    public var warpInterpolation: WarpInterpolation?
     enum CodingKeys: String, CodingKey, CaseIterable {
         case optimizer, scheduler, epochs
         case initEpochs = "init_epochs"
@@ -265,7 +273,11 @@ public struct TrainSection: Codable, Equatable, Sendable {
         case colourAlignment = "colour_alignment"
         case initFrom = "init_from"
         case reblurWarmupEpochs = "reblur_warmup_epochs"
+        case warpInterpolation = "warp_interpolation"
     }
+
+    /// The loss warps' interpolation (bilinear when the key is absent).
+    public var lossWarp: WarpInterpolation { warpInterpolation ?? .bilinear }
 }
 
 public struct CheckpointSection: Codable, Equatable, Sendable {

@@ -15,6 +15,8 @@ public struct LossSettings: Sendable, Equatable {
     public var ablation: AblationSection
     /// The blur-map prior's pseudo-supervision weight (nil: no prior, or not supervised).
     public var priorWeight: Float?
+    /// The interpolation of the deformed GT's warp and the cycle term's warp (and its adjoint).
+    public var warpInterpolation: WarpInterpolation
 
     public init(_ train: TrainSection, prior: BlurPriorSection? = nil) {
         priorWeight = prior.map { Float($0.weight) }
@@ -25,6 +27,7 @@ public struct LossSettings: Sendable, Equatable {
         flowSource = train.flowSource
         maskMode = train.maskMode
         ablation = train.ablation
+        warpInterpolation = train.lossWarp
     }
 
     /// Whether R takes part in the joint stage.
@@ -215,7 +218,8 @@ public final class JDRLLoss {
                     for sample in 0..<batchSize {
                         let image = sample * 3 * plane, pixels = sample * plane
                         Warp.warpBackward(gradOutput: gradWarpedOut + image, channels: 3, height: size, width: size,
-                                          flowU: flows.gtToOutU + pixels, flowV: flows.gtToOutV + pixels, gradSource: gradOut + image)
+                                          flowU: flows.gtToOutU + pixels, flowV: flows.gtToOutV + pixels,
+                                          interpolation: settings.warpInterpolation, gradSource: gradOut + image)
                     }
                 }
             } else {
@@ -249,7 +253,7 @@ public final class JDRLLoss {
         for sample in 0..<batchSize {
             let image = sample * 3 * plane, pixels = sample * plane
             Warp.warp(source + image, channels: 3, height: size, width: size, flowU: u + pixels, flowV: v + pixels,
-                      into: destination + image)
+                      interpolation: settings.warpInterpolation, into: destination + image)
         }
     }
 
