@@ -88,6 +88,8 @@ public final class JDRLLoss {
     // Online flows and masks (flow source `online`), and all-ones masks (no_mask).
     let onlineOutToGTU, onlineOutToGTV, onlineGTToOutU, onlineGTToOutV: UnsafeMutablePointer<Float>
     let onlineMask, onlineCycleMask, ones: UnsafeMutablePointer<Float>
+    /// How online flows and masks are made: jdrl-flow's recipe with the config's mask mode and lambda.
+    let alignment: PairAlignment
     // The prior's predicted seeds and the pseudo-supervision's gradients (allocated on first use).
     private var predictedSeeds: [Float] = [], gradPredictedSeeds: [Float] = [], gradRawSeeds: [Float] = []
 
@@ -95,6 +97,7 @@ public final class JDRLLoss {
         self.settings = settings
         self.batchSize = batchSize
         self.size = size
+        alignment = PairAlignment(maskMode: settings.maskMode, lambda: settings.lambda)
         let images = batchSize * 3 * size * size, pixels = batchSize * size * size
         func make(_ count: Int, _ value: Float = 0) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -130,16 +133,12 @@ public final class JDRLLoss {
             for sample in 0..<batchSize {
                 let output = Self.image(out + sample * 3 * plane, size: size)
                 let gt = Self.image(batch.sharp + sample * 3 * plane, size: size)
-                let (forward, backward) = try FlowEstimator.estimateBothWays(output, gt)
+                let (forward, backward) = try alignment.flows(output, gt)
                 let at = sample * plane
                 Self.store(forward.flow, u: onlineOutToGTU + at, v: onlineOutToGTV + at)
                 Self.store(backward.flow, u: onlineGTToOutU + at, v: onlineGTToOutV + at)
                 if !masksOff {
-                    var parameters = MaskParameters()
-                    parameters.lambda = settings.lambda
-                    let mode = settings.maskMode
-                    let m = try CalibrationMask.make(mode, forward: forward.flow, backward: backward.flow, parameters: parameters)
-                    let mc = try CalibrationMask.make(mode, forward: backward.flow, backward: forward.flow, parameters: parameters)
+                    let (m, mc) = try alignment.masks(forward: forward.flow, backward: backward.flow)
                     (onlineMask + at).update(from: m.pixels, count: plane)
                     (onlineCycleMask + at).update(from: mc.pixels, count: plane)
                 }
