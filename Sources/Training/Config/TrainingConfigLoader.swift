@@ -24,24 +24,34 @@ public enum TrainingConfigLoader {
     ]
 
     public static func load(_ url: URL) throws -> TrainingConfig {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TrainingConfigError(path: url.path, reason: "cannot read (\(error.localizedDescription))")
-        }
-        return try parse(text, path: url.path)
+        try parse(read(url), path: url.path)
     }
 
+    /// `path` names the text in errors; a `base:` in it is resolved relative to the folder of `path`.
     public static func parse(_ text: String, path: String = "<config>") throws -> TrainingConfig {
-        for section in sections {
-            let unknown = try YAMLConfig.unknownKeys(in: text, allowed: Set(section.keys), section: section.path, path: path)
-            if !unknown.isEmpty {
-                let whereText = section.path.isEmpty ? "top level" : "section '\(section.path.joined(separator: "."))'"
-                throw TrainingConfigError(path: path, reason: "unknown key(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(whereText); allowed: \(section.keys.joined(separator: ", "))")
-            }
-        }
-        let config = try YAMLConfig.decode(TrainingConfig.self, from: text, path: path)
+        let resolved = try ConfigBase.resolve(text, path: path, checkKeys: checkKeys, read: read)
+        try checkKeys(resolved, path: path, allowingBase: false)
+        let config = try YAMLConfig.decode(TrainingConfig.self, from: resolved, path: path)
         try validate(config, path: path)
         return config
+    }
+
+    static func read(_ url: URL) throws -> String {
+        do { return try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TrainingConfigError(path: url.path, reason: "cannot read (\(error.localizedDescription))")
+        }
+    }
+
+    /// Refuses a key no section has, naming the file, the section and the key.
+    static func checkKeys(_ text: String, path: String, allowingBase: Bool) throws {
+        for section in sections {
+            let allowed = section.keys + (allowingBase && section.path.isEmpty ? [ConfigBase.key] : [])
+            let unknown = try YAMLConfig.unknownKeys(in: text, allowed: Set(allowed), section: section.path, path: path)
+            if !unknown.isEmpty {
+                let whereText = section.path.isEmpty ? "top level" : "section '\(section.path.joined(separator: "."))'"
+                throw TrainingConfigError(path: path, reason: "unknown key(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(whereText); allowed: \(allowed.joined(separator: ", "))")
+            }
+        }
     }
 
     /// The rules a single key cannot express. Each message says what to change.
