@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "CAMXTileConfig"),
         .target(name: "CBenchSupport"),
         .target(name: "Tensors", dependencies: ["CDNNL", "CAMXTileConfig", "Seeding", "Threading", "WeightFiles", "Checks"], swiftSettings: unchecked),
-        .target(name: "Models", dependencies: ["Tensors", "Threading"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Tensors", "Threading", "StageSupport"], swiftSettings: fast),
         .target(name: "Flow", dependencies: ["Imaging", "Tensors", "Threading", "Checks"], swiftSettings: fast),
         .target(name: "Metrics", dependencies: ["Imaging", "CDNNL", "Threading", "WeightFiles"], swiftSettings: fast),
         // Data-parallel ranks: OpenMPI loaded at run time (dlopen) only under mpirun; nothing links MPI.

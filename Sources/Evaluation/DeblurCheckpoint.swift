@@ -20,9 +20,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// The deblurring network F of a checkpoint, with the widths read from the weights themselves
-/// (tensor shapes) and `residual` from the `net_g.json` beside them (absent: the paper's sigmoid
-/// UNet), so nobody has to repeat the training config to use it.
+/// The deblurring network F of a checkpoint, so nobody has to repeat the training config to use it: the
+/// `NetworkSpec` jdrl-train stores beside the weights (`net_g.json`, `NetworkSpecFile`); for older
+/// checkpoints and PyTorch exports, the architecture and widths read from the tensors' names and shapes,
+/// and `residual` from an older `net_g.json` (absent: the paper's sigmoid UNet).
 ///
 /// Accepted paths: a checkpoint folder written by jdrl-train (`.../step_NNNNNNNN/` holding
 /// `net_g.safetensors`), a run folder or its `checkpoints/` folder (the newest checkpoint, from
@@ -35,12 +36,14 @@ public struct DeblurCheckpoint: @unchecked Sendable {
     public let weightsURL: URL
     /// Content hash of the weights file: evaluations of the same weights are not redone.
     public let weightsHash: String
+    /// The network the weights belong to (dropout off: inference).
+    public let spec: NetworkSpec
     /// The UNet's configuration (for a NAFNet checkpoint: no widths, residual).
-    public let config: UNetConfig
-    /// Set when the weights are NAFNet's (`intro.weight`, `encoders.i.j...`): the blocks per level, from the names.
-    public let nafnet: NAFNetConfig?
+    public var config: UNetConfig { spec.unet() }
+    /// Set when the weights are NAFNet's (`intro.weight`, `encoders.i.j...`).
+    public var nafnet: NAFNetConfig? { spec.architecture == .nafnet ? spec.nafnet : nil }
     /// The weights include the journal's blur-map prior (`estimator.*`, `gate.*`; the first convolution reads 38 channels).
-    public let hasPrior: Bool
+    public var hasPrior: Bool { spec.prior != nil }
     /// For tables: "RUN step N" for a jdrl-train checkpoint, else the file name.
     public let label: String
     /// The run folder (with curves.svg) when the checkpoint sits in `runs/<name>/checkpoints/`.
@@ -72,15 +75,15 @@ public struct DeblurCheckpoint: @unchecked Sendable {
         var stripped: [String: SafeTensors.Tensor] = [:]
         for (name, tensor) in all where name.hasPrefix(prefix) { stripped[String(name.dropFirst(prefix.count))] = tensor }
         tensors = stripped
-        hasPrior = stripped["estimator.0.weight"] != nil
-        let inputChannels = hasPrior ? BlurMapPrior.featureChannels : 3
-        if first == "intro.weight" {
-            nafnet = try Self.inferNAFNet(stripped, inputChannels: inputChannels, file: file)
-            // NAFNet is residual by construction; no UNet widths.
-            config = UNetConfig(widths: [], dropout: 0, residual: true)
-        } else {
-            nafnet = nil
-            config = try Self.unetConfig(stripped, inputChannels: inputChannels, weightsURL: weightsURL)
+        let stored: NetworkSpecFile.Content
+        do { stored = try NetworkSpecFile.read(besideWeights: weightsURL) } catch {
+            throw CheckpointError.unreadable(path: NetworkSpecFile.url(besideWeights: weightsURL).path,
+                                             reason: "not the network spec or the {\"residual\": true|false} JSON jdrl-train writes beside the weights (\(error))")
+        }
+        switch stored {
+        case let .spec(spec): self.spec = spec.forInference
+        case let .residual(residual): spec = try Self.inferSpec(stripped, firstConvolution: first, residual: residual, file: file)
+        case .absent: spec = try Self.inferSpec(stripped, firstConvolution: first, residual: false, file: file)
         }
 
         let stepFolder = weightsURL.deletingLastPathComponent()
@@ -98,21 +101,13 @@ public struct DeblurCheckpoint: @unchecked Sendable {
     }
 
     /// "UNet widths [...]" or "NAFNet width W, blocks ...", plus ", blur-map prior", for logs.
-    public var summary: String {
-        (nafnet?.summary ?? config.summary) + (hasPrior ? ", blur-map prior" : "")
-    }
+    public var summary: String { spec.summary }
 
-    /// The checkpoint's network with its weights, ready for inference (dropout is off at inference: 0 here).
-    public func makeNetwork() throws -> DeblurInference {
-        var unet = config
-        unet.dropout = 0
-        unet.inputChannels = 3   // the prior network widens its backbone's input itself
-        let network: DeblurInference & Trainable
-        switch (nafnet, hasPrior) {
-        case (let nafnet?, false): network = try NAFNet(config: nafnet, seed: 0)
-        case (let nafnet?, true): network = try PriorGuidedNetwork.nafnet(nafnet, seed: 0)
-        case (nil, false): network = try UNet(config: unet, seed: 0)
-        case (nil, true): network = try PriorGuidedNetwork.unet(unet, seed: 0)
+    /// The checkpoint's network with its weights, ready for inference (dropout is off at inference).
+    public func makeNetwork() throws -> DeblurNetwork {
+        let network: DeblurNetwork
+        do { network = try spec.make(seed: 0) } catch {
+            throw CheckpointError.notACheckpoint(path: weightsURL.path, reason: "\(error)")
         }
         do { try network.parameters.load(tensors) } catch {
             throw CheckpointError.notACheckpoint(path: weightsURL.path, reason: "\(error)")
@@ -120,14 +115,18 @@ public struct DeblurCheckpoint: @unchecked Sendable {
         return network
     }
 
-    /// The UNet's widths from the weights and `residual` from the sidecar beside them.
-    static func unetConfig(_ tensors: [String: SafeTensors.Tensor], inputChannels: Int, weightsURL: URL) throws -> UNetConfig {
-        var config = try inferConfig(tensors, inputChannels: inputChannels, file: weightsURL.path)
-        do { config.residual = try UNetArchitecture.read(besideWeights: weightsURL).residual } catch {
-            throw CheckpointError.unreadable(path: UNetArchitecture.sidecar(ofWeights: weightsURL).path,
-                                             reason: "not the {\"residual\": true|false} JSON jdrl-train writes beside the weights (\(error))")
+    /// The spec of weights stored without one: the architecture from the first convolution's name, the
+    /// prior from `estimator.*`, the shape from the tensors; `residual` for a UNet as given.
+    static func inferSpec(_ tensors: [String: SafeTensors.Tensor], firstConvolution: String, residual: Bool, file: String) throws -> NetworkSpec {
+        let prior = tensors["estimator.0.weight"] != nil ? BlurPriorSection() : nil
+        let inputChannels = prior != nil ? BlurMapPrior.featureChannels : 3
+        if firstConvolution == "intro.weight" {
+            // NAFNet is residual by construction; no UNet widths.
+            let nafnet = try inferNAFNet(tensors, inputChannels: inputChannels, file: file)
+            return NetworkSpec(type: .nafnet, widths: [], dropout: 0, residual: true, nafnet: nafnet, prior: prior)
         }
-        return config
+        let unet = try inferConfig(tensors, inputChannels: inputChannels, file: file)
+        return NetworkSpec(widths: unet.widths, dropout: 0, residual: residual, prior: prior)
     }
 
     /// NAFNet's shape from its tensor names: the width from intro.weight, the levels from downs.i, the

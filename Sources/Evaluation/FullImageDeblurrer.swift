@@ -8,7 +8,7 @@ import Tensors
 /// seams (`TiledInference`): memory is the image, one tile's activations and the output, whatever the
 /// image size. The output keeps the input's bit depth and is rounded to it, as writing it would.
 public final class FullImageDeblurrer {
-    public let network: DeblurInference
+    public let network: DeblurNetwork
     public let tiling: TiledInference
     /// f32 (the reference) or bf16 (AMX convolutions; about 1e-3 mean difference on [0, 1] images).
     public let precision: ElementType

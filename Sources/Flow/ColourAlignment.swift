@@ -63,8 +63,8 @@ public struct ColourTransform: Codable, Sendable, Equatable, Hashable, CustomStr
                 let g = Float(gain[c]), o = Float(offset[c])
                 for i in (c * plane)..<((c + 1) * plane) {
                     if linear {
-                        let v = max(g * SRGBCurve.toLinear(buffer[i]) + o, 0)
-                        buffer[i] = SRGBCurve.fromLinear(clampToUnit ? min(v, 1) : v)
+                        let v = max(g * SRGB.toLinear(buffer[i]) + o, 0)
+                        buffer[i] = SRGB.fromLinear(clampToUnit ? min(v, 1) : v)
                     } else {
                         let v = g * buffer[i] + o
                         buffer[i] = clampToUnit ? min(max(v, 0), 1) : v
@@ -78,20 +78,6 @@ public struct ColourTransform: Codable, Sendable, Equatable, Hashable, CustomStr
     public var description: String {
         (space == .linear ? "linear light: " : "")
             + (0..<channels).map { String(format: "%.4f*x%+.4f", gain[$0], offset[$0]) }.joined(separator: ", ")
-    }
-}
-
-/// The sRGB transfer curve (IEC 61966-2-1), as Synthesis renders defocus with it.
-enum SRGBCurve {
-    @inline(__always) static func toLinear(_ v: Float) -> Float {
-        let c = max(v, 0)
-        return c <= 0.04045 ? c / 12.92 : powf((c + 0.055) / 1.055, 2.4)
-    }
-
-    /// Values above 1 follow the same power law (an unclamped map may leave [0, 1]).
-    @inline(__always) static func fromLinear(_ v: Float) -> Float {
-        let c = max(v, 0)
-        return c <= 0.0031308 ? c * 12.92 : 1.055 * powf(c, 1 / 2.4) - 0.055
     }
 }
 
@@ -202,7 +188,7 @@ public enum ColourAlignment {
             // Normalised convolution: low-pass of the valid pixels only, divided by their weight.
             let linear = parameters.space == .linear
             func lowPass(_ image: PlanarImage) -> [Double] {
-                let values = image.pixels[(c * plane)..<((c + 1) * plane)].map { linear ? SRGBCurve.toLinear($0) : $0 }
+                let values = image.pixels[(c * plane)..<((c + 1) * plane)].map { linear ? SRGB.toLinear($0) : $0 }
                 let sums = values.withUnsafeBufferPointer { px in blockSums { px[$0] * keep[$0] } }
                 let smooth = Filters.separable(sums, taps: taps, workers: workers)
                 var out = [Double](repeating: 0, count: small)

@@ -19,9 +19,7 @@ public struct ManifestFlows {
     public let outputDirectory: URL
     public let maskMode: MaskMode
     public let fullCaptures: Bool
-    let parameters = FlowParameters()
-    let maskParameters = MaskParameters()
-    let colourParameters = ColourFitParameters()
+    let alignment: PairAlignment
 
     static let directions = Manifest.flowDirections
 
@@ -39,14 +37,15 @@ public struct ManifestFlows {
         self.outputDirectory = outputDirectory
         self.maskMode = maskMode
         self.fullCaptures = fullCaptures
+        alignment = PairAlignment(maskMode: maskMode, workers: threads)
     }
 
     /// Everything that decides the outputs: flow settings, mask mode and mask settings.
     public var paramsHash: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let mask = (try? encoder.encode(maskParameters)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return ContentHash.of("flow-v1|\(parameters.fingerprint)|\(maskMode.rawValue)|\(mask)")
+        let mask = (try? encoder.encode(alignment.mask)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return ContentHash.of("flow-v1|\(alignment.flow.fingerprint)|\(maskMode.rawValue)|\(mask)")
     }
 
     struct Item { let key: String; let patchId: Int64?; let captureId: Int64?; let blurry: String; let sharp: String }
@@ -79,7 +78,7 @@ public struct ManifestFlows {
         let keys = Set(items.map(\.key))
         let inScope = stored.filter { keys.contains($0.patchId.map { "patch-\($0)" } ?? "capture-\($0.captureId ?? -1)") }
         FileHandle.standardError.write(Data((ColourSpread(inScope.compactMap(\.colourMap).map { ($0.gain, $0.offset) },
-                                                          space: colourParameters.space.rawValue).summary + "\n").utf8))
+                                                          space: alignment.colour.space.rawValue).summary + "\n").utf8))
         return failures
     }
 
@@ -112,8 +111,7 @@ public struct ManifestFlows {
     private func colourFit(blurry: PlanarImage, sharp: PlanarImage, flow: FlowField, mask: [Float]?, named path: String) throws -> ColourFit {
         let fit: ColourFit
         do {
-            fit = try ColourAlignment.estimate(from: blurry, to: sharp, flow: flow, mask: mask, parameters: colourParameters,
-                                               workers: threads)
+            fit = try alignment.colourFit(blurry, sharp, forward: flow, mask: mask)
         } catch { throw FlowStageError("\(path): colour fit failed (\(error))") }
         try Self.checkPlausible(fit, named: path)
         return fit
@@ -159,7 +157,7 @@ public struct ManifestFlows {
 
     private func process(_ item: Item, manifest: Manifest, hash: String) throws {
         let blurry = try load(item.blurry), sharp = try load(item.sharp)
-        let (forward, backward) = try FlowEstimator.estimateBothWays(blurry, sharp, parameters: parameters, workers: threads)
+        let (forward, backward) = try alignment.flows(blurry, sharp)
         let folder = outputDirectory.appendingPathComponent(hash.prefix(12) + "/" + item.key)
         var records: [FlowRecord] = []
         var colour: ColourFit?
@@ -167,7 +165,7 @@ public struct ManifestFlows {
             let flowURL = folder.appendingPathComponent("\(direction).flo")
             let maskURL = folder.appendingPathComponent("\(direction)_mask.png")
             try AtomicFile.write(FlowFile.encode(estimate.flow), to: flowURL)
-            let mask = try CalibrationMask.make(maskMode, forward: estimate.flow, backward: other.flow, parameters: maskParameters)
+            let mask = try alignment.mask(of: estimate.flow, other: other.flow)
             try AtomicFile.write(to: maskURL) { try mask.savePNG(to: $0) }   // the temporary name keeps .png
             if direction == Self.directions[0] {
                 colour = try colourFit(blurry: blurry, sharp: sharp, flow: estimate.flow, mask: mask.pixels, named: flowURL.path)

@@ -25,11 +25,12 @@ extension Manifest {
         }
     }
 
-    /// Logged steps, inserted (or replaced, same run and step) in one transaction.
+    /// Logged steps, inserted (or replaced whole, same run and step) in one transaction. A term a step
+    /// names that the table has no `loss_<name>` column for is refused with SQLite's message.
     public func recordTrainingSteps(_ steps: [TrainingStep]) throws {
         guard !steps.isEmpty else { return }
         try writer.write { db in
-            for var row in steps { try row.save(db) }
+            for var row in steps { try row.insert(db, onConflict: .replace) }
         }
     }
 

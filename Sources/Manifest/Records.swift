@@ -221,7 +221,8 @@ public struct Checkpoint: ManifestRecord, Equatable {
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// One logged optimisation step; each JDRL term by name (cycle/reblur are nil in the initialisation stage).
+/// One logged optimisation step. Each loss term the step computed is stored by its name in the column
+/// `loss_<name>` (`loss_deblur`, `loss_cycle`, ...); a term it did not compute is NULL.
 public struct TrainingStep: ManifestRecord, Equatable {
     public static let databaseTableName = "training_steps"
     public var runId: Int64
@@ -229,18 +230,31 @@ public struct TrainingStep: ManifestRecord, Equatable {
     public var epoch: Int
     public var lr: Double
     public var lossTotal: Double
-    public var lossDeblur: Double
-    public var lossCycle: Double?
-    public var lossReblur: Double?
-    /// The blur-map prior's pseudo-supervision (nil without a prior, and in the initialisation stage).
-    public var lossPrior: Double?
+    /// Each computed term's value by the term's name (`deblur`, `cycle`, `reblur`, `prior`).
+    public var losses: [String: Double]
     public var seconds: Double
 
-    public init(runId: Int64, step: Int, epoch: Int, lr: Double, lossTotal: Double, lossDeblur: Double,
-                lossCycle: Double? = nil, lossReblur: Double? = nil, lossPrior: Double? = nil, seconds: Double) {
+    static let lossPrefix = "loss_", totalColumn = "loss_total"
+
+    public init(runId: Int64, step: Int, epoch: Int, lr: Double, lossTotal: Double, losses: [String: Double], seconds: Double) {
         self.runId = runId; self.step = step; self.epoch = epoch; self.lr = lr; self.lossTotal = lossTotal
-        self.lossDeblur = lossDeblur; self.lossCycle = lossCycle; self.lossReblur = lossReblur; self.lossPrior = lossPrior
-        self.seconds = seconds
+        self.losses = losses; self.seconds = seconds
+    }
+
+    public init(row: Row) throws {
+        runId = row["run_id"]; step = row["step"]; epoch = row["epoch"]; lr = row["lr"]; lossTotal = row[Self.totalColumn]
+        seconds = row["seconds"]
+        losses = [:]
+        for column in row.columnNames where column.hasPrefix(Self.lossPrefix) && column != Self.totalColumn {
+            if let value: Double = row[column] { losses[String(column.dropFirst(Self.lossPrefix.count))] = value }
+        }
+    }
+
+    public func encode(to container: inout PersistenceContainer) throws {
+        container["run_id"] = runId; container["step"] = step; container["epoch"] = epoch; container["lr"] = lr
+        container[Self.totalColumn] = lossTotal
+        for (name, value) in losses { container[Self.lossPrefix + name] = value }
+        container["seconds"] = seconds
     }
 }
 

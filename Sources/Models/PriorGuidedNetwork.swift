@@ -7,7 +7,7 @@
 import Tensors
 
 /// What the prior needs of a backbone: a wide input, a separate residual base, the input's gradient.
-public protocol PriorBackbone: DeblurInference {
+public protocol PriorBackbone: DeblurNetwork {
     func forward(features: UnsafePointer<Float>, blurry: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                  n: Int, h: Int, w: Int, training: Bool)
     /// Accumulates parameter gradients; `gradFeatures` (plain n x 38 x h x w) overwritten.
@@ -112,18 +112,4 @@ public final class PriorGuidedNetwork: Trainable {
     public func fastForwardDropout(forwards: Int, n: Int, h: Int, w: Int) { backbone.fastForwardDropout(forwards: forwards, n: n, h: h, w: w) }
 
     public var implementations: Set<String> { backbone.implementations.union(prior.implementations) }
-}
-
-extension PriorGuidedNetwork: DeblurInference {
-    public var sizeMultiple: Int { backbone.sizeMultiple }
-    public var supportsBF16: Bool { false }
-    public var summary: String { backbone.summary + ", blur-map prior" }
-    public func infer(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int,
-                      precision: ElementType, reuseWeights: Bool) {
-        precondition(precision == .f32, "the prior network runs in f32 only")
-        let saved = ramp
-        ramp = 1
-        forward(blurry: input, output: output, n: n, h: h, w: w, training: false)
-        ramp = saved
-    }
 }

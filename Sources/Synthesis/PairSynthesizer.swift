@@ -134,7 +134,7 @@ public enum PairSynthesizer {
         // Back to sRGB with an illumination change and sensor noise (per-row streams: thread-count independent).
         let illuminate: (Float) -> Double = { gain * pow(Double($0), gamma) }
         var blurry = PlanarImage(width: width, height: height, channels: sharp.channels, bitDepth: sharp.bitDepth,
-                                 pixels: SRGB.fromLinear(defocused.pixels, threads: threads))
+                                 pixels: SRGB.fromLinear(defocused.pixels, threads: threads, clampingToUnit: true))
         let plane = blurry.planeSize, channels = blurry.channels
         blurry.pixels.withUnsafeMutableBufferPointer { buffer in
             let pixels = buffer

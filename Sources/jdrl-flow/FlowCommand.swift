@@ -5,7 +5,20 @@ import Foundation
 import Imaging
 import StageSupport
 
-extension MaskMode: ExpressibleByArgument {}
+/// `--mask-mode`, spelt as configs spell it (`colour_wheel`, ...).
+struct MaskModeOption: ExpressibleByArgument {
+    var mode: MaskMode
+
+    init(_ mode: MaskMode) { self.mode = mode }
+
+    init?(argument: String) {
+        guard let mode = MaskMode.allCases.first(where: { $0.configName == argument }) else { return nil }
+        self.mode = mode
+    }
+
+    var defaultValueDescription: String { mode.configName }
+    static var allValueStrings: [String] { MaskMode.allCases.map(\.configName) }
+}
 
 /// jdrl-flow: misalignment between blurry and sharp images as dense flow, masks and statistics.
 /// Direct mode: one pair (--from/--to/--out). Manifest mode (no --from): every patch (or, with
@@ -32,8 +45,8 @@ struct FlowCommand: ParsableCommand {
     var out: String?
     @Option(help: "Direct mode: also write the calibration mask (8-bit PNG, 255 = kept).")
     var mask: String?
-    @Option(help: "Calibration mask: paperMagnitude, referenceColorWheel or forwardBackward.")
-    var maskMode: MaskMode = .referenceColorWheel
+    @Option(help: "Calibration mask: magnitude, colour_wheel or forward_backward.")
+    var maskMode = MaskModeOption(.referenceColorWheel)
     @Option(help: "Direct mode: also write the Middlebury colour-wheel rendering of the flow (PNG).")
     var visualise: String?
 
@@ -60,7 +73,7 @@ struct FlowCommand: ParsableCommand {
             let folder = outputDirectory.map { URL(fileURLWithPath: $0) } ?? ManifestFlows.defaultOutputDirectory(forManifest: stage.manifest)
             let failures = try ManifestFlows(manifestPath: stage.manifest, shard: stage.shard, threads: stage.threads,
                                              outputDirectory: folder,
-                                             maskMode: maskMode, fullCaptures: captures).run()
+                                             maskMode: maskMode.mode, fullCaptures: captures).run()
             if failures > 0 { throw ExitCode(.someItemsFailed) }
         }
     }
@@ -68,25 +81,25 @@ struct FlowCommand: ParsableCommand {
     private func runDirect(from: String, to: String, out: String, workers: Int) throws {
         let a = try ImageFile.loadPlanar(URL(fileURLWithPath: from)).image
         let b = try ImageFile.loadPlanar(URL(fileURLWithPath: to)).image
-        let parameters = FlowParameters()
+        let alignment = PairAlignment(maskMode: maskMode.mode, workers: workers)
         let forward: FlowEstimate, backward: FlowEstimate?
-        if maskMode == .forwardBackward && mask != nil {
-            let both = try FlowEstimator.estimateBothWays(a, b, parameters: parameters, workers: workers)
+        if maskMode.mode == .forwardBackward && mask != nil {
+            let both = try alignment.flows(a, b)
             (forward, backward) = (both.forward, both.backward)
         } else {
-            forward = try FlowEstimator.estimate(from: a, to: b, parameters: parameters, workers: workers)
+            forward = try alignment.forwardFlow(a, b)
             backward = nil
         }
         try FlowFile.write(forward.flow, to: URL(fileURLWithPath: out))
         if let mask {
-            let image = try CalibrationMask.make(maskMode, forward: forward.flow, backward: backward?.flow)
+            let image = try alignment.mask(of: forward.flow, other: backward?.flow)
             try image.savePNG(to: URL(fileURLWithPath: mask))
         }
         if let visualise { try ColorWheel.render(forward.flow).savePNG(to: URL(fileURLWithPath: visualise)) }
         let m = forward.motion
         // Photometric alignment next to the geometry: a ~ gain * warp(b) + offset per channel (low-pass fit).
         let colour = a.channels == b.channels
-            ? "\(try ColourAlignment.estimate(from: a, to: b, flow: forward.flow, workers: workers).transform)"
+            ? "\(try alignment.colourFit(a, b, forward: forward.flow, mask: nil).transform)"
             : "n/a (\(a.channels) vs \(b.channels) channels)"
         print(String(format: "%@ -> %@: zoom %.5f, shift (%.3f, %.3f) px, rotation %.4f deg, residual %.3f px, ECC %.4f; colour %@",
                      from, to, m.zoom, m.shiftX, m.shiftY, m.rotationDegrees, forward.residualMeanPixels, forward.correlation,

@@ -10,7 +10,7 @@ import Testing
     // Given a run with steps 1-3 and checkpoints at 2 and 3
     let manifest = try Manifest.inMemory()
     let id = try manifest.openRun(name: "r", configPath: "c.yaml", configHash: "h1", resumingFromStep: 0)
-    try manifest.recordTrainingSteps((1...3).map { TrainingStep(runId: id, step: $0, epoch: 0, lr: 1e-4, lossTotal: 0.5, lossDeblur: 0.5, seconds: 1) })
+    try manifest.recordTrainingSteps((1...3).map { TrainingStep(runId: id, step: $0, epoch: 0, lr: 1e-4, lossTotal: 0.5, losses: ["deblur": 0.5], seconds: 1) })
     try manifest.recordCheckpoint(runID: id, step: 2, epoch: 0, path: "ck/2")
     try manifest.recordCheckpoint(runID: id, step: 3, epoch: 0, path: "ck/3")
     try manifest.finishRun(id: id, status: .stopped)

@@ -114,7 +114,7 @@ func patch(x: Int, y: Int) -> Patch {
         try run.insert(db)
         var checkpoint = Checkpoint(runId: run.id!, step: 100, epoch: 1, path: "runs/unet-cpu/step100.ckpt")
         try checkpoint.insert(db)
-        var step = TrainingStep(runId: run.id!, step: 1, epoch: 0, lr: 2e-5, lossTotal: 0.1, lossDeblur: 0.1, seconds: 2.2)
+        var step = TrainingStep(runId: run.id!, step: 1, epoch: 0, lr: 2e-5, lossTotal: 0.1, losses: ["deblur": 0.1], seconds: 2.2)
         try step.insert(db)
         var evaluation = Evaluation(method: "checkpoint", checkpointPath: checkpoint.path, captureId: capture.id, imageName: "a.png",
                                     split: "test", target: .deformedGt, aligner: "dis", bitDepth: 8, psnr: 25.1, ssim: 0.78, mae: 0.03)

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import WeightFiles
 
@@ -41,6 +42,48 @@ struct DataParallelTrainingTests {
         }
         print("data parallel: " + report.joined(separator: "; "))
         #expect(lossGap < 1e-4)
+    }
+
+    /// With the blur-map prior, every loss term survives the ranks' averaging: `l_prior` of the joint
+    /// steps reaches the log line, curves.csv and the manifest's rows, equal to the single process's.
+    @Test func twoRanksWithThePriorLogEveryTerm() throws {
+        let data = try DataParallel.preparedPipeline()
+        defer { data.remove() }
+        let config = try DataParallel.config(in: data, name: "dpprior", batch: 2, epochs: 4, prior: true)
+        let single = data.root.appendingPathComponent("single"), ranks = data.root.appendingPathComponent("ranks")
+        let one = try Executables.run(executable: try Executables.url("jdrl-train"),
+                                      ["--config", config.path, "--runs", single.path, "--threads", "1"])
+        try #require(one.status == 0, "single process: \(one.output)")
+        let manifest = try DatabaseQueue(path: data.manifest)
+        func priorRows() throws -> [Double?] {
+            try manifest.read { db in
+                try Double?.fetchAll(db, sql: """
+                    SELECT s.loss_prior FROM training_steps s JOIN runs r ON r.id = s.run_id WHERE r.name = 'dpprior' ORDER BY s.step
+                    """)
+            }
+        }
+        let priorOne = try priorRows()
+        let two = try DataParallel.mpirun(2, ["--config", config.path, "--runs", ranks.path])
+        try #require(two.status == 0, "mpirun -n 2: \(two.output)")
+
+        // 8 steps: 2 of the initialisation stage (no prior term), 6 joint ones with it.
+        let curvesOne = try DataParallel.losses(single.appendingPathComponent("dpprior/curves.csv"), column: "l_prior")
+        let curvesTwo = try DataParallel.losses(ranks.appendingPathComponent("dpprior/curves.csv"), column: "l_prior")
+        try #require(curvesOne.count == 8 && curvesTwo.count == 8)
+        #expect(curvesTwo.prefix(2).allSatisfy { $0 == 0 } && curvesTwo.dropFirst(2).allSatisfy { $0 > 0 })
+        let gap = zip(curvesOne, curvesTwo).dropFirst(2).map { abs($0 - $1) / $0 }.max()!
+        #expect(gap < 1e-4, "l_prior of two ranks against one: largest relative difference \(gap)")
+
+        let log = try String(contentsOf: ranks.appendingPathComponent("dpprior/train.log"), encoding: .utf8)
+        let last = try #require(log.split(separator: "\n").last { $0.contains("step 8/8") }, "no progress line for step 8")
+        #expect(last.contains(String(format: "l_prior %.5f", curvesTwo[7])), "progress line: \(last)")
+
+        // The second run replaced the rows of the first (same run name): the ranks' values, not the single process's.
+        let priorTwo = try priorRows()
+        try #require(priorOne.count == 8 && priorTwo.count == 8)
+        #expect(priorTwo.prefix(2).allSatisfy { $0 == nil })
+        #expect(zip(priorTwo.dropFirst(2), curvesTwo.dropFirst(2)).allSatisfy { $0 == $1 })
+        print(String(format: "data parallel with the prior: l_prior of two ranks against one, largest relative difference %.2e", gap))
     }
 
     @Test func aKilledRankEndsTheJobWithAMessageAndTheRerunResumes() throws {
@@ -97,10 +140,13 @@ enum DataParallel {
     }
 
     /// The kill corpus's tiny config (configs/jdrl-unet-cpu.yaml scaled down) with this global batch and length.
-    static func config(in pipeline: KillPipeline, name: String, batch: Int, epochs: Int) throws -> URL {
+    /// `prior`: with network_g.prior (configs/jdrl-prior-unet-cpu.yaml's section).
+    static func config(in pipeline: KillPipeline, name: String, batch: Int, epochs: Int, prior: Bool = false) throws -> URL {
         let url = try KillPipeline.tinyTrainingConfig(manifest: pipeline.manifest, name: name, in: pipeline.root)
         var text = try String(contentsOf: url, encoding: .utf8)
-        for (old, new) in [("batch_size: 1", "batch_size: \(batch)"), ("epochs: 4", "epochs: \(epochs)")] {
+        var changes = [("batch_size: 1", "batch_size: \(batch)"), ("epochs: 4", "epochs: \(epochs)")]
+        if prior { changes.append(("  residual: true\n", "  residual: true\n  prior:\n    weight: 0.5\n    ramp_start: 0.001\n")) }
+        for (old, new) in changes {
             guard text.contains(old) else { throw CocoaError(.fileReadCorruptFile) }
             text = text.replacingOccurrences(of: old, with: new)
         }
@@ -158,11 +204,12 @@ enum DataParallel {
         return nil
     }
 
-    /// loss_total per step from a run's curves.csv.
-    static func losses(_ csv: URL) throws -> [Double] {
+    /// One column (loss_total unless named) per step from a run's curves.csv.
+    static func losses(_ csv: URL, column name: String = "loss_total") throws -> [Double] {
         let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
         let header = lines[0].split(separator: ",").map(String.init)
-        let column = try #require(header.firstIndex(of: "loss_total") ?? header.firstIndex(of: "total"), "curves.csv header \(header)")
+        let column = try #require(header.firstIndex(of: name) ?? (name == "loss_total" ? header.firstIndex(of: "total") : nil),
+                                  "curves.csv header \(header)")
         return lines.dropFirst().map { Double($0.split(separator: ",")[column])! }
     }
 }

@@ -71,6 +71,25 @@ struct FlowStageTests {
         }
     }
 
+    /// The mask mode is spelt as in training configs; the enum's Swift names are no spelling of it.
+    @Test func theMaskModeIsSpeltAsInConfigs() throws {
+        let root = try temporaryFolder("flow-mask-mode")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let a = root.appendingPathComponent("a.png"), b = root.appendingPathComponent("b.png")
+        let out = root.appendingPathComponent("a_to_b.flo"), mask = root.appendingPathComponent("mask.png")
+        try Self.texture(a, offsetX: 0, offsetY: 0)
+        try Self.texture(b, offsetX: Self.shift.x, offsetY: Self.shift.y)
+        let arguments = ["--from", a.path, "--to", b.path, "--out", out.path, "--mask", mask.path, "--threads", "2", "--mask-mode"]
+        let result = try Executables.run("jdrl-flow", arguments + ["forward_backward"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(FileManager.default.fileExists(atPath: mask.path))
+        let swiftName = try Executables.run("jdrl-flow", arguments + ["forwardBackward"])
+        #expect(swiftName.status == 64 && swiftName.output.contains("colour_wheel"), "\(swiftName.output)")
+        let help = try Executables.run("jdrl-flow", ["--help"])
+        #expect(help.output.contains("colour_wheel") && !help.output.contains("referenceColorWheel") && !help.output.contains("forwardBackward"),
+                "\(help.output)")
+    }
+
     @Test func helpStatesTheConventionAndAnIncompleteCallIsRefused() throws {
         let help = try Executables.run("jdrl-flow", ["--help"])
         #expect(help.status == 0 && help.output.contains("A(p) matches B(p + flow(p))"), "\(help.output)")

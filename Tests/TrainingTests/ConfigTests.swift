@@ -54,7 +54,7 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
         cpu.networkG.prior = nil
         cpu.name = plain.name
         #expect(cpu == plain)
-        expectRefusals(of: try String(contentsOf: configURL("jdrl-prior-unet-cpu.yaml"), encoding: .utf8), [
+        expectRefusals(of: try String(contentsOf: configURL("jdrl-prior-unet-cpu.yaml"), encoding: .utf8), path: configURL("jdrl-prior-unet-cpu.yaml").path, [
             ("    ramp_start: 0.001", "    ramp_start: 0", "ramp_start"),
             ("    weight: 0.5", "    weight: -1", "weight"),
             ("    weight: 0.5", "    weight: 0.5\n    wieght: 1", "'wieght' in section 'network_g.prior'"),
@@ -62,11 +62,12 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
     }
 
     /// Each (original, replacement, expected): the config with that one edit is refused, the reason naming `expected`.
-    func expectRefusals(of text: String, _ cases: [(String, String, String)]) {
+    /// `path`: where the text's `base:` is resolved from.
+    func expectRefusals(of text: String, path: String = "<config>", _ cases: [(String, String, String)]) {
         for (original, replacement, expected) in cases {
             #expect(text.contains(original))
             do {
-                _ = try TrainingConfigLoader.parse(text.replacingOccurrences(of: original, with: replacement))
+                _ = try TrainingConfigLoader.parse(text.replacingOccurrences(of: original, with: replacement), path: path)
                 Issue.record("accepted a config with \(replacement)")
             } catch {
                 #expect("\(error)".contains(expected), "\(error)")

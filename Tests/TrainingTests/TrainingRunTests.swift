@@ -61,7 +61,7 @@ import Training
         let runs = Fixtures.temporaryDirectory("nafnet")
         defer { try? FileManager.default.removeItem(at: runs) }
         var config = try Self.tinyConfig(name: "nafnet", epochs: 6, initEpochs: 2, everySteps: 8)
-        config.networkG = DeblurNetworkSection(type: .nafnet, widths: [], dropout: 0, residual: true,
+        config.networkG = NetworkSpec(type: .nafnet, widths: [], dropout: 0, residual: true,
                                                nafnet: NAFNetConfig(width: 8, encoderBlocks: [1, 1], middleBlocks: 1, decoderBlocks: [1, 1]))
         try TrainingConfigLoader.validate(config)
         let first = try Self.train(config, in: runs, maxSteps: 12)

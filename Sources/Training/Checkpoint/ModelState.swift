@@ -10,8 +10,8 @@ public final class ModelState {
     public let reblur: ReblurNetwork?
     public var deblurOptimizer: Adam
     public var reblurOptimizer: Adam
-    /// F's `network_g.residual`, written beside its weights (`net_g.json`) for jdrl-deblur and jdrl-eval.
-    public var deblurArchitecture = UNetArchitecture(residual: false)
+    /// F's spec (`network_g`), written beside its weights (`net_g.json`) for jdrl-deblur and jdrl-eval.
+    public var deblurSpec: NetworkSpec?
 
     public init(deblur: DeblurNetwork, reblur: ReblurNetwork?, optimizer: OptimizerSection) {
         self.deblur = deblur
@@ -36,7 +36,7 @@ public final class ModelState {
     public func write(to folder: URL) throws {
         let deblurWeights = folder.appendingPathComponent(CheckpointStore.deblurWeightsFile)
         try SafeTensors.write(deblur.parameters.namedTensors(), to: deblurWeights)
-        try deblurArchitecture.write(besideWeights: deblurWeights)
+        if let deblurSpec { try NetworkSpecFile.write(deblurSpec, besideWeights: deblurWeights) }
         var optimizer = deblurOptimizer.stateTensors(of: deblur.parameters, prefix: Self.deblurPrefix)
         optimizer.append(deblurOptimizer.stateScalars(prefix: Self.deblurPrefix))
         if let reblur {
@@ -95,4 +95,18 @@ public struct InitialWeightsError: Error, CustomStringConvertible, Equatable {
     public let path: String
     public let reason: String
     public var description: String { "\(path): \(reason)" }
+}
+
+extension ModelState {
+    /// F and R as the config describes them, initialised from the run seed (R only when the loss uses it).
+    /// Rank r of a data-parallel run starts from the same weights and draws its own dropout masks.
+    public static func make(_ config: TrainingConfig, rank: Int = 0) throws -> ModelState {
+        let dropoutSeed = rank == 0 ? nil : config.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(rank)
+        let deblur = try config.networkG.make(seed: config.seed, dropoutSeed: dropoutSeed)
+        let usesReblur = LossSettings(config.train).usesReblur
+        let reblur = usesReblur ? try ReblurModule(width: config.networkReblur.width, seed: config.seed &+ 1) : nil
+        let state = ModelState(deblur: deblur, reblur: reblur, optimizer: config.train.optimizer)
+        state.deblurSpec = config.networkG
+        return state
+    }
 }

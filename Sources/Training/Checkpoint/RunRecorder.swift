@@ -17,9 +17,8 @@ public struct RunRecorder: Sendable {
     /// Logged steps since the last flush, written in one transaction.
     public func record(steps: [StepRecord]) throws {
         try manifest.recordTrainingSteps(steps.map { r in
-            TrainingStep(runId: runID, step: r.step, epoch: r.epoch, lr: r.lr, lossTotal: r.total, lossDeblur: r.deblur,
-                         lossCycle: r.cycle == 0 ? nil : r.cycle, lossReblur: r.reblur == 0 ? nil : r.reblur,
-                         lossPrior: r.prior == 0 ? nil : r.prior, seconds: r.seconds)
+            TrainingStep(runId: runID, step: r.step, epoch: r.epoch, lr: r.lr, lossTotal: r.total,
+                         losses: Dictionary(uniqueKeysWithValues: r.computed.map { ($0.rawValue, r[$0]) }), seconds: r.seconds)
         })
     }
 

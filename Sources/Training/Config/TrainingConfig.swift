@@ -13,7 +13,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var name: String
     public var seed: UInt64
     public var datasets: DatasetsSection
-    public var networkG: DeblurNetworkSection
+    public var networkG: NetworkSpec
     public var networkReblur: ReblurNetworkSection
     public var train: TrainSection
     public var checkpoint: CheckpointSection
@@ -57,78 +57,6 @@ public struct TrainDataset: Codable, Equatable, Sendable {
         case cropSize = "crop_size"
         case batchSize = "batch_size"
         case augmentation, prefetch
-    }
-}
-
-/// F's architecture (BasicSR's `type:` registry): the paper's UNet, or NAFNet (Models/NAFNet.swift).
-public enum DeblurNetworkType: String, ConfigChoice {
-    case unet
-    case nafnet
-}
-
-public struct DeblurNetworkSection: Codable, Equatable, Sendable {
-    /// nil means unet: a UNet config without the key keeps the resolved YAML, and so the hash, it had
-    /// before the key existed (its runs resume).
-    public var type: DeblurNetworkType?
-    /// Channel widths of the UNet levels, e.g. [64, 128, 256, 512, 1024] for the paper.
-    public var widths: [Int]
-    /// Dropout probability on the two deepest levels' outputs (the reference: 0.4).
-    public var dropout: Double
-    /// output = input + F(input), F's head zero-initialised (not in the paper: false there). See UNet.swift.
-    public var residual: Bool
-    /// NAFNet's shape (type nafnet only; widths, dropout and residual do not apply to it and may be left out).
-    public var nafnet: NAFNetConfig?
-    /// The journal's blur-map prior in front of either backbone (absent: none; the hash of a config
-    /// without it is unchanged).
-    public var prior: BlurPriorSection?
-    enum CodingKeys: String, CodingKey, CaseIterable { case type, widths, dropout, residual, nafnet, prior }
-
-    public var architecture: DeblurNetworkType { type ?? .unet }
-
-    public init(type: DeblurNetworkType? = nil, widths: [Int], dropout: Double, residual: Bool, nafnet: NAFNetConfig? = nil,
-                prior: BlurPriorSection? = nil) {
-        self.type = type; self.widths = widths; self.dropout = dropout; self.residual = residual; self.nafnet = nafnet
-        self.prior = prior
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        type = try c.decodeIfPresent(DeblurNetworkType.self, forKey: .type)
-        nafnet = try c.decodeIfPresent(NAFNetConfig.self, forKey: .nafnet)
-        prior = try c.decodeIfPresent(BlurPriorSection.self, forKey: .prior)
-        if type == .nafnet {
-            widths = try c.decodeIfPresent([Int].self, forKey: .widths) ?? []
-            dropout = try c.decodeIfPresent(Double.self, forKey: .dropout) ?? 0
-            residual = try c.decodeIfPresent(Bool.self, forKey: .residual) ?? true
-        } else {
-            widths = try c.decode([Int].self, forKey: .widths)
-            dropout = try c.decode(Double.self, forKey: .dropout)
-            residual = try c.decode(Bool.self, forKey: .residual)
-        }
-    }
-}
-
-/// `network_g.prior` (docs/method.md, "The journal extension"; Models.BlurMapPrior): a blur estimator's
-/// kernel-seed map joins the blurry image through a squeeze-excitation gate. During the initialisation
-/// stage the map is scaled by ramp_start + (epoch + 1) / init_epochs * (1 - ramp_start); after it,
-/// `weight` * Charb(predicted seeds, R's KPN seeds) joins the loss (both sides get its gradient, as in
-/// the authors' code).
-public struct BlurPriorSection: Codable, Equatable, Sendable {
-    /// The pseudo-supervision's weight (the journal: 0.5).
-    public var weight: Double
-    /// The ramp's offset (the journal: 0.001); its first epoch scales the map by ramp_start + (1 - ramp_start) / init_epochs.
-    public var rampStart: Double
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case weight
-        case rampStart = "ramp_start"
-    }
-
-    public init(weight: Double = 0.5, rampStart: Double = 0.001) { self.weight = weight; self.rampStart = rampStart }
-
-    /// The predicted map's factor at `epoch` (0-based) of a run whose initialisation stage lasts `initEpochs`.
-    public func ramp(epoch: Int, initEpochs: Int) -> Float {
-        guard epoch < initEpochs else { return 1 }
-        return Float(rampStart + Double(epoch + 1) / Double(initEpochs) * (1 - rampStart))
     }
 }
 

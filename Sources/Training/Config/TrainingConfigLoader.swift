@@ -11,7 +11,7 @@ public enum TrainingConfigLoader {
         ([], TrainingConfig.CodingKeys.allCases.map(\.rawValue)),
         (["datasets"], DatasetsSection.CodingKeys.allCases.map(\.rawValue)),
         (["datasets", "train"], TrainDataset.CodingKeys.allCases.map(\.rawValue)),
-        (["network_g"], DeblurNetworkSection.CodingKeys.allCases.map(\.rawValue)),
+        (["network_g"], NetworkSpec.CodingKeys.allCases.map(\.rawValue)),
         (["network_g", "nafnet"], NAFNetConfig.CodingKeys.allCases.map(\.rawValue)),
         (["network_g", "prior"], BlurPriorSection.CodingKeys.allCases.map(\.rawValue)),
         (["network_reblur"], ReblurNetworkSection.CodingKeys.allCases.map(\.rawValue)),
@@ -24,24 +24,34 @@ public enum TrainingConfigLoader {
     ]
 
     public static func load(_ url: URL) throws -> TrainingConfig {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TrainingConfigError(path: url.path, reason: "cannot read (\(error.localizedDescription))")
-        }
-        return try parse(text, path: url.path)
+        try parse(read(url), path: url.path)
     }
 
+    /// `path` names the text in errors; a `base:` in it is resolved relative to the folder of `path`.
     public static func parse(_ text: String, path: String = "<config>") throws -> TrainingConfig {
-        for section in sections {
-            let unknown = try YAMLConfig.unknownKeys(in: text, allowed: Set(section.keys), section: section.path, path: path)
-            if !unknown.isEmpty {
-                let whereText = section.path.isEmpty ? "top level" : "section '\(section.path.joined(separator: "."))'"
-                throw TrainingConfigError(path: path, reason: "unknown key(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(whereText); allowed: \(section.keys.joined(separator: ", "))")
-            }
-        }
-        let config = try YAMLConfig.decode(TrainingConfig.self, from: text, path: path)
+        let resolved = try ConfigBase.resolve(text, path: path, checkKeys: checkKeys, read: read)
+        try checkKeys(resolved, path: path, allowingBase: false)
+        let config = try YAMLConfig.decode(TrainingConfig.self, from: resolved, path: path)
         try validate(config, path: path)
         return config
+    }
+
+    static func read(_ url: URL) throws -> String {
+        do { return try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TrainingConfigError(path: url.path, reason: "cannot read (\(error.localizedDescription))")
+        }
+    }
+
+    /// Refuses a key no section has, naming the file, the section and the key.
+    static func checkKeys(_ text: String, path: String, allowingBase: Bool) throws {
+        for section in sections {
+            let allowed = section.keys + (allowingBase && section.path.isEmpty ? [ConfigBase.key] : [])
+            let unknown = try YAMLConfig.unknownKeys(in: text, allowed: Set(allowed), section: section.path, path: path)
+            if !unknown.isEmpty {
+                let whereText = section.path.isEmpty ? "top level" : "section '\(section.path.joined(separator: "."))'"
+                throw TrainingConfigError(path: path, reason: "unknown key(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(whereText); allowed: \(allowed.joined(separator: ", "))")
+            }
+        }
     }
 
     /// The rules a single key cannot express. Each message says what to change.
@@ -51,30 +61,7 @@ public enum TrainingConfigLoader {
         let d = c.datasets.train
         if d.batchSize < 1 { try fail("datasets.train.batch_size must be >= 1") }
         if d.prefetch < 1 { try fail("datasets.train.prefetch must be >= 1") }
-        let g = c.networkG
-        switch g.architecture {
-        case .unet:
-            if g.nafnet != nil { try fail("network_g.nafnet applies to type nafnet only (this network_g is a UNet)") }
-            if g.widths.isEmpty || g.widths.contains(where: { $0 < 1 }) { try fail("network_g.widths must be a non-empty list of positive widths") }
-            if !(0..<1).contains(g.dropout) { try fail("network_g.dropout must be in [0, 1)") }
-            let divisor = 1 << (g.widths.count - 1)
-            if d.cropSize < divisor || d.cropSize % divisor != 0 {
-                try fail("datasets.train.crop_size \(d.cropSize) must be a positive multiple of \(divisor) (2^(levels-1) for \(g.widths.count) UNet levels)")
-            }
-        case .nafnet:
-            guard let n = g.nafnet else { try fail("network_g.type nafnet needs a network_g.nafnet section (width, enc_blocks, middle_blocks, dec_blocks)") }
-            if n.width < 1 || n.encoderBlocks.count != n.decoderBlocks.count || (n.encoderBlocks + n.decoderBlocks + [n.middleBlocks]).contains(where: { $0 < 0 }) {
-                try fail("network_g.nafnet: width must be >= 1, enc_blocks and dec_blocks lists of the same length, block counts >= 0")
-            }
-            if g.dropout != 0 || !g.residual { try fail("network_g.dropout and residual do not apply to NAFNet (no dropout, always residual): leave them out") }
-            let divisor = n.sizeMultiple
-            if d.cropSize < divisor || d.cropSize % divisor != 0 {
-                try fail("datasets.train.crop_size \(d.cropSize) must be a positive multiple of \(divisor) (2^levels for \(n.levels) NAFNet levels)")
-            }
-        }
-        if let prior = g.prior, prior.weight < 0 || !(prior.rampStart > 0 && prior.rampStart <= 1) {
-            try fail("network_g.prior: weight must be >= 0 and ramp_start in (0, 1]")
-        }
+        if let problem = c.networkG.problem(cropSize: d.cropSize) { try fail(problem) }
         if c.networkReblur.width < 1 { try fail("network_reblur.width must be >= 1") }
         let t = c.train
         if t.optimizer.lr <= 0 { try fail("train.optimizer.lr must be > 0") }

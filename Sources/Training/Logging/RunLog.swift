@@ -80,9 +80,10 @@ public struct ProgressLine: Sendable {
 
     public var text: String {
         let eta = stepsPerSecond > 0 ? Double(totalSteps - step) / stepsPerSecond : 0
-        var terms = String(format: "loss %.5f l_deblur %.5f", record.total, record.deblur)
-        if stage == .joint { terms += String(format: " l_cycle %.5f l_reblur %.5f", record.cycle, record.reblur) }
-        if record.prior != 0 { terms += String(format: " l_prior %.5f", record.prior) }
+        var terms = String(format: "loss %.5f", record.total)
+        for term in LossTerm.allCases where record.computed.contains(term) {
+            terms += String(format: " %@ %.5f", term.label, record[term])
+        }
         return String(format: "[epoch %d/%d step %d/%d %@] %@ | lr %.2e | %.2f steps/s | ETA %@",
                       epoch + 1, epochs, step, totalSteps, stage.rawValue, terms, record.lr, stepsPerSecond,
                       Progress.clock(eta))

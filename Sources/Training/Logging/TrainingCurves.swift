@@ -7,26 +7,42 @@ public struct StepRecord: Sendable, Equatable {
     public var epoch: Int
     public var lr: Double
     public var total: Double
-    public var deblur: Double
-    public var cycle: Double
-    public var reblur: Double
-    /// The blur-map prior's pseudo-supervision (network_g.prior, joint stage).
-    public var prior: Double
+    /// One value per `LossTerm.allCases` entry, 0 where the step did not compute the term.
+    public var losses: [Double]
+    /// The terms the step computed (those the progress line shows and the manifest stores); for rows read
+    /// back from a CSV, the non-zero ones.
+    public var computed: Set<LossTerm>
     /// Wall seconds of this step (data wait + forward + backward + update).
     public var seconds: Double
 
-    public init(step: Int, epoch: Int, lr: Double, total: Double, deblur: Double, cycle: Double, reblur: Double, prior: Double = 0,
-                seconds: Double) {
-        self.step = step; self.epoch = epoch; self.lr = lr
-        self.total = total; self.deblur = deblur; self.cycle = cycle; self.reblur = reblur; self.prior = prior
+    public init(step: Int, epoch: Int, lr: Double, terms: LossTerms, seconds: Double) {
+        self.step = step; self.epoch = epoch; self.lr = lr; self.total = terms.total
+        losses = terms.values.map { $0 ?? 0 }
+        computed = Set(terms.present.map(\.term))
         self.seconds = seconds
     }
+
+    public init(step: Int, epoch: Int, lr: Double, total: Double, deblur: Double, cycle: Double, reblur: Double, prior: Double = 0,
+                seconds: Double) {
+        var terms = LossTerms(total: total)
+        for (term, value) in zip(LossTerm.allCases, [deblur, cycle, reblur, prior]) where value != 0 { terms[term] = value }
+        self.init(step: step, epoch: epoch, lr: lr, terms: terms, seconds: seconds)
+    }
+
+    public subscript(term: LossTerm) -> Double { losses[term.index] }
+
+    public var deblur: Double { self[.deblur] }
+    public var cycle: Double { self[.cycle] }
+    public var reblur: Double { self[.reblur] }
+    /// The blur-map prior's pseudo-supervision (network_g.prior, joint stage).
+    public var prior: Double { self[.prior] }
 }
 
 /// The training curves of a run: `curves.csv` (one row per logged step) and `curves.svg`
 /// (one polyline per term against the step, drawn here without a plotting library).
 public struct TrainingCurves {
-    public static let header = "step,epoch,lr,loss_total,l_deblur,l_cycle,l_reblur,l_prior,seconds"
+    public static let header = (["step", "epoch", "lr", "loss_total"] + LossTerm.allCases.map(\.label) + ["seconds"])
+        .joined(separator: ",")
     public private(set) var records: [StepRecord] = []
 
     public init(records: [StepRecord] = []) { self.records = records }
@@ -41,22 +57,31 @@ public struct TrainingCurves {
     public func csv() -> String {
         var text = Self.header + "\n"
         for r in records {
-            text += "\(r.step),\(r.epoch),\(r.lr),\(r.total),\(r.deblur),\(r.cycle),\(r.reblur),\(r.prior),\(String(format: "%.4f", r.seconds))\n"
+            let losses = r.losses.map { "\($0)" }.joined(separator: ",")
+            text += "\(r.step),\(r.epoch),\(r.lr),\(r.total),\(losses),\(String(format: "%.4f", r.seconds))\n"
         }
         return text
     }
 
-    /// Reads this header's rows and those of runs written before `l_prior` existed (8 columns).
+    /// Reads the rows by the header's column names, so the files of runs written with fewer terms (before
+    /// `l_prior` existed) still read, with 0 for a term they lack. Rows that do not parse are skipped.
     public static func parse(csv: String) -> TrainingCurves {
         var curves = TrainingCurves()
-        for line in csv.split(separator: "\n").dropFirst() {
-            var f = line.split(separator: ",").map(String.init)
-            if f.count == 8 { f.insert("0", at: 7) }
-            guard f.count == 9, let step = Int(f[0]), let epoch = Int(f[1]), let lr = Double(f[2]), let total = Double(f[3]),
-                  let deblur = Double(f[4]), let cycle = Double(f[5]), let reblur = Double(f[6]), let prior = Double(f[7]),
-                  let seconds = Double(f[8]) else { continue }
-            curves.append(StepRecord(step: step, epoch: epoch, lr: lr, total: total, deblur: deblur, cycle: cycle, reblur: reblur,
-                                     prior: prior, seconds: seconds))
+        let lines = csv.split(separator: "\n")
+        guard let header = lines.first?.split(separator: ",").map(String.init) else { return curves }
+        func column(_ name: String) -> Int? { header.firstIndex(of: name) }
+        guard let stepAt = column("step"), let epochAt = column("epoch"), let lrAt = column("lr"), let totalAt = column("loss_total"),
+              let secondsAt = column("seconds") else { return curves }
+        let termColumns = LossTerm.allCases.map { column($0.label) }
+        for line in lines.dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == header.count, let step = Int(f[stepAt]), let epoch = Int(f[epochAt]), let lr = Double(f[lrAt]),
+                  let total = Double(f[totalAt]), let seconds = Double(f[secondsAt]) else { continue }
+            let values = termColumns.map { $0.map { Double(f[$0]) } ?? 0 }
+            guard values.allSatisfy({ $0 != nil }) else { continue }
+            var terms = LossTerms(total: total)
+            for (term, value) in zip(LossTerm.allCases, values) where value != 0 { terms[term] = value }
+            curves.append(StepRecord(step: step, epoch: epoch, lr: lr, terms: terms, seconds: seconds))
         }
         return curves
     }
@@ -79,13 +104,9 @@ public struct TrainingCurves {
         let width = 900.0, height = 520.0
         let left = 80.0, right = 170.0, top = 40.0, bottom = 60.0
         let plotW = width - left - right, plotH = height - top - bottom
-        let series: [(name: String, colour: String, value: (StepRecord) -> Double)] = [
-            ("loss_total", "#222222", { $0.total }),
-            ("l_deblur", "#1f77b4", { $0.deblur }),
-            ("l_cycle", "#2ca02c", { $0.cycle }),
-            ("l_reblur", "#d62728", { $0.reblur }),
-            ("l_prior", "#9467bd", { $0.prior }),
-        ]
+        let palette = ["#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+        let series: [(name: String, colour: String, value: (StepRecord) -> Double)] = [("loss_total", "#222222", { $0.total })]
+            + LossTerm.allCases.map { term in (term.label, palette[term.index % palette.count], { $0[term] }) }
         let minStep = Double(records.first?.step ?? 0), maxStep = Double(max(records.last?.step ?? 1, (records.first?.step ?? 0) + 1))
         let maxValue = records.flatMap { r in series.map { $0.value(r) } }.filter { $0.isFinite }.max() ?? 1
         let yTop = Self.niceCeiling(max(maxValue, 1e-6))

@@ -151,8 +151,7 @@ public final class TrainingLoop {
             if let reblur { models.reblurOptimizer.step(reblur) }
 
             let done = step + 1
-            let record = StepRecord(step: done, epoch: epoch, lr: lr, total: terms.total, deblur: terms.deblur,
-                                    cycle: terms.cycle ?? 0, reblur: terms.reblur ?? 0, prior: terms.prior ?? 0, seconds: Date().timeIntervalSince(stepStart))
+            let record = StepRecord(step: done, epoch: epoch, lr: lr, terms: terms, seconds: Date().timeIntervalSince(stepStart))
             curves.append(record)
             pending.append(record)
             outcome.step = done
@@ -188,10 +187,9 @@ public final class TrainingLoop {
     /// The loss terms as means over every rank's slice (one rank: unchanged).
     private func averaged(_ terms: LossTerms) throws -> LossTerms {
         guard group.size > 1 else { return terms }
-        var values = [terms.total, terms.deblur, terms.cycle ?? 0, terms.reblur ?? 0]
-        try values.withUnsafeMutableBufferPointer { try group.average($0.baseAddress!, count: $0.count) }
-        return LossTerms(deblur: values[1], cycle: terms.cycle.map { _ in values[2] }, reblur: terms.reblur.map { _ in values[3] },
-                         total: values[0])
+        return try terms.averaged { values in
+            try values.withUnsafeMutableBufferPointer { try group.average($0.baseAddress!, count: $0.count) }
+        }
     }
 
     private func saveCheckpoint(step: Int, final: Bool, curves: TrainingCurves) throws {

@@ -32,6 +32,15 @@ public struct LossSettings: Sendable, Equatable {
 
     /// Whether R takes part in the joint stage.
     public var usesReblur: Bool { mode == .jdrl && !ablation.noReblur }
+
+    /// The weight of `term` in the total.
+    public func weight(of term: LossTerm) -> Double {
+        switch term {
+        case .deblur, .cycle: 1
+        case .reblur: Double(alpha)
+        case .prior: Double(priorWeight ?? 0)
+        }
+    }
 }
 
 /// The flows and masks of the joint stage for one batch (N x H x W planes each).
@@ -82,6 +91,8 @@ public final class JDRLLoss {
     // Online flows and masks (flow source `online`), and all-ones masks (no_mask).
     let onlineOutToGTU, onlineOutToGTV, onlineGTToOutU, onlineGTToOutV: UnsafeMutablePointer<Float>
     let onlineMask, onlineCycleMask, ones: UnsafeMutablePointer<Float>
+    /// How online flows and masks are made: jdrl-flow's recipe with the config's mask mode and lambda.
+    let alignment: PairAlignment
     // The prior's predicted seeds and the pseudo-supervision's gradients (allocated on first use).
     private var predictedSeeds: [Float] = [], gradPredictedSeeds: [Float] = [], gradRawSeeds: [Float] = []
 
@@ -89,6 +100,7 @@ public final class JDRLLoss {
         self.settings = settings
         self.batchSize = batchSize
         self.size = size
+        alignment = PairAlignment(maskMode: settings.maskMode, lambda: settings.lambda)
         let images = batchSize * 3 * size * size, pixels = batchSize * size * size
         func make(_ count: Int, _ value: Float = 0) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -124,16 +136,12 @@ public final class JDRLLoss {
             for sample in 0..<batchSize {
                 let output = Self.image(out + sample * 3 * plane, size: size)
                 let gt = Self.image(batch.sharp + sample * 3 * plane, size: size)
-                let (forward, backward) = try FlowEstimator.estimateBothWays(output, gt)
+                let (forward, backward) = try alignment.flows(output, gt)
                 let at = sample * plane
                 Self.store(forward.flow, u: onlineOutToGTU + at, v: onlineOutToGTV + at)
                 Self.store(backward.flow, u: onlineGTToOutU + at, v: onlineGTToOutV + at)
                 if !masksOff {
-                    var parameters = MaskParameters()
-                    parameters.lambda = settings.lambda
-                    let mode = settings.maskMode
-                    let m = try CalibrationMask.make(mode, forward: forward.flow, backward: backward.flow, parameters: parameters)
-                    let mc = try CalibrationMask.make(mode, forward: backward.flow, backward: forward.flow, parameters: parameters)
+                    let (m, mc) = try alignment.masks(forward: forward.flow, backward: backward.flow)
                     (onlineMask + at).update(from: m.pixels, count: plane)
                     (onlineCycleMask + at).update(from: mc.pixels, count: plane)
                 }
@@ -143,53 +151,72 @@ public final class JDRLLoss {
         }
     }
 
+    // MARK: Terms
+
+    /// The terms this loss computes in `stage`, given the flows and networks that take part, in `LossTerm` order.
+    public func terms(in stage: TrainingStage, flows: JointFlows?, reblur: ReblurNetwork?, prior: PriorGuidedNetwork?) -> [LossTerm] {
+        guard stage == .joint else { return [.deblur] }
+        var terms: [LossTerm] = [.deblur]
+        if deforms, flows != nil, !settings.ablation.noCycle { terms.append(.cycle) }
+        if settings.usesReblur, reblur != nil {
+            terms.append(.reblur)
+            if settings.priorWeight != nil, prior != nil { terms.append(.prior) }
+        }
+        return terms
+    }
+
+    private var deforms: Bool { settings.mode == .jdrl && !settings.ablation.noDeformation }
+
     // MARK: Forward
 
     /// The loss terms for output `out` (N x 3 x H x W). In the joint stage with R, this runs R's forward
     /// (its activations are what `backward` uses), so call `backward` after the `forward` of the same step.
     public func forward(stage: TrainingStage, out: UnsafePointer<Float>, batch: TrainingBatch,
                         flows: JointFlows?, reblur: ReblurNetwork?, prior: PriorGuidedNetwork? = nil) -> LossTerms {
+        var result = LossTerms()
+        for term in terms(in: stage, flows: flows, reblur: reblur, prior: prior) {
+            let value = forward(term, stage: stage, out: out, batch: batch, flows: flows, reblur: reblur, prior: prior)
+            result[term] = value
+            result.total += settings.weight(of: term) * value
+        }
+        return result
+    }
+
+    /// One term's unweighted value; fills the buffers its `backward` reads.
+    private func forward(_ term: LossTerm, stage: TrainingStage, out: UnsafePointer<Float>, batch: TrainingBatch,
+                         flows: JointFlows?, reblur: ReblurNetwork?, prior: PriorGuidedNetwork?) -> Double {
         let eps = settings.eps, count = imageCount
-        let deforms = settings.mode == .jdrl && !settings.ablation.noDeformation
-        switch stage {
-        case .baseline:
-            let l = Charbonnier.loss(out, batch.sharp, mask: nil, count: count, eps: eps)
-            return LossTerms(deblur: l, total: l)
-        case .initialisation:
-            if deforms {
-                warpEach(batch.sharp, u: batch.blurryToSharpU, v: batch.blurryToSharpV, into: warpedGT)
-            } else {
-                warpedGT.update(from: batch.sharp, count: count)
-            }
-            let l = Charbonnier.loss(out, warpedGT, mask: nil, count: count, eps: eps)
-            return LossTerms(deblur: l, total: l)
-        case .joint:
-            var terms = LossTerms(deblur: 0, total: 0)
-            if deforms, let flows {
+        switch term {
+        case .deblur:
+            switch stage {
+            case .baseline:
+                return Charbonnier.loss(out, batch.sharp, mask: nil, count: count, eps: eps)
+            case .initialisation:
+                if deforms {
+                    warpEach(batch.sharp, u: batch.blurryToSharpU, v: batch.blurryToSharpV, into: warpedGT)
+                } else {
+                    warpedGT.update(from: batch.sharp, count: count)
+                }
+                return Charbonnier.loss(out, warpedGT, mask: nil, count: count, eps: eps)
+            case .joint:
+                guard deforms, let flows else { return Charbonnier.loss(out, batch.sharp, mask: nil, count: count, eps: eps) }
                 warpEach(batch.sharp, u: flows.outToGTU, v: flows.outToGTV, into: warpedGT)
                 expand(flows.mask, into: expandedMask)
-                terms.deblur = Charbonnier.loss(out, warpedGT, mask: expandedMask, count: count, eps: eps)
-                if !settings.ablation.noCycle {
-                    warpEach(out, u: flows.gtToOutU, v: flows.gtToOutV, into: warpedOut)
-                    expand(flows.cycleMask, into: expandedCycleMask)
-                    terms.cycle = Charbonnier.loss(warpedOut, batch.sharp, mask: expandedCycleMask, count: count, eps: eps)
-                }
-            } else {
-                terms.deblur = Charbonnier.loss(out, batch.sharp, mask: nil, count: count, eps: eps)
+                return Charbonnier.loss(out, warpedGT, mask: expandedMask, count: count, eps: eps)
             }
-            if settings.usesReblur, let reblur {
-                reblur.reblur(deblurred: out, blurry: batch.blurry, into: reblurred, n: batchSize, h: size, w: size)
-                terms.reblur = Charbonnier.loss(reblurred, batch.blurry, mask: nil, count: count, eps: eps)
-                if settings.priorWeight != nil, let prior {
-                    let seeds = seedCount
-                    if predictedSeeds.count != seeds { predictedSeeds = [Float](repeating: 0, count: seeds) }
-                    predictedSeeds.withUnsafeMutableBufferPointer { prior.copyScaledSeeds(into: $0.baseAddress!) }
-                    terms.prior = Charbonnier.loss(predictedSeeds, reblur.rawSeeds, mask: nil, count: seeds, eps: eps)
-                }
-            }
-            terms.total = terms.deblur + (terms.cycle ?? 0) + Double(settings.alpha) * (terms.reblur ?? 0)
-                + Double(settings.priorWeight ?? 0) * (terms.prior ?? 0)
-            return terms
+        case .cycle:
+            let flows = flows!
+            warpEach(out, u: flows.gtToOutU, v: flows.gtToOutV, into: warpedOut)
+            expand(flows.cycleMask, into: expandedCycleMask)
+            return Charbonnier.loss(warpedOut, batch.sharp, mask: expandedCycleMask, count: count, eps: eps)
+        case .reblur:
+            reblur!.reblur(deblurred: out, blurry: batch.blurry, into: reblurred, n: batchSize, h: size, w: size)
+            return Charbonnier.loss(reblurred, batch.blurry, mask: nil, count: count, eps: eps)
+        case .prior:
+            let seeds = seedCount
+            if predictedSeeds.count != seeds { predictedSeeds = [Float](repeating: 0, count: seeds) }
+            predictedSeeds.withUnsafeMutableBufferPointer { prior!.copyScaledSeeds(into: $0.baseAddress!) }
+            return Charbonnier.loss(predictedSeeds, reblur!.rawSeeds, mask: nil, count: seeds, eps: eps)
         }
     }
 
@@ -200,47 +227,63 @@ public final class JDRLLoss {
     /// With a prior in the joint stage, its seeds' gradient goes to `prior` (before its backward).
     public func backward(stage: TrainingStage, out: UnsafePointer<Float>, batch: TrainingBatch,
                          flows: JointFlows?, reblur: ReblurNetwork?, prior: PriorGuidedNetwork? = nil) {
-        let eps = settings.eps, count = imageCount
-        gradOut.update(repeating: 0, count: count)
-        let deforms = settings.mode == .jdrl && !settings.ablation.noDeformation
-        switch stage {
-        case .baseline:
-            Charbonnier.backward(out, batch.sharp, mask: nil, count: count, eps: eps, scale: 1, gradA: gradOut, gradB: nil)
-        case .initialisation:
-            Charbonnier.backward(out, warpedGT, mask: nil, count: count, eps: eps, scale: 1, gradA: gradOut, gradB: nil)
-        case .joint:
-            if deforms, let flows {
-                Charbonnier.backward(out, warpedGT, mask: expandedMask, count: count, eps: eps, scale: 1, gradA: gradOut, gradB: nil)
-                if !settings.ablation.noCycle {
-                    gradWarpedOut.update(repeating: 0, count: count)
-                    Charbonnier.backward(warpedOut, batch.sharp, mask: expandedCycleMask, count: count, eps: eps, scale: 1,
-                                         gradA: gradWarpedOut, gradB: nil)
-                    for sample in 0..<batchSize {
-                        let image = sample * 3 * plane, pixels = sample * plane
-                        Warp.warpBackward(gradOutput: gradWarpedOut + image, channels: 3, height: size, width: size,
-                                          flowU: flows.gtToOutU + pixels, flowV: flows.gtToOutV + pixels,
-                                          interpolation: settings.warpInterpolation, gradSource: gradOut + image)
-                    }
-                }
+        gradOut.update(repeating: 0, count: imageCount)
+        let terms = terms(in: stage, flows: flows, reblur: reblur, prior: prior)
+        for term in terms {
+            backward(term, scale: Float(settings.weight(of: term)), stage: stage, out: out, batch: batch, flows: flows,
+                     reblur: reblur, prior: prior)
+        }
+        // R's backward takes every term that reads its output or its seeds, so it runs after them.
+        if terms.contains(.reblur), let reblur {
+            if terms.contains(.prior) {
+                reblur.backpropagate(gradReblurred: gradReblurred, gradDeblurred: gradOut, gradRawSeeds: gradRawSeeds)
             } else {
-                Charbonnier.backward(out, batch.sharp, mask: nil, count: count, eps: eps, scale: 1, gradA: gradOut, gradB: nil)
+                reblur.backpropagate(gradReblurred: gradReblurred, gradDeblurred: gradOut, gradRawSeeds: nil)
             }
-            if settings.usesReblur, let reblur {
-                gradReblurred.update(repeating: 0, count: count)
-                Charbonnier.backward(reblurred, batch.blurry, mask: nil, count: count, eps: eps, scale: settings.alpha,
-                                     gradA: gradReblurred, gradB: nil)
-                if let weight = settings.priorWeight, let prior {
-                    let seeds = seedCount
-                    if gradRawSeeds.count != seeds { gradRawSeeds = [Float](repeating: 0, count: seeds); gradPredictedSeeds = gradRawSeeds }
-                    for i in 0..<seeds { gradRawSeeds[i] = 0; gradPredictedSeeds[i] = 0 }
-                    Charbonnier.backward(predictedSeeds, reblur.rawSeeds, mask: nil, count: seeds, eps: eps, scale: weight,
-                                         gradA: &gradPredictedSeeds, gradB: &gradRawSeeds)
-                    prior.addSeedGradient(gradPredictedSeeds)
-                    reblur.backpropagate(gradReblurred: gradReblurred, gradDeblurred: gradOut, gradRawSeeds: gradRawSeeds)
+        }
+    }
+
+    /// One term's gradient, times its weight: into `gradOut` (accumulated), or for the terms on R, into
+    /// `gradReblurred` and the seeds' gradients that R's backward then takes.
+    private func backward(_ term: LossTerm, scale: Float, stage: TrainingStage, out: UnsafePointer<Float>, batch: TrainingBatch,
+                          flows: JointFlows?, reblur: ReblurNetwork?, prior: PriorGuidedNetwork?) {
+        let eps = settings.eps, count = imageCount
+        switch term {
+        case .deblur:
+            switch stage {
+            case .baseline:
+                Charbonnier.backward(out, batch.sharp, mask: nil, count: count, eps: eps, scale: scale, gradA: gradOut, gradB: nil)
+            case .initialisation:
+                Charbonnier.backward(out, warpedGT, mask: nil, count: count, eps: eps, scale: scale, gradA: gradOut, gradB: nil)
+            case .joint:
+                if deforms, flows != nil {
+                    Charbonnier.backward(out, warpedGT, mask: expandedMask, count: count, eps: eps, scale: scale, gradA: gradOut, gradB: nil)
                 } else {
-                    reblur.backpropagate(gradReblurred: gradReblurred, gradDeblurred: gradOut, gradRawSeeds: nil)
+                    Charbonnier.backward(out, batch.sharp, mask: nil, count: count, eps: eps, scale: scale, gradA: gradOut, gradB: nil)
                 }
             }
+        case .cycle:
+            let flows = flows!
+            gradWarpedOut.update(repeating: 0, count: count)
+            Charbonnier.backward(warpedOut, batch.sharp, mask: expandedCycleMask, count: count, eps: eps, scale: scale,
+                                 gradA: gradWarpedOut, gradB: nil)
+            for sample in 0..<batchSize {
+                let image = sample * 3 * plane, pixels = sample * plane
+                Warp.warpBackward(gradOutput: gradWarpedOut + image, channels: 3, height: size, width: size,
+                                  flowU: flows.gtToOutU + pixels, flowV: flows.gtToOutV + pixels,
+                                  interpolation: settings.warpInterpolation, gradSource: gradOut + image)
+            }
+        case .reblur:
+            gradReblurred.update(repeating: 0, count: count)
+            Charbonnier.backward(reblurred, batch.blurry, mask: nil, count: count, eps: eps, scale: scale,
+                                 gradA: gradReblurred, gradB: nil)
+        case .prior:
+            let seeds = seedCount
+            if gradRawSeeds.count != seeds { gradRawSeeds = [Float](repeating: 0, count: seeds); gradPredictedSeeds = gradRawSeeds }
+            for i in 0..<seeds { gradRawSeeds[i] = 0; gradPredictedSeeds[i] = 0 }
+            Charbonnier.backward(predictedSeeds, reblur!.rawSeeds, mask: nil, count: seeds, eps: eps, scale: scale,
+                                 gradA: &gradPredictedSeeds, gradB: &gradRawSeeds)
+            prior!.addSeedGradient(gradPredictedSeeds)
         }
     }
 
