@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Runs every benchmark (or the one named) and prints one JSON line each, ours against a peer
-# measured in the same run. Peers live in ../shared/peers (setup.sh installs PyTorch, OpenCV,
-# Pillow, pyvips, scikit-image); benchmarks whose peer is missing say so in their JSON line.
+# measured in the same run. Peers live in $JDRL_PEERS (default ../shared/peers); its setup.sh
+# installs today's PyTorch and ONNX Runtime in a virtual environment and prints that interpreter as
+# its last word, which the PyTorch peers run on (JDRL_PEER_PYTHON, unless already set). Benchmarks
+# whose peer is missing say so in their JSON line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # No OPENBLAS_CORETYPE here: jdrl-bench gives each peer the OpenBLAS core that fits this CPU.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
-peers="${JDRL_PEERS:-../shared/peers}"
-if [ -x "$peers/setup.sh" ] || [ -f "$peers/setup.sh" ]; then
-  bash "$peers/setup.sh" >&2 || echo "perf: peer setup failed; peer columns may be missing" >&2
+export JDRL_PEERS="${JDRL_PEERS:-../shared/peers}"
+if [ -f "$JDRL_PEERS/setup.sh" ]; then
+  if ready="$(bash "$JDRL_PEERS/setup.sh")"; then
+    echo "$ready" >&2
+    export JDRL_PEER_PYTHON="${JDRL_PEER_PYTHON:-${ready##* }}"
+  else
+    echo "perf: peer setup failed; peer columns may be missing" >&2
+  fi
 fi
 exec .build/release/jdrl-bench "$@"

@@ -6,7 +6,7 @@ import Imaging
 /// same run (../shared/peers/tile_peers.py, best of 3 each). Prints one JSON line.
 func benchTiling() throws {
     let photo = URL(fileURLWithPath: "/work/shared/data/dev-photos/sunset_by_Aitzol_Berasategi.jpg")
-    let peerScript = "/work/shared/peers/tile_peers.py"
+    let peerScript = PeerLocations.script("tile_peers.py")
     guard FileManager.default.fileExists(atPath: photo.path), FileManager.default.fileExists(atPath: peerScript) else {
         print(#"{"bench":"tiling","skipped":"/work/shared (dev photos and peers) is absent"}"#)
         return
