@@ -36,7 +36,7 @@ public enum InferencePrecision: Equatable, Sendable, CustomStringConvertible {
         case .fixed(.bf16):
             guard platform.bf16 != .unavailable else { throw PrecisionUnavailable(platform: platform) }
             return PrecisionDecision(precision: .bf16, reason: "asked for")
-        case .auto: return AutoPrecision.resolve(on: platform, cache: cache, measure: PrecisionProbe.measure)
+        case .auto: return AutoPrecision.resolve(on: platform, cache: cache, measure: { PrecisionProbe.measure() })
         }
     }
 }

@@ -1,21 +1,36 @@
 // The micro-benchmark behind `--precision auto`: the same 3x3 convolutions (with the fused ReLU)
-// that UNet inference runs, through the project's own Conv2D, once in f32 on the blocked layout
-// (where the f32 path takes Winograd) and once in bf16 on channels-last (the bf16 path's layout).
-// Two shapes of equal work, a wide image with few channels and a small image with many, stand for
-// the top and the bottom of a UNet. Each is timed as the best of a few alternating runs after one
-// warm-up run, so a brief stall on a shared machine favours neither side.
+// that UNet inference runs, through the project's own Conv2D, once in f32 on the blocked layout and
+// once in bf16 on channels-last (the bf16 path's layout). The shapes are those of whole-image
+// inference: jdrl-deblur's 512-pixel tiles keep every level of a 4- or 5-level UNet at 32x32 or
+// more, where the f32 path takes Winograd (the case bf16 has to beat; below 32x32 f32 runs direct
+// convolutions, which bf16 beats easily and which would flatter it). Two shapes of similar work, few
+// channels on a wide image and many on a small one, stand for the top and the bottom of a UNet. They
+// are timed after one warm-up run each, so a brief stall on a shared machine favours neither side: each round times f32 and bf16 back to back, and each side's time is
+// the median over the rounds (a stall in a minority of rounds moves neither median).
 import Foundation
 
 public enum PrecisionProbe {
-    /// (channels, side): 64 channels at 64x64 and 128 at 32x32, about 150 M multiply-adds each.
-    static let shapes: [(channels: Int, side: Int)] = [(64, 64), (128, 32)]
-    static let rounds = 3
+    /// (channels, side): 64 channels at 96x96 and 256 at 32x32, 340 and 600 M multiply-adds.
+    static let shapes: [(channels: Int, side: Int)] = [(64, 96), (256, 32)]
+    public static let rounds = 5
 
-    /// Seconds of one pass over every shape, best of `rounds`, per precision. Only called where
-    /// oneDNN has bf16 convolutions (`NumericPlatform.bf16 != .unavailable`).
-    public static func measure() -> PrecisionTimings {
-        var f32 = 0.0, bf16 = 0.0
-        for shape in shapes {
+    /// Seconds of one pass over every shape per precision, the median of `rounds` rounds. Only
+    /// called where oneDNN has bf16 convolutions (`NumericPlatform.bf16 != .unavailable`).
+    public static func measure(rounds: Int = rounds) -> PrecisionTimings {
+        let probes = shapes.map { Probe(channels: $0.channels, side: $0.side) }
+        for probe in probes { probe.run(.f32, reuseWeights: false); probe.run(.bf16, reuseWeights: false) }
+        var f32: [Double] = [], bf16: [Double] = []
+        for _ in 0..<rounds {
+            f32.append(probes.reduce(0) { $0 + $1.run(.f32, reuseWeights: true) })
+            bf16.append(probes.reduce(0) { $0 + $1.run(.bf16, reuseWeights: true) })
+        }
+        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        return PrecisionTimings(f32Seconds: median(f32), bf16Seconds: median(bf16))
+    }
+
+    /// Each shape's best f32 and bf16 forward seconds (jdrl-bench precision-probe prints them for many shapes).
+    public static func measure(shapes: [(channels: Int, side: Int)], rounds: Int = rounds) -> [PrecisionTimings] {
+        shapes.map { shape in
             let probe = Probe(channels: shape.channels, side: shape.side)
             var best = (f32: Double.infinity, bf16: Double.infinity)
             probe.run(.f32, reuseWeights: false)
@@ -24,9 +39,8 @@ public enum PrecisionProbe {
                 best.f32 = min(best.f32, probe.run(.f32, reuseWeights: true))
                 best.bf16 = min(best.bf16, probe.run(.bf16, reuseWeights: true))
             }
-            f32 += best.f32; bf16 += best.bf16
+            return PrecisionTimings(f32Seconds: best.f32, bf16Seconds: best.bf16)
         }
-        return PrecisionTimings(f32Seconds: f32, bf16Seconds: bf16)
     }
 
     /// One convolution layer and its input and output in both precisions.

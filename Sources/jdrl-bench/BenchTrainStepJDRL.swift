@@ -12,7 +12,10 @@ import Training
 import WeightFiles
 
 extension NumericBenchmarks {
-    static let defaultTrainingConfig = "configs/jdrl-unet-cpu.yaml"
+    /// The default config (`make train`'s); JDRL_BENCH_CONFIG times another (e.g. a narrower R) the same way.
+    static var defaultTrainingConfig: String {
+        ProcessInfo.processInfo.environment["JDRL_BENCH_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? "configs/jdrl-unet-cpu.yaml"
+    }
 
     static func trainStepJDRL() throws {
         let config = try TrainingConfigLoader.load(URL(fileURLWithPath: defaultTrainingConfig))

@@ -21,6 +21,7 @@ enum Benchmarks {
         ("step-profile-cpu", NumericBenchmarks.stepProfileCPU),
         ("infer-profile", NumericBenchmarks.inferProfile),
         ("conv-probe", NumericBenchmarks.convProbe),
+        ("precision-probe", NumericBenchmarks.precisionProbe),
         ("conv-layers", NumericBenchmarks.convLayers),
         ("isotropic-blur", benchIsotropicBlur),
         ("tiling", benchTiling),

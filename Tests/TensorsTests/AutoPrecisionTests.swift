@@ -8,8 +8,8 @@ import Tensors
         #expect(AutoPrecision.decide(PrecisionTimings(f32Seconds: 0.004, bf16Seconds: 0.002)) == .bf16)
         #expect(AutoPrecision.decide(PrecisionTimings(f32Seconds: 0.002, bf16Seconds: 0.0036)) == .f32)
         // Within the noise margin f32, the reference, stays.
-        #expect(AutoPrecision.decide(PrecisionTimings(f32Seconds: 0.00105, bf16Seconds: 0.001)) == .f32)
-        #expect(AutoPrecision.decide(PrecisionTimings(f32Seconds: 0.0011, bf16Seconds: 0.001)) == .bf16)
+        #expect(AutoPrecision.decide(PrecisionTimings(f32Seconds: 0.0012, bf16Seconds: 0.001)) == .f32)
+        #expect(AutoPrecision.decide(PrecisionTimings(f32Seconds: 0.0013, bf16Seconds: 0.001)) == .bf16)
         // A failed measurement never picks bf16.
         #expect(AutoPrecision.decide(PrecisionTimings(f32Seconds: .nan, bf16Seconds: 0.001)) == .f32)
         #expect(AutoPrecision.decide(PrecisionTimings(f32Seconds: 0.002, bf16Seconds: 0)) == .f32)
