@@ -22,11 +22,11 @@ public struct PrecisionDecision: Equatable, Sendable {
 }
 
 public enum AutoPrecision {
-    /// bf16 is taken only when it is at least this much faster: a smaller gain is within the noise
-    /// of a probe of a few tens of milliseconds on a shared machine (repeated probes of two equally
-    /// fast paths differed by up to 1.3x under load), the probe leaves out the bf16 path's own
-    /// reorders and element-wise ops, and f32 is the reference arithmetic.
-    public static let requiredSpeedup = 1.25
+    /// bf16 is taken only when it is at least this much faster: repeated probes of two equally fast
+    /// paths on a loaded machine differed by up to 1.3x, the probe leaves out the bf16 path's own
+    /// reorders and element-wise ops, and f32 is the reference arithmetic. Where bf16 pays (AMX: 1.6-1.8x
+    /// end to end, more per convolution) it clears this easily.
+    public static let requiredSpeedup = 1.5
 
     /// The choice for measured times: bf16 only when it beats f32 by `requiredSpeedup`; f32 when a
     /// time is not a positive finite number.
@@ -52,8 +52,10 @@ public enum AutoPrecision {
     }
 
     /// f32 without measuring where oneDNN has no bf16 convolution; else the verdict cached under
-    /// `key`, or a fresh measurement (`measure`) stored in `cache`.
+    /// `key`, or a fresh measurement (`measure`) stored in `cache` unless `busy` says the machine is
+    /// too loaded for the measurement to hold later.
     public static func resolve(bf16Available: Bool, isa: String, key: String, cache: PrecisionVerdictCache?,
+                               busy: () -> String? = MachineLoad.busy,
                                measure: () -> PrecisionTimings) -> PrecisionDecision {
         guard bf16Available else {
             return PrecisionDecision(precision: .f32, reason: "auto: oneDNN has no bf16 convolution on this CPU (\(isa)), nothing measured")
@@ -63,11 +65,26 @@ public enum AutoPrecision {
         }
         let measured = measure()
         guard let cache else { return decision(measured, source: "measured now; no cache folder") }
+        if let busy = busy() {
+            return decision(measured, source: "measured now; not cached: \(busy)")
+        }
         do {
             try cache.store(measured, for: key)
             return decision(measured, source: "measured now, cached in \(cache.file.path)")
         } catch {
             return decision(measured, source: "measured now; not cached: \(error)")
         }
+    }
+}
+
+/// Whether other work competes for the cores now: a probe taken then may not hold on a quiet
+/// machine, so its verdict is used once and not cached.
+public enum MachineLoad {
+    /// A sentence when the 1-minute load average exceeds the cores (nil when quiet or unknown).
+    public static func busy() -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let load = text.split(separator: " ").first.flatMap({ Double($0) }) else { return nil }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return load > Double(cores) + 0.5 ? String(format: "the machine is busy (load %.1f on %d cores)", load, cores) : nil
     }
 }

@@ -5,8 +5,9 @@
 // more, where the f32 path takes Winograd (the case bf16 has to beat; below 32x32 f32 runs direct
 // convolutions, which bf16 beats easily and which would flatter it). Two shapes of similar work, few
 // channels on a wide image and many on a small one, stand for the top and the bottom of a UNet. They
-// are timed after one warm-up run each, so a brief stall on a shared machine favours neither side: each round times f32 and bf16 back to back, and each side's time is
-// the median over the rounds (a stall in a minority of rounds moves neither median).
+// are timed after one warm-up run each, so a brief stall on a shared machine favours neither side: each round times f32 and bf16 back to back, and the verdict rests on
+// the round least favourable to bf16, so bf16 has to win in every round (a stall of the f32 run in
+// some rounds cannot make it win).
 import Foundation
 
 public enum PrecisionProbe {
@@ -14,18 +15,21 @@ public enum PrecisionProbe {
     static let shapes: [(channels: Int, side: Int)] = [(64, 96), (256, 32)]
     public static let rounds = 5
 
-    /// Seconds of one pass over every shape per precision, the median of `rounds` rounds. Only
-    /// called where oneDNN has bf16 convolutions (`NumericPlatform.bf16 != .unavailable`).
+    /// Seconds of one pass over every shape per precision, from the round in which bf16 did worst
+    /// against f32 (of `rounds` rounds). Only called where oneDNN has bf16 convolutions
+    /// (`NumericPlatform.bf16 != .unavailable`).
     public static func measure(rounds: Int = rounds) -> PrecisionTimings {
         let probes = shapes.map { Probe(channels: $0.channels, side: $0.side) }
         for probe in probes { probe.run(.f32, reuseWeights: false); probe.run(.bf16, reuseWeights: false) }
-        var f32: [Double] = [], bf16: [Double] = []
+        var worst: PrecisionTimings?
         for _ in 0..<rounds {
-            f32.append(probes.reduce(0) { $0 + $1.run(.f32, reuseWeights: true) })
-            bf16.append(probes.reduce(0) { $0 + $1.run(.bf16, reuseWeights: true) })
+            let f32 = probes.reduce(0) { $0 + $1.run(.f32, reuseWeights: true) }
+            let bf16 = probes.reduce(0) { $0 + $1.run(.bf16, reuseWeights: true) }
+            if worst == nil || f32 / bf16 < worst!.f32Seconds / worst!.bf16Seconds {
+                worst = PrecisionTimings(f32Seconds: f32, bf16Seconds: bf16)
+            }
         }
-        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
-        return PrecisionTimings(f32Seconds: median(f32), bf16Seconds: median(bf16))
+        return worst!
     }
 
     /// Each shape's best f32 and bf16 forward seconds (jdrl-bench precision-probe prints them for many shapes).

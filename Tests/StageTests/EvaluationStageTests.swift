@@ -105,10 +105,15 @@ struct EvaluationStageTests {
             #expect(outputs.allSatisfy { $0.contains("f32 (auto)") && $0.contains("no bf16 convolution") })
             #expect(!FileManager.default.fileExists(atPath: cacheFile.path))
         } else {
-            #expect(outputs[0].contains("measured now, cached in \(cacheFile.path)"), "\(outputs[0])")
-            #expect(outputs[1].contains("cached in \(cacheFile.path)") && !outputs[1].contains("measured now"), "\(outputs[1])")
-            let cached = try String(contentsOf: cacheFile, encoding: .utf8)
-            #expect(cached.contains(Engine.shared.platform.cpuModel) && cached.contains("f32Seconds"), "\(cached)")
+            // On a loaded machine (tests run in parallel) the probe is used once and not cached.
+            if outputs[0].contains("not cached: the machine is busy") {
+                #expect(!FileManager.default.fileExists(atPath: cacheFile.path))
+            } else {
+                #expect(outputs[0].contains("measured now, cached in \(cacheFile.path)"), "\(outputs[0])")
+                #expect(outputs[1].contains("cached in \(cacheFile.path)") && !outputs[1].contains("measured now"), "\(outputs[1])")
+                let cached = try String(contentsOf: cacheFile, encoding: .utf8)
+                #expect(cached.contains(Engine.shared.platform.cpuModel) && cached.contains("f32Seconds"), "\(cached)")
+            }
         }
     }
 
