@@ -78,7 +78,7 @@ let package = Package(
                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "jdrl-deblur", dependencies: ["Evaluation", "Models", "Tensors", "Imaging", "StageSupport",
                                                       .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "jdrl-bench", dependencies: ["CBenchSupport", "COpenBLAS", "Seeding", "Models", "Tensors", "Imaging", "Flow", "Synthesis", "Metrics", "StageSupport", "Manifest"]),
+        .executableTarget(name: "jdrl-bench", dependencies: ["CBenchSupport", "COpenBLAS", "Seeding", "Models", "Tensors", "Imaging", "Flow", "Synthesis", "Metrics", "StageSupport", "Manifest", "Training", "WeightFiles"]),
 
         // Tests: one target per module; fixtures are found through #filePath (Tests/<Target>/Fixtures).
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),

@@ -17,7 +17,8 @@ cp "$checkpoint/net_g.json" "$out/net_g.json"
 cp "$run/config.yaml" "$out/config.yaml"
 seconds=$(awk -F, 'NR > 1 { s += $NF } END { printf "%d", s }' "$run/curves.csv")
 total=$(sed -n 's/.*training steps [0-9]*\.\.<[0-9]* of \([0-9]*\).*/\1/p' "$run/train.log" | tail -1)
-cpu=$(lscpu | sed -n 's/^Model name: *//p'), family=$(sed -n 's/^cpu family\t*: //p' /proc/cpuinfo | head -1)
+cpu=$(lscpu | sed -n "s/^Model name: *//p")
+family=$(sed -n 's/^cpu family\t*: //p' /proc/cpuinfo | head -1)
 model=$(sed -n 's/^model\t*: //p' /proc/cpuinfo | head -1)
 platform=$(grep -o 'oneDNN ISA [^;]*' "$run/train.log" | tail -1)
 cat > "$out/PROVENANCE.md" <<EOT

@@ -14,8 +14,12 @@ public final class FullImageDeblurrer {
     public let precision: ElementType
 
     /// `tile` is rounded up to the network's size multiple (the UNet's 2^(depth-1)); `overlap` is clamped to tile/2.
-    public init(checkpoint: DeblurCheckpoint, tile: Int = 512, overlap: Int = 128, precision: ElementType = .f32) throws {
+    /// `bf16OrF32`: bf16 was chosen for the CPU, not asked for (`--precision auto`), so a network
+    /// that cannot run it runs in f32 instead of being refused.
+    public init(checkpoint: DeblurCheckpoint, tile: Int = 512, overlap: Int = 128, precision: ElementType = .f32,
+                bf16OrF32: Bool = false) throws {
         network = try checkpoint.makeNetwork()
+        let precision = precision == .bf16 && bf16OrF32 && !network.supportsBF16 ? .f32 : precision
         if precision == .bf16 && !network.supportsBF16 {
             throw CheckpointError.unsupported(path: checkpoint.weightsURL.path,
                                               reason: "bf16 inference needs a UNet with widths in multiples of 16; this is a \(network.summary)")

@@ -54,11 +54,13 @@ public enum ManifestEvaluationRun {
             settings.shard = request.shard
             settings.tile = request.tile
             settings.overlap = request.overlap
-            do { settings.precision = try request.precision.resolved() } catch {
+            let decision: PrecisionDecision
+            do { decision = try request.precision.decision() } catch {
                 log("jdrl-eval: \(error)")
                 return ExitStatus.badCall.rawValue
             }
-            log("jdrl-eval: \(Engine.shared.platform); inference in \(settings.precision)")
+            settings.precision = decision.precision
+            log("jdrl-eval: \(Engine.shared.platform); inference in \(settings.precision) (\(decision.reason))")
             settings.border = request.border
             settings.lpipsWeights = request.lpipsWeights.map { URL(fileURLWithPath: $0) }
             settings.pairs = request.pairs.map { URL(fileURLWithPath: $0) }

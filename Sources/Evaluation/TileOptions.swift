@@ -10,7 +10,7 @@ public struct TileOptions: ParsableArguments {
     @Option(help: "Overlap between neighbouring tiles in pixels (blended by a raised-cosine ramp).")
     public var overlap: Int = 128
 
-    @Option(help: "Inference arithmetic: f32 (the reference), bf16 (needs AVX-512; fast with AMX) or auto (bf16 where the CPU has bf16 instructions, else f32).")
+    @Option(help: "Inference arithmetic: f32 (the reference), bf16 (needs AVX-512; fast with AMX) or auto (bf16 only where a startup probe, cached per CPU in ~/.cache/jdrl, measures it faster than f32 here).")
     public var precision: InferencePrecision = .fixed(.f32)
 
     public init() {}

@@ -1,8 +1,8 @@
 // The arithmetic a user asks UNet inference to run in: an element type, or `auto`. f32 is the
 // reference (and the default: scores and outputs do not depend on the CPU); bf16 runs the convolutions
-// in bf16 (~1e-3 mean difference; speed per CPU kind in docs/performance.md) and is refused on CPUs
-// without bf16 convolutions (before AVX-512); auto takes bf16 where the CPU has bf16 instructions
-// (AVX512-BF16 or AMX) and f32 elsewhere, and says which.
+// in bf16 (~1e-3 mean difference; speed per CPU kind in docs/performance.md) and is refused on CPUs without bf16
+// convolutions (before AVX-512); auto takes bf16 only where a startup probe measures it faster than f32
+// on this CPU (`AutoPrecision`), and says which and why.
 
 public enum InferencePrecision: Equatable, Sendable, CustomStringConvertible {
     case fixed(ElementType)
@@ -22,14 +22,21 @@ public enum InferencePrecision: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The element type this request runs on `platform`.
-    public func resolved(on platform: NumericPlatform = Engine.shared.platform) throws -> ElementType {
+    /// The element type this request runs on `platform` (auto: measured, or cached in `cache`).
+    public func resolved(on platform: NumericPlatform = Engine.shared.platform,
+                         cache: PrecisionVerdictCache? = PrecisionVerdictCache.userDefault()) throws -> ElementType {
+        try decision(on: platform, cache: cache).precision
+    }
+
+    /// The element type with a sentence saying why (what a stage prints).
+    public func decision(on platform: NumericPlatform = Engine.shared.platform,
+                         cache: PrecisionVerdictCache? = PrecisionVerdictCache.userDefault()) throws -> PrecisionDecision {
         switch self {
-        case .fixed(.f32): return .f32
+        case .fixed(.f32): return PrecisionDecision(precision: .f32, reason: "asked for")
         case .fixed(.bf16):
             guard platform.bf16 != .unavailable else { throw PrecisionUnavailable(platform: platform) }
-            return .bf16
-        case .auto: return platform.prefersBF16 ? .bf16 : .f32
+            return PrecisionDecision(precision: .bf16, reason: "asked for")
+        case .auto: return AutoPrecision.resolve(on: platform, cache: cache, measure: { PrecisionProbe.measure() })
         }
     }
 }

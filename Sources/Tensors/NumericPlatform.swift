@@ -15,7 +15,8 @@ public enum BF16Support: String, Sendable, Codable {
     case unavailable
     /// AVX-512 without bf16 instructions: oneDNN emulates bf16 arithmetic, which gains nothing over f32.
     case emulated
-    /// AVX512-BF16 dot products without AMX: bf16 inference may be faster or slower than f32 (docs/performance.md).
+    /// AVX512-BF16 dot products without AMX: faster or
+    /// slower than f32 depending on the CPU, which is why `--precision auto` measures.
     case vector
     /// AMX tiles: bf16 inference is 1.6-1.8x faster than f32 end to end (docs/performance.md).
     case amx
@@ -51,9 +52,6 @@ public struct NumericPlatform: Sendable, CustomStringConvertible {
     public var description: String {
         "CPU \(cpuModel); oneDNN ISA \(isa); activations \(layout); convolutions \(algorithms); bf16 \(bf16.rawValue); OpenBLAS core \(openBLASCore)"
     }
-
-    /// Whether `--precision auto` takes bf16: where bf16 instructions make it faster than f32 (AVX512-BF16, AMX).
-    public var prefersBF16: Bool { bf16 == .vector || bf16 == .amx }
 
     /// Probes oneDNN on `engine`: a representative 3x3 64->64 convolution with `format_tag_any`.
     static func detect(engine: dnnl_engine_t) -> NumericPlatform {

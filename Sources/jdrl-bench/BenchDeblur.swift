@@ -36,19 +36,22 @@ extension NumericBenchmarks {
         let bf16 = hasBF16 ? deblur(.bf16) : nil
         let lowPrecision = output
         let f32 = deblur(.f32)
-        let script = FileManager.default.currentDirectoryPath + "/pipelines/peers/torch_tiled_unet.py"
-        let peer = runPeer(["--tiles", "\(tiles)", "--size", "512"], script: script)
+        let script = PeerLocations.ownScript("torch_tiled_unet.py")
+        let peerArguments = ["--tiles", "\(tiles)", "--size", "512", "--threads", "\(Engine.shared.threads)", "--peers", PeerLocations.folder]
+        let peer = runPeer(peerArguments + ["--onnx"], script: script)
+        let debianPeer = runPeer(peerArguments + ["--modes", "default"], script: script, interpreter: PeerLocations.debianPython)
         var fields: [String: Any] = ["bench": "deblur-4k", "image": "\(width)x\(height)", "tile": 512, "overlap": 128, "tiles": tiles,
-                                     "ours_s": f32.seconds, "vmhwm_mb": f32.peakMB, "threads": Engine.shared.threads]
+                                     "ours_s": f32.seconds, "vmhwm_mb": f32.peakMB, "threads": Engine.shared.threads,
+                                     "peers_timed": "the median seconds of a 512x512 tile times the tile count (PyTorch and ONNX Runtime)"]
         if let bf16 {
             fields["bf16_s"] = bf16.seconds; fields["bf16_vmhwm_mb"] = bf16.peakMB
             fields["bf16_vs_f32_max_abs_diff"] = Double(zip(lowPrecision, output).map { abs($0 - $1) }.max() ?? 0)
         }
-        fields["peer"] = (peer?["peer"] as? String).map { "\($0), per-tile time x tiles" } ?? "unavailable"
-        if let peerSeconds = peer?["total_s"] as? Double {
-            fields["peer_s"] = peerSeconds; fields["speedup"] = peerSeconds / f32.seconds
-            if let bf16 { fields["bf16_speedup"] = peerSeconds / bf16.seconds }
-        }
+        let scale = Double(tiles)
+        PeerFields.add(peer, key: "tile_s", ours: f32.seconds, scale: scale, to: &fields)
+        PeerFields.addONNXRuntime(peer, key: "onnxruntime_tile_s", ours: f32.seconds, scale: scale, to: &fields)
+        PeerFields.addDebian(debianPeer, key: "tile_s", scale: scale, to: &fields)
+        if let bf16, let peerSeconds = fields["peer_s"] as? Double { fields["bf16_speedup"] = peerSeconds / bf16.seconds }
         Benchmarks.emit(fields)
     }
 }

@@ -117,7 +117,7 @@ private func centreCrop(_ image: PlanarImage, width: Int, height: Int) throws ->
 
 /// Runs the peer script with the interpreter on PATH (PeerRun gives it the OpenBLAS core that fits the CPU).
 private func runDIS(a: URL, b: URL, out: URL) throws -> (name: String, seconds: Double) {
-    let script = PeerLocation.script("flow_dis.py")
+    let script = PeerLocations.script("flow_dis.py")
     let run = try PeerRun.python([script, a.path, b.path, out.path, "--preset", "MEDIUM", "--threads", "2"])
     guard let json = run.result, let seconds = json["seconds_median"] as? Double else {
         throw BenchFlowError("\(script) failed (exit \(run.status)); is the peers' python3 set up?")

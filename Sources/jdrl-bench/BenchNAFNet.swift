@@ -34,15 +34,14 @@ func benchTrainStepNAFNet() throws {
     t = NumericBenchmarks.now()
     adam.step(net)
     let update = NumericBenchmarks.now() - t
-    let script = FileManager.default.currentDirectoryPath + "/pipelines/peers/torch_nafnet.py"
+    let script = PeerLocations.ownScript("torch_nafnet.py")
     let peer = NumericBenchmarks.runPeer(["time", "--threads", "\(Engine.shared.threads)", "--size", "\(size)", "--steps", "\(steps)"],
                                          script: script)
     var fields: [String: Any] = [
         "bench": "train-step-nafnet", "ours_s": ours, "ours_s_all": times, "size": size, "threads": Engine.shared.threads,
         "parameters": net.parameterCount, "parts_s": ["forward": forward, "backward": backward, "adam": update],
         "timed": "NAFNet width 32, blocks [1,1,1,28] + 1 + [1,1,1,1]: forward, Charbonnier to a fixed target, backward, Adam; batch 1; median of 3 after a warm-up, both sides",
-        "peer": peer?["peer"] as? String ?? "unavailable",
     ]
-    if let peerSeconds = peer?["train_step_s_median"] as? Double { fields["peer_s"] = peerSeconds; fields["speedup"] = peerSeconds / ours }
+    PeerFields.add(peer, key: "train_step_s_median", ours: ours, to: &fields)
     Benchmarks.emit(fields)
 }

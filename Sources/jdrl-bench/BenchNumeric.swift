@@ -1,5 +1,6 @@
 // Benchmarks of the numeric core: a JDRL training step (F + R, Adam) at 256x256 and UNet inference,
-// against the PyTorch peer (the peers' torch_jdrl.py time) spawned from this process.
+// against today's PyTorch running the same networks (pipelines/peers/torch_train_step.py and
+// torch_tiled_unet.py over the peers' torch_jdrl.py) spawned from this process.
 import CBenchSupport
 import CDNNL
 import COpenBLAS
@@ -8,7 +9,7 @@ import Models
 import Tensors
 
 enum NumericBenchmarks {
-    static let peerScript = PeerLocation.script("torch_jdrl.py")
+    static var peerScript: String { PeerLocations.ownScript("torch_train_step.py") }
 
     static func trainStepPaper() throws {
         try trainStep(name: "train-step-paper", widths: [64, 128, 256, 512, 1024], reblurWidth: 64)
@@ -36,9 +37,10 @@ enum NumericBenchmarks {
         let ours = median(times)
         // Multiply-adds: forward, backward-data and backward-weights each cost one forward's worth.
         let macs = 3 * (unet.forwardMACs(n: 1, h: size, w: size) + reblur.forwardMACs(n: 1, h: size, w: size))
-        let peer = runPeer(["time", "--threads", "2", "--size", "\(size)", "--widths", widths.map(String.init).joined(separator: ","),
-                            "--reblur-width", "\(reblurWidth)"])
-        let peerSeconds = peer?["train_step_s_median"] as? Double
+        let peerArguments = ["simple", "--threads", "\(Engine.shared.threads)", "--size", "\(size)",
+                             "--widths", widths.map(String.init).joined(separator: ","), "--reblur-width", "\(reblurWidth)"]
+        let peer = runPeer(peerArguments)
+        let debianPeer = runPeer(peerArguments + ["--modes", "default", "--steps", "3"], interpreter: PeerLocations.debianPython)
         // The rate counts a direct convolution's multiply-adds (what PyTorch runs); Winograd layers
         // do fewer, so this is the work-equivalent rate, not the FMA units' occupancy.
         let rate = 2 * macs / ours / 1e9
@@ -59,8 +61,8 @@ enum NumericBenchmarks {
             "fraction_of_peak_counts": "a direct convolution's multiply-adds (what PyTorch runs); Winograd layers do fewer, so it can pass 1",
             "vmhwm_mb": peakMemoryMB(), "reblur_blur": "ring-sum IsotropicBlur",
         ]
-        fields["peer"] = peer?["peer"] as? String ?? "unavailable"
-        if let peerSeconds { fields["peer_s"] = peerSeconds; fields["speedup"] = peerSeconds / ours }
+        PeerFields.add(peer, key: "train_step_s_median", ours: ours, to: &fields)
+        PeerFields.addDebian(debianPeer, key: "train_step_s_median", to: &fields)
         fields["parts_s"] = partTimes(unet: unet, reblur: reblur, blurry: blurry, size: size)
         Benchmarks.emit(fields)
     }
@@ -172,14 +174,18 @@ enum NumericBenchmarks {
         let macs = unet.forwardMACs(n: 1, h: size, w: size)
         // The peer is timed as ours is: the same UNet under no_grad, one warm-up, the median of 5
         // (torch_jdrl.py's `time` times a single inference after its training steps, too noisy on a shared machine).
-        let script = FileManager.default.currentDirectoryPath + "/pipelines/peers/torch_tiled_unet.py"
-        let peer = runPeer(["--tiles", "1", "--size", "\(size)", "--measure", "\(f32.count)", "--threads", "\(Engine.shared.threads)"], script: script)
+        let script = PeerLocations.ownScript("torch_tiled_unet.py")
+        let peerArguments = ["--tiles", "1", "--size", "\(size)", "--measure", "\(f32.count)", "--threads", "\(Engine.shared.threads)",
+                             "--peers", PeerLocations.folder]
+        let peer = runPeer(peerArguments + ["--onnx"], script: script)
+        let debianPeer = runPeer(peerArguments + ["--modes", "default"], script: script, interpreter: PeerLocations.debianPython)
         var fields: [String: Any] = ["bench": "unet-infer", "ours_s": ours, "ours_s_all": f32, "size": size,
                                      "conv_gflops": 2 * macs / ours / 1e9, "vmhwm_mb": peakMemoryMB(),
                                      "threads": Engine.shared.threads, "bf16": Engine.shared.platform.bf16.rawValue,
-                                     "timed": "median of \(f32.count) f32 forwards after one warm-up, both sides; ours keeps the weight transforms from the warm-up, as jdrl-deblur does from a second tile on"]
-        fields["peer"] = peer?["peer"] as? String ?? "unavailable"
-        if let p = peer?["tile_s"] as? Double { fields["peer_s"] = p; fields["speedup"] = p / ours }
+                                     "timed": "median of \(f32.count) f32 forwards after one warm-up, all sides; ours keeps the weight transforms from the warm-up, as jdrl-deblur does from a second tile on"]
+        PeerFields.add(peer, key: "tile_s", ours: ours, to: &fields)
+        PeerFields.addONNXRuntime(peer, key: "onnxruntime_tile_s", ours: ours, to: &fields)
+        PeerFields.addDebian(debianPeer, key: "tile_s", to: &fields)
         // bf16 where oneDNN has bf16 convolutions (AVX-512; AMX makes them fast).
         if Engine.shared.platform.bf16 != .unavailable {
             let bf16 = time(.bf16, into: &outputBF16)
@@ -224,9 +230,18 @@ enum NumericBenchmarks {
         }
     }
 
-    /// The PyTorch peer's JSON (nil when python3/torch is unavailable).
-    static func runPeer(_ arguments: [String], script: String = peerScript) -> [String: Any]? {
-        (try? PeerRun.python([script] + arguments, interpreter: PeerRun.debianPython))?.result
+    /// A PyTorch peer's JSON (nil when its interpreter or torch is unavailable), by default on
+    /// today's PyTorch (`PeerLocations.modernPython`). A failure is named on stderr.
+    static func runPeer(_ arguments: [String], script: String = peerScript,
+                        interpreter: String = PeerLocations.modernPython) -> [String: Any]? {
+        guard let run = try? PeerRun.python([script] + arguments, interpreter: interpreter) else {
+            FileHandle.standardError.write("jdrl-bench: cannot start \(interpreter)\n".data(using: .utf8)!)
+            return nil
+        }
+        if run.result == nil {
+            FileHandle.standardError.write("jdrl-bench: \(interpreter) \(script) failed (exit \(run.status)): \(run.lastError)\n".data(using: .utf8)!)
+        }
+        return run.result
     }
 
     /// FP32 rate of sgemm (1024^3, best of 5) on all threads, the machine's practical peak: oneDNN's

@@ -43,3 +43,27 @@ extension NumericBenchmarks {
         Benchmarks.emit(fields)
     }
 }
+
+extension NumericBenchmarks {
+    /// precision-probe: the f32 and bf16 forward times of 3x3 convolutions of the UNets' shapes
+    /// (channels x side), as `--precision auto`'s probe times its own two; no peer.
+    static func precisionProbe() throws {
+        guard Engine.shared.platform.bf16 != .unavailable else {
+            return Benchmarks.emit(["bench": "precision-probe", "peer": "none", "skipped": "no bf16 convolution on this CPU"])
+        }
+        let shapes: [(channels: Int, side: Int)] = [(32, 256), (64, 256), (64, 128), (64, 64), (128, 128), (128, 64), (128, 32),
+                                                    (256, 64), (256, 32), (512, 32), (512, 16), (1024, 16)]
+        let timings = PrecisionProbe.measure(shapes: shapes, rounds: 5)
+        let probe = PrecisionProbe.measure()
+        var rows: [[String: Any]] = []
+        for (shape, t) in zip(shapes, timings) {
+            rows.append(["channels": shape.channels, "side": shape.side, "f32_ms": t.f32Seconds * 1e3, "bf16_ms": t.bf16Seconds * 1e3,
+                         "bf16_speedup": t.f32Seconds / t.bf16Seconds])
+            print(String(format: "%5d ch %4d^2: f32 %8.3f ms  bf16 %8.3f ms  bf16 %.2fx", shape.channels, shape.side,
+                         t.f32Seconds * 1e3, t.bf16Seconds * 1e3, t.f32Seconds / t.bf16Seconds))
+        }
+        Benchmarks.emit(["bench": "precision-probe", "peer": "none", "ours_s": probe.f32Seconds + probe.bf16Seconds, "shapes": rows,
+                         "auto_probe_f32_ms": probe.f32Seconds * 1e3, "auto_probe_bf16_ms": probe.bf16Seconds * 1e3,
+                         "auto_choice": AutoPrecision.decide(probe).rawValue])
+    }
+}

@@ -30,15 +30,14 @@ func benchTrainStepPrior() throws {
     }
     let times = NumericBenchmarks.timedRuns(steps, step)
     let ours = NumericBenchmarks.median(times)
-    let script = FileManager.default.currentDirectoryPath + "/pipelines/peers/torch_prior.py"
+    let script = PeerLocations.ownScript("torch_prior.py")
     let peer = NumericBenchmarks.runPeer(["time", "--threads", "\(Engine.shared.threads)", "--size", "\(size)", "--batch", "\(batch)",
                                           "--steps", "\(steps)"], script: script)
     var fields: [String: Any] = [
         "bench": "train-step-prior", "ours_s": ours, "ours_s_all": times, "size": size, "batch": batch, "threads": Engine.shared.threads,
         "parameters": net.parameterCount,
         "timed": "blur-map prior + residual UNet [32,64,128,256]: forward, Charb(out) + 0.5 Charb(seeds), backward, Adam; batch 4 x 64x64; median of 10 after a warm-up, both sides",
-        "peer": peer?["peer"] as? String ?? "unavailable",
     ]
-    if let peerSeconds = peer?["train_step_s_median"] as? Double { fields["peer_s"] = peerSeconds; fields["speedup"] = peerSeconds / ours }
+    PeerFields.add(peer, key: "train_step_s_median", ours: ours, to: &fields)
     Benchmarks.emit(fields)
 }

@@ -100,7 +100,7 @@ private struct TorchTiming { let median: Double; let min: Double; let version: S
 
 private struct PeerFailure: Error, CustomStringConvertible { let description: String }
 
-/// Runs Debian's python3-torch on the unfold formulation: the same abs, interpolation matrices,
+/// Runs today's PyTorch (the peers' interpreter) on the unfold formulation: the same abs, interpolation matrices,
 /// einsum, softmax over K*K taps and unfold as torch_jdrl.py's Reblur.forward, then backward.
 private func runTorchUnfoldPeer(size: Int, threads: Int, repeats: Int) -> Result<TorchTiming, PeerFailure> {
     let script = """
@@ -141,7 +141,7 @@ private func runTorchUnfoldPeer(size: Int, threads: Int, repeats: Int) -> Result
     print(json.dumps({'version': torch.__version__, 'median_s': times[len(times) // 2], 'min_s': times[0]}))
     """
     let run: PeerRun
-    do { run = try PeerRun.python(["-c", script, "\(threads)", "\(size)", "\(repeats)"], interpreter: PeerRun.debianPython) } catch {
+    do { run = try PeerRun.python(["-c", script, "\(threads)", "\(size)", "\(repeats)"], interpreter: PeerLocations.modernPython) } catch {
         return .failure(PeerFailure(description: "cannot run python3: \(error)"))
     }
     guard let object = run.result, let median = object["median_s"] as? Double, let min = object["min_s"] as? Double else {

@@ -5,8 +5,8 @@ import Imaging
 /// stride 256 and write each as PNG (zlib 6), against Pillow and pyvips doing the same work in the
 /// same run (the peers' tile_peers.py, best of 3 each). Prints one JSON line.
 func benchTiling() throws {
-    let photo = PeerLocation.devPhoto("sunset_by_Aitzol_Berasategi.jpg")
-    let peerScript = PeerLocation.script("tile_peers.py")
+    let photo = PeerLocations.devPhoto("sunset_by_Aitzol_Berasategi.jpg")
+    let peerScript = PeerLocations.script("tile_peers.py")
     guard FileManager.default.fileExists(atPath: photo.path), FileManager.default.fileExists(atPath: peerScript) else {
         print(#"{"bench":"tiling","skipped":"the peers' tile_peers.py or the development photo is absent (JDRL_PEERS)"}"#)
         return

@@ -10,6 +10,8 @@ enum Benchmarks {
     static let all: [(name: String, run: () throws -> Void)] = [
         ("train-step-paper", NumericBenchmarks.trainStepPaper),
         ("train-step-cpu", NumericBenchmarks.trainStepCPU),
+        ("train-step-jdrl", NumericBenchmarks.trainStepJDRL),
+        ("train-throughput", NumericBenchmarks.trainThroughput),
         ("unet-infer", NumericBenchmarks.unetInfer),
         ("train-step-nafnet", benchTrainStepNAFNet),
         ("train-step-prior", benchTrainStepPrior),
@@ -19,6 +21,7 @@ enum Benchmarks {
         ("step-profile-cpu", NumericBenchmarks.stepProfileCPU),
         ("infer-profile", NumericBenchmarks.inferProfile),
         ("conv-probe", NumericBenchmarks.convProbe),
+        ("precision-probe", NumericBenchmarks.precisionProbe),
         ("conv-layers", NumericBenchmarks.convLayers),
         ("isotropic-blur", benchIsotropicBlur),
         ("tiling", benchTiling),
@@ -73,16 +76,15 @@ enum Benchmarks {
     }
 }
 
-/// One run of a Python peer. The PyTorch peers run on Debian's python3 (its CPU PyTorch package);
-/// the others on the python3 first on PATH, where the peers' setup.sh installs them. Peers load
-/// Debian's OpenBLAS, which misreads some CPUs as Prescott (SSE3 kernels, 5x slow; docs/design.md):
+/// One run of a Python peer. The PyTorch and ONNX Runtime peers run on the peers' virtual
+/// environment (`PeerLocations.modernPython`); the others on the python3 first on PATH, where the
+/// peers' setup.sh installs them. Peers load
+/// Debian's OpenBLAS, which misreads some CPUs (as Prescott: SSE3 kernels, 5x slow; docs/design.md):
 /// they get the core type that fits this CPU (`openBLASCoreType`), never one it lacks.
 struct PeerRun {
     let status: Int32
     let output: String
     let errorOutput: String
-
-    static let debianPython = "/usr/bin/python3"
 
     static func python(_ arguments: [String], interpreter: String = "python3") throws -> PeerRun {
         let process = Process()

@@ -2,5 +2,5 @@
 // The registry lives in Benchmarks.swift.
 import Foundation
 
-PeerLocation.export()
+PeerLocations.export()
 exit(Benchmarks.main(CommandLine.arguments))

@@ -43,8 +43,8 @@ struct JDRLDeblur: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let precision: ElementType
-        do { precision = try tiling.precision.resolved() } catch {
+        let decision: PrecisionDecision
+        do { decision = try tiling.precision.decision() } catch {
             FileHandle.standardError.write(Data("jdrl-deblur: \(error)\n".utf8))
             throw ExitCode(.badCall)
         }
@@ -53,12 +53,16 @@ struct JDRLDeblur: ParsableCommand {
         do {
             source = try DeblurCheckpoint(path: checkpoint)
             deblurrer = try FullImageDeblurrer(checkpoint: source, tile: tiling.tile, overlap: tiling.overlap,
-                                               precision: precision)
+                                               precision: decision.precision, bf16OrF32: tiling.precision == .auto)
         } catch {
             FileHandle.standardError.write(Data("jdrl-deblur: \(error)\n".utf8))
             throw ExitCode(.badData)
         }
         print("jdrl-deblur: \(source.summary) from \(source.weightsURL.path); tiles \(deblurrer.tiling.tile) px, overlap \(deblurrer.tiling.overlap) px, \(deblurrer.precision)\(tiling.precision == .auto ? " (auto)" : "")")
+        if tiling.precision == .auto {
+            let fellBack = decision.precision != deblurrer.precision ? "; this network runs f32 only" : ""
+            print("jdrl-deblur: \(decision.precision), \(decision.reason)\(fellBack)")
+        }
         print("jdrl-deblur: \(Engine.shared.platform); oneDNN threads \(Engine.shared.threads)")
         var failures = 0
         for input in inputs {

@@ -82,6 +82,41 @@ struct EvaluationStageTests {
         #expect(automatic.status == 0 && automatic.output.contains("f32 (auto)"), "\(automatic.output)")
     }
 
+    @Test func autoPrecisionSaysWhichAndWhyAndCachesItsProbe() throws {
+        let root = try temporaryFolder("deblur-auto")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("in.png")
+        try writePNG(input, width: 96, height: 64, bitDepth: 8, seed: 7)
+        let checkpoint = try EvaluationStage.checkpoint(in: root.appendingPathComponent("runs"), widths: [16, 32, 48])
+        let cacheHome = root.appendingPathComponent("cache")
+        let cacheFile = cacheHome.appendingPathComponent("jdrl/precision.json")
+        var outputs: [String] = []
+        for run in 0..<2 {
+            let out = root.appendingPathComponent("auto\(run).png")
+            let result = try Executables.run(executable: URL(fileURLWithPath: "/usr/bin/env"),
+                                             ["XDG_CACHE_HOME=\(cacheHome.path)", try Executables.url("jdrl-deblur").path,
+                                              "--checkpoint", checkpoint.path, input.path, "--out", out.path, "--tile", "64", "--overlap", "16",
+                                              "--precision", "auto"])
+            #expect(result.status == 0 && result.output.contains("(auto)") && result.output.contains("auto: "), "\(result.output)")
+            #expect(FileManager.default.fileExists(atPath: out.path))
+            outputs.append(result.output)
+        }
+        if Engine.shared.platform.bf16 == .unavailable {
+            #expect(outputs.allSatisfy { $0.contains("f32 (auto)") && $0.contains("no bf16 convolution") })
+            #expect(!FileManager.default.fileExists(atPath: cacheFile.path))
+        } else {
+            // On a loaded machine (tests run in parallel) the probe is used once and not cached.
+            if outputs[0].contains("not cached: the machine is busy") {
+                #expect(!FileManager.default.fileExists(atPath: cacheFile.path))
+            } else {
+                #expect(outputs[0].contains("measured now, cached in \(cacheFile.path)"), "\(outputs[0])")
+                #expect(outputs[1].contains("cached in \(cacheFile.path)") && !outputs[1].contains("measured now"), "\(outputs[1])")
+                let cached = try String(contentsOf: cacheFile, encoding: .utf8)
+                #expect(cached.contains(Engine.shared.platform.cpuModel) && cached.contains("f32Seconds"), "\(cached)")
+            }
+        }
+    }
+
     @Test func aBadCheckpointIsNamed() throws {
         let root = try temporaryFolder("deblur-bad")
         defer { try? FileManager.default.removeItem(at: root) }

@@ -43,7 +43,6 @@ struct PlatformTests {
         if platform.bf16 != .unavailable { #expect(platform.isa.hasPrefix("avx512")) }
         if platform.bf16 == .amx { #expect(platform.isa.contains("amx")) }
         if platform.bf16 == .vector { #expect(platform.isa.contains("bf16")) }
-        #expect(platform.prefersBF16 == [.vector, .amx].contains(platform.bf16))
     }
 
     @Test("A 3x3 convolution in the engine's layout runs a JIT kernel, forward and backward, never ref")

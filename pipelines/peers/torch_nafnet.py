@@ -9,7 +9,7 @@ Sources/Models/NAFBlock.swift / NAFNet.swift, with the same parameter names.
                                nafnet.safetensors (weights), nafnet_io.safetensors (input, probe, output)
                                and nafnet_grads.safetensors (d sum(probe * output) / d every parameter).
 
-Run with Debian's python3 (its CPU PyTorch). The one difference from NAFNet's code: ups.N.0 has a bias,
+Run with the peers' interpreter (jdrl-bench: JDRL_PEER_PYTHON, today's PyTorch); Debian's python3 (PyTorch 1.13) also runs it. The one difference from NAFNet's code: ups.N.0 has a bias,
 as ours does.
 """
 import argparse
@@ -19,7 +19,7 @@ import sys
 import torch
 import torch.nn as nn
 
-from twin_io import print_step_timing, save_safetensors
+from twin_io import print_mode_timing, save_safetensors
 
 
 class ChannelLayerNorm(nn.Module):
@@ -116,20 +116,25 @@ def export(directory):
     print(json.dumps({'exported': directory, 'parameters': sum(p.numel() for p in net.parameters())}))
 
 
-def time_steps(size, steps, threads):
+def time_steps(size, steps, threads, modes):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     net = NAFNet(width=32, enc_blocks=[1, 1, 1, 28], middle_blocks=1, dec_blocks=[1, 1, 1, 1])
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-4)
     blurry, target = torch.rand(1, 3, size, size), torch.rand(1, 3, size, size)
 
-    def step():
-        optimizer.zero_grad()
-        loss = torch.sqrt((net(blurry) - target) ** 2 + 1e-6).mean()
-        loss.backward()
-        optimizer.step()
+    def make_step(memory_format, blurry=blurry, target=target):
+        net.to(memory_format=memory_format)
+        blurry, target = (blurry.contiguous(memory_format=memory_format), target.contiguous(memory_format=memory_format))
 
-    print_step_timing(step, steps, threads=threads, size=size,
+        def step():
+            optimizer.zero_grad()
+            loss = torch.sqrt((net(blurry) - target) ** 2 + 1e-6).mean()
+            loss.backward()
+            optimizer.step()
+        return step
+
+    print_mode_timing(make_step, steps, modes, threads=threads, size=size,
                       parameters=sum(p.numel() for p in net.parameters()))
 
 
@@ -140,10 +145,12 @@ if __name__ == '__main__':
     parser.add_argument('--size', type=int, default=256)
     parser.add_argument('--steps', type=int, default=3)
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--modes', default='default,channels_last,bf16_autocast',
+                        help='f32 memory formats to time (the faster is the headline) and bf16 autocast where the CPU has bf16')
     args = parser.parse_args(sys.argv[1:])
     if args.command == 'export':
         if not args.dir:
             parser.error('export needs DIR')
         export(args.dir)
     else:
-        time_steps(args.size, args.steps, args.threads)
+        time_steps(args.size, args.steps, args.threads, args.modes.split(','))

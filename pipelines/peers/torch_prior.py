@@ -20,7 +20,7 @@ from the journal extension as docs/method.md describes it, with the same paramet
                               Charb(out, target) + 0.5 Charb(seeds, seed target), backward, Adam; median,
                               printed as JSON; the peer of `make perf ONLY=train-step-prior`.
 
-Run with Debian's python3 (its CPU PyTorch).
+Run with the peers' interpreter (jdrl-bench: JDRL_PEER_PYTHON, today's PyTorch); Debian's python3 (PyTorch 1.13) also runs it.
 """
 import argparse
 import json
@@ -29,7 +29,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from twin_io import print_step_timing, save_safetensors
+from twin_io import print_mode_timing, save_safetensors
 
 SEEDS = 35
 FEATURES = 3 + SEEDS
@@ -133,7 +133,7 @@ def export(directory):
                       'estimator': sum(p.numel() for n, p in net.named_parameters() if n.startswith('estimator.'))}))
 
 
-def time_steps(size, batch, steps, threads):
+def time_steps(size, batch, steps, threads, modes):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     net = PriorUNet(widths=[32, 64, 128, 256])
@@ -141,14 +141,19 @@ def time_steps(size, batch, steps, threads):
     blurry, target = torch.rand(batch, 3, size, size), torch.rand(batch, 3, size, size)
     seed_target = torch.rand(batch, SEEDS, size, size)
 
-    def step():
-        optimizer.zero_grad()
-        output, scaled = net(blurry)
-        loss = charbonnier(output, target) + 0.5 * charbonnier(scaled, seed_target)
-        loss.backward()
-        optimizer.step()
+    def make_step(memory_format, blurry=blurry, target=target, seed_target=seed_target):
+        net.to(memory_format=memory_format)
+        blurry, target, seed_target = (blurry.contiguous(memory_format=memory_format), target.contiguous(memory_format=memory_format), seed_target.contiguous(memory_format=memory_format))
 
-    print_step_timing(step, steps, threads=threads, size=size, batch=batch,
+        def step():
+            optimizer.zero_grad()
+            output, scaled = net(blurry)
+            loss = charbonnier(output, target) + 0.5 * charbonnier(scaled, seed_target)
+            loss.backward()
+            optimizer.step()
+        return step
+
+    print_mode_timing(make_step, steps, modes, threads=threads, size=size, batch=batch,
                       parameters=sum(p.numel() for p in net.parameters()))
 
 
@@ -160,10 +165,12 @@ if __name__ == '__main__':
     parser.add_argument('--batch', type=int, default=4)
     parser.add_argument('--steps', type=int, default=10)
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--modes', default='default,channels_last,bf16_autocast',
+                        help='f32 memory formats to time (the faster is the headline) and bf16 autocast where the CPU has bf16')
     args = parser.parse_args()
     if args.command == 'export':
         if not args.dir:
             parser.error('export needs DIR')
         export(args.dir)
     else:
-        time_steps(args.size, args.batch, args.steps, args.threads)
+        time_steps(args.size, args.batch, args.steps, args.threads, args.modes.split(','))

@@ -106,10 +106,7 @@ public final class TrainingLoop {
         }
         log.info("training steps \(first)..<\(end) of \(totalSteps) (\(assembler.stepsPerEpoch) steps per epoch, \(config.train.epochs) epochs)")
 
-        let n = assembler.localBatchSize, size = assembler.cropSize
-        let output = UnsafeMutablePointer<Float>.allocate(capacity: n * 3 * size * size)
-        output.initialize(repeating: 0, count: n * 3 * size * size)
-        defer { output.deallocate() }
+        let runner = TrainingStepRunner(config: config, models: models, loss: loss, group: group)
         let prefetcher = BatchPrefetcher(assembler: assembler, firstStep: first, endStep: end, depth: config.datasets.train.prefetch)
         defer { prefetcher.stop() }
         var pending: [StepRecord] = []
@@ -123,32 +120,13 @@ public final class TrainingLoop {
             let epoch = batch.epoch
             let stage = TrainingStage.at(epoch: epoch, train: config.train)
             let lr = schedule.learningRate(step: step, epoch: epoch)
-            models.setLearningRate(lr)
-
-            let prior = models.deblur as? PriorGuidedNetwork
-            if let prior, let section = config.networkG.prior { prior.ramp = section.ramp(epoch: epoch, initEpochs: config.train.initEpochs) }
-            models.deblur.deblur(batch.blurry, into: output, n: n, h: size, w: size, training: true)
-            let needsFlows = stage == .joint && config.train.lossMode == .jdrl && !config.train.ablation.noDeformation
-            let flows = needsFlows ? try loss.jointFlows(out: output, batch: batch) : nil
-            let reblur = stage == .joint ? models.reblur : nil
-            // Every rank sees the mean over the global batch, so all of them stop together on a non-finite loss.
-            let terms = try averaged(loss.forward(stage: stage, out: output, batch: batch, flows: flows, reblur: reblur, prior: prior))
+            let terms = try runner.run(batch: batch, stage: stage, epoch: epoch, lr: lr)
             guard terms.isFinite else {
                 try? recorder?.record(steps: pending)
                 try? recorder?.finish(.failed)
                 log.info("stopping: non-finite loss at step \(step)")
                 throw TrainingError.nonFiniteLoss(step: step, epoch: epoch, terms: terms, lastCheckpointStep: lastCheckpoint)
             }
-            let trainsDeblur = TrainingStage.trainsDeblur(epoch: epoch, train: config.train)
-            models.deblur.zeroGrad()
-            reblur?.zeroGrad()
-            loss.backward(stage: stage, out: output, batch: batch, flows: flows, reblur: reblur, prior: prior)
-            if trainsDeblur { models.deblur.backpropagate(gradOutput: loss.gradOut) }
-            // Each rank's loss is the mean over its slice: the mean of the ranks' gradients is the global batch's.
-            if trainsDeblur { try group.average(models.deblur.parameters.gradients, count: models.deblur.parameters.count) }
-            if let reblur { try group.average(reblur.parameters.gradients, count: reblur.parameters.count) }
-            if trainsDeblur { models.deblurOptimizer.step(models.deblur) }
-            if let reblur { models.reblurOptimizer.step(reblur) }
 
             let done = step + 1
             let record = StepRecord(step: done, epoch: epoch, lr: lr, terms: terms, seconds: Date().timeIntervalSince(stepStart))
@@ -182,14 +160,6 @@ public final class TrainingLoop {
                         outcome.step, totalSteps, outcome.stepsPerSecond))
         for line in Engine.shared.implementationReport() { log.info(line) }
         return outcome
-    }
-
-    /// The loss terms as means over every rank's slice (one rank: unchanged).
-    private func averaged(_ terms: LossTerms) throws -> LossTerms {
-        guard group.size > 1 else { return terms }
-        return try terms.averaged { values in
-            try values.withUnsafeMutableBufferPointer { try group.average($0.baseAddress!, count: $0.count) }
-        }
     }
 
     private func saveCheckpoint(step: Int, final: Bool, curves: TrainingCurves) throws {
