@@ -47,13 +47,15 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
         let prior = try #require(paper.networkG.prior)
         #expect(abs(prior.ramp(epoch: 0, initEpochs: 15) - Float(0.001 + 0.999 / 15)) < 1e-7)
         #expect(prior.ramp(epoch: 14, initEpochs: 15) == 1 && prior.ramp(epoch: 15, initEpochs: 15) == 1)
-        // The CPU config is the default CPU config plus the prior: the same budget, side by side.
+        // The CPU config is the default CPU network plus the prior, trained from scratch: the shipped
+        // pretrained weights are the plain UNet's, so it keeps the from-scratch schedule.
         var cpu = try TrainingConfigLoader.load(configURL("jdrl-prior-unet-cpu.yaml"))
         let plain = try TrainingConfigLoader.load(configURL("jdrl-unet-cpu.yaml"))
         #expect(cpu.networkG.prior != nil)
+        #expect(cpu.train.initFrom == nil && plain.train.initFrom != nil)
+        #expect(cpu.train.optimizer.lr == 5e-4 && cpu.train.epochs == 80 && cpu.train.initEpochs == 12)
         cpu.networkG.prior = nil
-        cpu.name = plain.name
-        #expect(cpu == plain)
+        #expect(cpu.networkG == plain.networkG && cpu.datasets == plain.datasets && cpu.networkReblur == plain.networkReblur)
         expectRefusals(of: try String(contentsOf: configURL("jdrl-prior-unet-cpu.yaml"), encoding: .utf8), path: configURL("jdrl-prior-unet-cpu.yaml").path, [
             ("    ramp_start: 0.001", "    ramp_start: 0", "ramp_start"),
             ("    weight: 0.5", "    weight: -1", "weight"),
