@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch peers of the training-step benchmarks, over the networks of torch_jdrl.py in the peers'
-folder (`--peers`, default $JDRL_PEERS or ../shared/peers). Each is timed the ways a PyTorch user
+folder (`--peers`, default $JDRL_PEERS, which jdrl-bench sets). Each is timed the ways a PyTorch user
 would run it on a CPU: f32 in the default memory format and in channels-last (the faster is the
 headline) and bf16 autocast where the CPU has bf16 (`twin_io.time_user_modes`). One JSON line.
 
@@ -18,7 +18,7 @@ import argparse, json, os, sys
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument('command', choices=['simple', 'jdrl'])
 parser.add_argument('batch', nargs='?', help='jdrl: the safetensors batch jdrl-bench wrote')
-parser.add_argument('--peers', default=os.environ.get('JDRL_PEERS', '../shared/peers'))
+parser.add_argument('--peers', default=os.environ.get('JDRL_PEERS'))
 parser.add_argument('--size', type=int, default=256)
 parser.add_argument('--widths', default='64,128,256,512,1024')
 parser.add_argument('--reblur-width', type=int, default=64)
