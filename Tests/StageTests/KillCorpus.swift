@@ -178,14 +178,15 @@ struct KillPipeline {
         return problems
     }
 
-    /// configs/jdrl-unet-cpu.yaml scaled down to seconds: a tiny network, 32 px crops, batch 1, 4 epochs
-    /// of the 4 train patches (16 steps), a checkpoint every 2 steps, all kept.
+    /// configs/jdrl-unet-cpu.yaml scaled down to seconds: a tiny network started fresh (not from the shipped
+    /// weights), 32 px crops, batch 1, 4 epochs of the 4 train patches (16 steps), a checkpoint every 2 steps, all kept.
     static func tinyTrainingConfig(manifest: String, name: String, in folder: URL) throws -> URL {
         var text = try String(contentsOf: Executables.packageRoot.appendingPathComponent("configs/jdrl-unet-cpu.yaml"), encoding: .utf8)
         for (old, new) in [("name: jdrl-unet-cpu", "name: \(name)"), ("manifest: data-manifests/embedded.sqlite", "manifest: \(manifest)"),
                            ("crop_size: 64", "crop_size: 32"), ("batch_size: 4", "batch_size: 1"), ("widths: [32, 64, 128, 256]", "widths: [8, 16]"),
-                           ("  width: 32", "  width: 4"), ("warmup_steps: 100", "warmup_steps: 0"), ("epochs: 80", "epochs: 4"),
-                           ("init_epochs: 12", "init_epochs: 1"), ("every_steps: 250", "every_steps: 2"), ("keep_last: 3", "keep_last: 0")] {
+                           ("  width: 32", "  width: 4"), ("lr: 1.0e-4", "lr: 5.0e-4"), ("  epochs: 20", "  epochs: 4"),
+                           ("init_epochs: 2", "init_epochs: 1"), ("  init_from: pretrained/unet-cpu/net_g.safetensors\n", ""),
+                           ("  warp_interpolation: bicubic\n", ""), ("every_steps: 250", "every_steps: 2"), ("keep_last: 3", "keep_last: 0")] {
             guard text.contains(old) else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "config lacks \(old)"]) }
             text = text.replacingOccurrences(of: old, with: new)
         }

@@ -102,7 +102,8 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
         let cases: [(String, String, String)] = [
             ("    no_isotropic: false", "    no_isotropic: true", "isotropic kernels"),
             ("    crop_size: 64", "    crop_size: 100", "multiple of 8"),
-            ("  init_epochs: 12", "  init_epochs: 500", "init_epochs"),
+            ("  init_epochs: 2", "  init_epochs: 500", "init_epochs"),
+            ("  init_epochs: 2", "  init_epochs: 2\n  reblur_warmup_epochs: 19", "reblur_warmup_epochs"),
             ("  loss_mode: jdrl", "  loss_mode: jdrI", "loss_mode"),
         ]
         expectRefusals(of: text, cases)
@@ -167,13 +168,15 @@ func configURL(_ name: String) -> URL { repositoryRoot.appendingPathComponent("c
 
     @Test func schedulesAndStages() throws {
         var c = try TrainingConfigLoader.load(configURL("jdrl-unet-cpu.yaml"))
-        #expect(c.networkG.residual && c.train.scheduler.type == .cosine && c.train.scheduler.warmupSteps == 100,
+        #expect(c.networkG.residual && c.train.scheduler.type == .cosine && c.train.scheduler.warmupSteps == 0,
                 "the CPU default's levers (docs/results.md)")
+        #expect(c.train.initFrom == "pretrained/unet-cpu/net_g.safetensors" && c.train.lossWarp == .bicubic,
+                "the default fine-tunes the shipped pretrained network with bicubic loss warps")
         c.train.scheduler.etaMin = 1e-6
         let cosine = LearningRateSchedule(c.train)
-        #expect(abs(cosine.learningRate(epoch: 0) - 5e-4) < 1e-12)
+        #expect(abs(cosine.learningRate(epoch: 0) - 1e-4) < 1e-12)
         #expect(abs(cosine.learningRate(epoch: c.train.epochs) - 1e-6) < 1e-12)
-        let half = 1e-6 + (5e-4 - 1e-6) * (1 + cos(Double.pi * Double(c.train.epochs / 2) / Double(c.train.epochs))) / 2
+        let half = 1e-6 + (1e-4 - 1e-6) * (1 + cos(Double.pi * Double(c.train.epochs / 2) / Double(c.train.epochs))) / 2
         #expect(abs(cosine.learningRate(epoch: c.train.epochs / 2) - half) < 1e-12)
         #expect(TrainingStage.at(epoch: c.train.initEpochs - 1, train: c.train) == .initialisation)
         #expect(TrainingStage.at(epoch: c.train.initEpochs, train: c.train) == .joint)

@@ -19,6 +19,8 @@ import Training
         c.networkG.widths = [8, 16]
         c.networkReblur.width = 4
         c.train.optimizer.lr = 2e-3
+        c.train.initFrom = nil  // the shipped weights are the full-size network's
+        c.train.warpInterpolation = nil
         // The paper's network and schedule: these runs check that every loss term falls within ~100 steps,
         // which a network starting far from its target shows clearly. The CPU default's residual network
         // starts at the identity (its learning is tested in LearnsToDeblurTests).
