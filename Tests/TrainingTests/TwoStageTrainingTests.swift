@@ -80,9 +80,15 @@ import Training
     }
 
     @Test func anAbsentKeyKeepsTheConfigHash() throws {
-        let config = try TrainingConfigLoader.load(configURL("baseline-unet-cpu.yaml"))
-        #expect(config.train.initFrom == nil)
-        #expect(!(try TrainingConfigLoader.resolvedYAML(config)).contains("init_from"))
+        // The paper's config has neither key: its resolved text, and so its hash, does not mention them.
+        let config = try TrainingConfigLoader.load(configURL("jdrl-unet-paper.yaml"))
+        #expect(config.train.initFrom == nil && config.train.reblurWarmupEpochs == nil)
+        let yaml = try TrainingConfigLoader.resolvedYAML(config)
+        #expect(!yaml.contains("init_from") && !yaml.contains("reblur_warmup_epochs"))
+        // `init_from: null` over a base that sets it removes it (the prior UNet starts fresh).
+        let prior = try TrainingConfigLoader.load(configURL("jdrl-prior-unet-cpu.yaml"))
+        #expect(prior.train.initFrom == nil)
+        #expect(try TrainingConfigLoader.load(configURL("baseline-unet-cpu.yaml")).train.initFrom == "pretrained/unet-cpu/net_g.safetensors")
     }
 
     @Test func theReblurWarmupTrainsROnlyThenBoth() throws {
