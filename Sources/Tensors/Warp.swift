@@ -19,24 +19,23 @@ public enum Warp {
                             interpolation: WarpInterpolation = .bilinear,
                             into dst: UnsafeMutablePointer<Float>, workers: Int = Workers.count) {
         require(channels > 0 && height > 0 && width > 0, "warp needs a non-empty image")
+        switch interpolation {
+        case .bilinear: warp(BilinearTap.self, src, channels: channels, height: height, width: width, flowU: flowU, flowV: flowV, into: dst, workers: workers)
+        case .bicubic: warp(BicubicTap.self, src, channels: channels, height: height, width: width, flowU: flowU, flowV: flowV, into: dst, workers: workers)
+        }
+    }
+
+    /// One loop for every interpolation: the tap type is a generic parameter, so each is compiled on its own.
+    private static func warp<Tap: WarpTap>(_: Tap.Type, _ src: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+                                           flowU: UnsafePointer<Float>, flowV: UnsafePointer<Float>,
+                                           into dst: UnsafeMutablePointer<Float>, workers: Int) {
         let plane = height * width
         Threading.Parallel.rows(height, workers: workers) { rows in
-            switch interpolation {
-            case .bilinear:
-                for y in rows {
-                    for x in 0..<width {
-                        let i = y * width + x
-                        let tap = BilinearTap(x: x, y: y, u: flowU[i], v: flowV[i], width: width, height: height)
-                        for c in 0..<channels { dst[c * plane + i] = tap.sample(src + c * plane, width: width) }
-                    }
-                }
-            case .bicubic:
-                for y in rows {
-                    for x in 0..<width {
-                        let i = y * width + x
-                        let tap = BicubicTap(x: x, y: y, u: flowU[i], v: flowV[i], width: width, height: height)
-                        for c in 0..<channels { dst[c * plane + i] = tap.sample(src + c * plane, width: width) }
-                    }
+            for y in rows {
+                for x in 0..<width {
+                    let i = y * width + x
+                    let tap = Tap(x: x, y: y, u: flowU[i], v: flowV[i], width: width, height: height)
+                    for c in 0..<channels { dst[c * plane + i] = tap.sample(src + c * plane, width: width) }
                 }
             }
         }
@@ -52,26 +51,26 @@ public enum Warp {
                                     interpolation: WarpInterpolation = .bilinear,
                                     gradSource: UnsafeMutablePointer<Float>, workers: Int = Workers.count) {
         require(channels > 0 && height > 0 && width > 0, "warp needs a non-empty image")
+        switch interpolation {
+        case .bilinear: scatter(BilinearTap.self, gradOutput, channels: channels, height: height, width: width, flowU: flowU, flowV: flowV, into: gradSource, workers: workers)
+        case .bicubic: scatter(BicubicTap.self, gradOutput, channels: channels, height: height, width: width, flowU: flowU, flowV: flowV, into: gradSource, workers: workers)
+        }
+    }
+
+    private static func scatter<Tap: WarpTap>(_: Tap.Type, _ gradOutput: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+                                              flowU: UnsafePointer<Float>, flowV: UnsafePointer<Float>,
+                                              into gradSource: UnsafeMutablePointer<Float>, workers: Int) {
         let plane = height * width
-        func scatter(_ c: Int) {
-            let g = gradOutput + c * plane, s = gradSource + c * plane
-            switch interpolation {
-            case .bilinear:
+        Threading.Parallel.rows(channels, workers: workers, minimumRowsPerChunk: 1) { range in
+            for c in range {
+                let g = gradOutput + c * plane, s = gradSource + c * plane
                 for y in 0..<height {
                     for x in 0..<width {
                         let i = y * width + x
-                        BilinearTap(x: x, y: y, u: flowU[i], v: flowV[i], width: width, height: height).scatter(g[i], into: s, width: width)
-                    }
-                }
-            case .bicubic:
-                for y in 0..<height {
-                    for x in 0..<width {
-                        let i = y * width + x
-                        BicubicTap(x: x, y: y, u: flowU[i], v: flowV[i], width: width, height: height).scatter(g[i], into: s, width: width)
+                        Tap(x: x, y: y, u: flowU[i], v: flowV[i], width: width, height: height).scatter(g[i], into: s, width: width)
                     }
                 }
             }
         }
-        Threading.Parallel.rows(channels, workers: workers, minimumRowsPerChunk: 1) { range in for c in range { scatter(c) } }
     }
 }

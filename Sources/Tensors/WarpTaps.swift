@@ -5,7 +5,7 @@
 /// [0, width-1] x [0, height-1] first (PyTorch `padding_mode='border'` for bilinear). Public and
 /// inlinable: Flow's estimator samples its pyramids with it in its inner loops.
 @frozen
-public struct BilinearTap {
+public struct BilinearTap: WarpTap {
     public let i00: Int
     public let dx: Int, dy: Int      // offsets to the right / lower neighbour (0 at the last column / row)
     public let w00: Float, w10: Float, w01: Float, w11: Float
@@ -51,7 +51,7 @@ public struct BilinearTap {
 /// behaves as if its edge pixels were repeated outwards. Positions are first limited to
 /// [-2, width+1] x [-2, height+1]; beyond that every tap already lands on the edge, so the limit
 /// changes no value and keeps far-off flows from overflowing the index arithmetic.
-struct BicubicTap {
+struct BicubicTap: WarpTap {
     let x0: Int, x1: Int, x2: Int, x3: Int           // clamped columns
     let r0: Int, r1: Int, r2: Int, r3: Int           // clamped rows, times width
     let wx: SIMD4<Float>, wy: SIMD4<Float>
@@ -103,4 +103,12 @@ struct BicubicTap {
         scatterRow(wy[0] * value, into: plane + r0); scatterRow(wy[1] * value, into: plane + r1)
         scatterRow(wy[2] * value, into: plane + r2); scatterRow(wy[3] * value, into: plane + r3)
     }
+}
+
+/// What the warp needs of an interpolation: its taps and weights for one output pixel, read (`sample`)
+/// and written back with the same weights (`scatter`, the adjoint).
+protocol WarpTap {
+    init(x: Int, y: Int, u: Float, v: Float, width: Int, height: Int)
+    func sample(_ plane: UnsafePointer<Float>, width: Int) -> Float
+    func scatter(_ value: Float, into plane: UnsafeMutablePointer<Float>, width: Int)
 }
