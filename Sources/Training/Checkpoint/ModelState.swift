@@ -61,9 +61,8 @@ public final class ModelState {
     /// F's weights from a weights file (`train.init_from`): every tensor of F must be there with its shape,
     /// and nothing else may be; finite values only. Adam's moments stay zero: the run starts its own schedule.
     public func loadDeblurWeights(from url: URL) throws {
-        let context = "train.init_from \(url.path)"
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw InitialWeightsError(path: url.path, reason: "no such file (\(context))")
+            throw InitialWeightsError(path: url.path, reason: "no such file (named by train.init_from)")
         }
         do {
             try deblur.parameters.load(SafeTensors.read(url))
