@@ -20,9 +20,12 @@ if [ $ingest_status -ne 0 ] && [ $ingest_status -ne 3 ]; then exit $ingest_statu
 "$bin/jdrl-tile" --config "$config" || exit $?
 
 # Flows both ways (blurry<->GT) and calibration masks for every kept patch: training's
-# initialisation stage and the manifest flow source read them.
+# initialisation stage and the manifest flow source read them. A dataset whose GT is the aligned sharp
+# image (synthesis.aligned_gt, the pretraining set) has nothing to align.
 manifest=$(sed -n 's/^manifest:[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$config")
-"$bin/jdrl-flow" --manifest "${manifest:-data-manifests/jdrl.sqlite}" || exit $?
+if ! grep -Eq '^[[:space:]]+aligned_gt:[[:space:]]*true' "$config"; then
+  "$bin/jdrl-flow" --manifest "${manifest:-data-manifests/jdrl.sqlite}" || exit $?
+fi
 
 # The manifest's patch rows and the patch files on disk must agree.
 "$bin/jdrl-tile" --config "$config" --verify || exit $?
